@@ -1,0 +1,19 @@
+"""Optimiser Lab's simulation engine: pure numpy, no Streamlit.
+
+>>> import numpy as np
+>>> from engine import simulate
+>>> trace = simulate("rosenbrock", "adam", 200, lr=np.array([1e-3, 1e-2]))
+>>> trace.params.shape, trace.loss.shape, trace.eff_lr.shape
+((201, 2, 2), (201, 2), (200, 2, 2))
+"""
+
+from .objectives import OBJECTIVES, Objective, contour_grid, get_objective
+from .optimizers import OPTIMIZERS, get_optimizer
+from .presets import PRESETS, run_preset
+from .schedules import SCHEDULES, schedule_factors
+from .simulate import Trace, replay, simulate
+
+__all__ = [
+    "OBJECTIVES", "OPTIMIZERS", "PRESETS", "SCHEDULES", "Objective", "Trace", "contour_grid",
+    "get_objective", "get_optimizer", "replay", "run_preset", "schedule_factors", "simulate",
+]

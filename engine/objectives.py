@@ -1,0 +1,379 @@
+"""Test objectives: vectorised values and analytic gradients, with their metadata.
+
+Every function takes coordinates on the last axis, so one function serves a
+``(B, D)`` batch of runs and an ``(H, W, D)`` plotting grid::
+
+    >>> import numpy as np
+    >>> rosen = get_objective("rosenbrock")
+    >>> float(rosen.value(np.array([1.0, 1.0])))
+    0.0
+    >>> rosen.grad(np.array([[-1.0, 0.5]])).tolist()
+    [[-204.0, -100.0]]
+
+Metadata sits beside the function as data, in the manner of scipy's global
+optimisation benchmarks: plotting ``bounds``, the list of ``minima``, the
+minimum value ``fmin``, a default ``start`` and the LaTeX of the formula.
+Evaluation counts are kept by the simulator, not here.
+
+The sparse-gradient objectives are least-squares regressions on binary features
+that fire with very different frequencies; their stochastic gradient (one sample
+per step by default) is exactly zero for every feature that did not fire.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+__all__ = ["OBJECTIVES", "Objective", "Option", "contour_grid", "get_objective"]
+
+
+def _readonly(a):
+    a = np.array(a, dtype=float)
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A differentiable test function and what a plot or a test needs to know of it."""
+
+    name: str
+    title: str
+    latex: str
+    dim: int
+    value: Callable[[np.ndarray], np.ndarray]
+    grad: Callable[[np.ndarray], np.ndarray]
+    bounds: tuple  # ((lo, hi), ...) per coordinate, for plots
+    minima: tuple  # tuple of points (global minima; several for Himmelblau)
+    fmin: float
+    start: tuple
+    description: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    # Sparse-gradient problems: a stochastic gradient from sampled rows.
+    sample_grad: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    n_samples: int = 0
+    feature_freq: np.ndarray | None = None
+
+    @property
+    def stochastic(self) -> bool:
+        return self.sample_grad is not None
+
+    def distance_to_minimum(self, params) -> np.ndarray:
+        """Euclidean distance from each point (last axis) to the nearest listed minimum."""
+        p = np.asarray(params, dtype=float)[..., None, :]
+        return np.sqrt(((p - np.asarray(self.minima)) ** 2).sum(-1)).min(-1)
+
+    def nearest_minimum(self, params) -> np.ndarray:
+        p = np.asarray(params, dtype=float)[..., None, :]
+        idx = ((p - np.asarray(self.minima)) ** 2).sum(-1).argmin(-1)
+        return np.asarray(self.minima)[idx]
+
+
+@dataclass(frozen=True)
+class Option:
+    """A numeric option of an objective family (e.g. the condition number)."""
+
+    default: float
+    low: float
+    high: float
+    label: str
+    log: bool = False
+    integer: bool = False
+    help: str = ""
+
+
+# ---------------------------------------------------------------------------
+# 2-D functions
+# ---------------------------------------------------------------------------
+
+
+def rosenbrock(p):
+    """``(1-x)^2 + 100 (y-x^2)^2``; equals ``scipy.optimize.rosen`` in 2-D."""
+    x, y = p[..., 0], p[..., 1]
+    return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
+
+
+def _pair(gx, gy):
+    """Stack two coordinate arrays on a new last axis (faster than np.stack on tiny arrays)."""
+    out = np.empty((*np.shape(gx), 2))
+    out[..., 0] = gx
+    out[..., 1] = gy
+    return out
+
+
+def rosenbrock_grad(p):
+    x, y = p[..., 0], p[..., 1]
+    r = y - x * x
+    return _pair(2.0 * (x - 1.0) - 400.0 * x * r, 200.0 * r)
+
+
+def _beale_terms(p):
+    x, y = p[..., 0], p[..., 1]
+    return x, y, 1.5 - x + x * y, 2.25 - x + x * y * y, 2.625 - x + x * y**3
+
+
+def beale(p):
+    _, _, a, b, c = _beale_terms(p)
+    return a * a + b * b + c * c
+
+
+def beale_grad(p):
+    x, y, a, b, c = _beale_terms(p)
+    gx = 2 * a * (y - 1) + 2 * b * (y * y - 1) + 2 * c * (y**3 - 1)
+    gy = 2 * a * x + 4 * b * x * y + 6 * c * x * y * y
+    return _pair(gx, gy)
+
+
+def himmelblau(p):
+    x, y = p[..., 0], p[..., 1]
+    return (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2
+
+
+def himmelblau_grad(p):
+    x, y = p[..., 0], p[..., 1]
+    a, b = x * x + y - 11, x + y * y - 7
+    return _pair(4 * x * a + 2 * b, 2 * a + 4 * y * b)
+
+
+def saddle(p):
+    """``x^2/2 + y^4/4 - y^2/2``: a saddle at the origin, bounded below, minima at (0, +-1)."""
+    x, y = p[..., 0], p[..., 1]
+    return 0.5 * x * x + 0.25 * y**4 - 0.5 * y * y
+
+
+def saddle_grad(p):
+    x, y = p[..., 0], p[..., 1]
+    return _pair(x, y**3 - y)
+
+
+def rastrigin(p):
+    return 10.0 * p.shape[-1] + (p * p - 10.0 * np.cos(2 * np.pi * p)).sum(-1)
+
+
+def rastrigin_grad(p):
+    return 2.0 * p + 20.0 * np.pi * np.sin(2 * np.pi * p)
+
+
+def _quadratic(cond=10.0, angle=0.0):
+    """``0.5 theta^T A theta``, eigenvalues 1 and ``cond``, axes turned by ``angle`` degrees."""
+    a = np.deg2rad(angle)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    hess = _readonly(rot @ np.diag([1.0, float(cond)]) @ rot.T)
+
+    def value(p):
+        return 0.5 * ((p @ hess) * p).sum(-1)
+
+    def grad(p):
+        return p @ hess
+
+    return value, grad
+
+
+# ---------------------------------------------------------------------------
+# Sparse-gradient least squares
+# ---------------------------------------------------------------------------
+
+
+def _sparse_problem(freq, optimum, n_samples, data_seed, batch_size):
+    """Features ``x_ij in {0, 1}`` firing with probability ``freq[j]``; ``y = X w*``.
+
+    ``f(w) = mean_i (x_i . w - y_i)^2 / 2 = (w-w*)^T H (w-w*) / 2`` with
+    ``H = X^T X / N``, so the optimum is ``w*`` exactly and ``f(w*) = 0``.
+    The stochastic gradient of a sampled row ``i`` is ``x_i (x_i . w - y_i)``:
+    exactly zero for every feature absent from the row.
+    """
+    freq = np.asarray(freq, dtype=float)
+    optimum = np.asarray(optimum, dtype=float)
+    rng = np.random.default_rng(data_seed)
+    X = (rng.random((n_samples, freq.size)) < freq).astype(float)
+    for j in np.flatnonzero(X.sum(0) == 0):  # every feature fires at least once
+        X[rng.integers(n_samples), j] = 1.0
+    X = _readonly(X)
+    hess = _readonly(X.T @ X / n_samples)
+    w_star = _readonly(optimum)
+
+    def value(w):
+        d = w - w_star
+        return 0.5 * ((d @ hess) * d).sum(-1)
+
+    def grad(w):
+        return (w - w_star) @ hess
+
+    def sample_grad(w, idx):
+        """``w`` (B, D); ``idx`` (B or 1, batch) row indices -> (B, D)."""
+        rows = X[idx]  # (B|1, b, D)
+        resid = (rows @ (w - w_star)[..., None])[..., 0]  # (B, b)
+        return (rows * resid[..., None]).mean(axis=1)
+
+    return value, grad, sample_grad, _readonly(X.mean(0)), batch_size
+
+
+# ---------------------------------------------------------------------------
+# The registry
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Family:
+    title: str
+    build: Callable[..., Objective]
+    options: Mapping[str, Option]
+
+
+def _fixed(name, title, latex, value, grad, bounds, minima, fmin, start, description):
+    def build():
+        return Objective(name, title, latex, 2, value, grad, bounds, tuple(minima), fmin,
+                         start, description)
+    return _Family(title, build, MappingProxyType({}))
+
+
+def _build_quadratic(cond=10.0, angle=0.0):
+    value, grad = _quadratic(cond, angle)
+    return Objective(
+        "quadratic", "Ill-conditioned quadratic",
+        r"f(\theta) = \tfrac12\,\theta^\top R\,\mathrm{diag}(1, \kappa)\,R^\top\theta"
+        rf"\qquad \kappa = {cond:g},\ \text{{axes turned }}{angle:g}^\circ",
+        2, value, grad, ((-3.0, 3.0), (-2.0, 2.0)), ((0.0, 0.0),), 0.0, (-2.5, 1.5),
+        "A long narrow valley: curvature differs by the condition number between the two "
+        "axes, so one learning rate cannot suit both.",
+        MappingProxyType({"cond": float(cond), "angle": float(angle)}))
+
+
+def _build_sparse(dim=20, freq_min=0.01, n_samples=2000, batch_size=1, data_seed=0):
+    dim = int(dim)
+    freq = np.logspace(0.0, np.log10(freq_min), dim)
+    optimum = np.round(np.random.default_rng(1000 + data_seed).uniform(-1.0, 1.0, dim), 3)
+    value, grad, sample_grad, observed, batch_size = _sparse_problem(
+        freq, optimum, int(n_samples), data_seed, int(batch_size))
+    return Objective(
+        "sparse", "Sparse features (many parameters)",
+        r"f(w) = \frac{1}{2N}\sum_{i=1}^{N} (x_i^\top w - y_i)^2,\quad x_{ij}\sim"
+        r"\mathrm{Bernoulli}(p_j),\ p_j \text{ from } 1 \text{ down to } " + f"{freq_min:g}",
+        dim, value, grad, tuple((-2.0, 2.0) for _ in range(dim)), (tuple(optimum),), 0.0,
+        tuple(0.0 for _ in range(dim)),
+        f"Linear regression on {dim} binary features; feature j fires in a fraction p_j of "
+        "the samples. One sample per step: a feature that did not fire gets a gradient of "
+        "exactly zero.",
+        MappingProxyType({"dim": dim, "freq_min": float(freq_min), "n_samples": int(n_samples),
+                          "batch_size": batch_size, "data_seed": int(data_seed)}),
+        sample_grad, int(n_samples), observed)
+
+
+def _build_sparse2d(freq_rare=0.05, n_samples=2000, batch_size=1, data_seed=0):
+    value, grad, sample_grad, observed, batch_size = _sparse_problem(
+        [1.0, freq_rare], [1.0, 2.0], int(n_samples), data_seed, int(batch_size))
+    return Objective(
+        "sparse2d", "Sparse features (2-D)",
+        r"f(w) = \frac{1}{2N}\sum_{i=1}^{N} (x_{i1} w_1 + x_{i2} w_2 - y_i)^2,\quad "
+        rf"x_{{i1}} = 1,\ x_{{i2}}\sim\mathrm{{Bernoulli}}({freq_rare:g})",
+        2, value, grad, ((-1.0, 3.0), (-0.5, 3.5)), ((1.0, 2.0),), 0.0, (0.0, 0.0),
+        f"A dense feature that is always on and a rare one that fires in {freq_rare:.0%} of "
+        "samples. The rare weight's gradient is zero on most steps.",
+        MappingProxyType({"freq_rare": float(freq_rare), "n_samples": int(n_samples),
+                          "batch_size": batch_size, "data_seed": int(data_seed)}),
+        sample_grad, int(n_samples), observed)
+
+
+_SPARSE_COMMON = {
+    "n_samples": Option(2000, 50, 20000, "samples N", integer=True,
+                        help="Size of the synthetic data set."),
+    "batch_size": Option(1, 1, 256, "batch size", integer=True,
+                         help="Samples per stochastic gradient; 1 gives the sparsest gradients."),
+    "data_seed": Option(0, 0, 10_000, "data seed", integer=True,
+                        help="Seed of the synthetic data set (not of the runs)."),
+}
+
+OBJECTIVES: Mapping[str, _Family] = MappingProxyType({
+    "rosenbrock": _fixed(
+        "rosenbrock", "Rosenbrock", r"f(x, y) = (1-x)^2 + 100\,(y - x^2)^2",
+        rosenbrock, rosenbrock_grad, ((-1.5, 1.5), (-0.5, 1.5)), [(1.0, 1.0)], 0.0, (-1.0, 0.5),
+        "A curved, flat-bottomed valley: easy to reach, slow to follow to the minimum at (1, 1)."),
+    "beale": _fixed(
+        "beale", "Beale",
+        r"f(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
+        beale, beale_grad, ((-4.5, 4.5), (-4.5, 4.5)), [(3.0, 0.5)], 0.0, (1.0, 1.5),
+        "Flat plateaus and steep ridges; gradients span many orders of magnitude."),
+    "himmelblau": _fixed(
+        "himmelblau", "Himmelblau", r"f(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+        himmelblau, himmelblau_grad, ((-5.0, 5.0), (-5.0, 5.0)),
+        [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)], 0.0,
+        (0.0, 0.0), "Four equally deep minima: which one a run finds depends on its path."),
+    "quadratic": _Family("Ill-conditioned quadratic", _build_quadratic, MappingProxyType({
+        "cond": Option(10.0, 1.0, 1000.0, "condition number", log=True,
+                       help="Ratio of the largest to the smallest curvature."),
+        "angle": Option(0.0, 0.0, 90.0, "rotation (degrees)",
+                        help="Turn the valley away from the axes: per-parameter methods lose their edge."),
+    })),
+    "saddle": _fixed(
+        "saddle", "Saddle (bounded below)", r"f(x, y) = \tfrac12 x^2 + \tfrac14 y^4 - \tfrac12 y^2",
+        saddle, saddle_grad, ((-2.0, 2.0), (-1.6, 1.6)), [(0.0, 1.0), (0.0, -1.0)], -0.25,
+        (-1.5, 0.01), "A saddle point at the origin between two minima: the gradient nearly "
+                      "vanishes on the way, and escaping it takes curvature or noise."),
+    "rastrigin": _fixed(
+        "rastrigin", "Rastrigin", r"f(x, y) = 20 + \sum_{i}\left(x_i^2 - 10\cos 2\pi x_i\right)",
+        rastrigin, rastrigin_grad, ((-5.12, 5.12), (-5.12, 5.12)), [(0.0, 0.0)], 0.0, (-3.3, 2.7),
+        "A bowl covered in local minima: a gradient method stops in the first one it meets."),
+    "sparse2d": _Family("Sparse features (2-D)", _build_sparse2d, MappingProxyType({
+        "freq_rare": Option(0.05, 0.005, 1.0, "rare feature frequency", log=True,
+                            help="Fraction of samples in which the rare feature fires."),
+        **_SPARSE_COMMON})),
+    "sparse": _Family("Sparse features (many parameters)", _build_sparse, MappingProxyType({
+        "dim": Option(20, 2, 200, "parameters D", integer=True,
+                      help="Number of features (and weights)."),
+        "freq_min": Option(0.01, 0.001, 1.0, "rarest frequency", log=True,
+                           help="Frequency of the rarest feature; the others are log-spaced up to 1."),
+        **_SPARSE_COMMON})),
+})
+
+
+def _check_options(name, family, options):
+    unknown = set(options) - set(family.options)
+    if unknown:
+        raise ValueError(f"Objective {name!r} has no option {', '.join(sorted(unknown))}"
+                         + (f"; it takes: {', '.join(family.options)}" if family.options
+                            else "; it takes none"))
+    out = {}
+    for key, opt in family.options.items():
+        value = options.get(key, opt.default)
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: option {key} must be a number, got {value!r}") from None
+        if not (opt.low <= value <= opt.high):
+            raise ValueError(f"{name}: option {key} = {value:g} is outside "
+                             f"[{opt.low:g}, {opt.high:g}]")
+        out[key] = int(value) if opt.integer else value
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _build(name, items):
+    return OBJECTIVES[name].build(**dict(items))
+
+
+def get_objective(name: str, **options) -> Objective:
+    """The objective ``name`` with its options (validated; cached, immutable)."""
+    if isinstance(name, Objective):
+        return name
+    try:
+        family = OBJECTIVES[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown objective {name!r}; choose one of: {', '.join(OBJECTIVES)}") from None
+    return _build(name, tuple(sorted(_check_options(name, family, options).items())))
+
+
+def contour_grid(objective: Objective, n: int = 200, bounds=None):
+    """``(xs, ys, Z)`` on an ``n x n`` grid over the plot bounds of a 2-D objective."""
+    if objective.dim != 2:
+        raise ValueError(f"{objective.name} has {objective.dim} parameters; maps need 2")
+    (x0, x1), (y0, y1) = bounds or objective.bounds
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1)
+    return xs, ys, objective.value(grid)

@@ -1,0 +1,51 @@
+"""Learning-rate schedules as factor arrays: ``lr_t = lr * factor[t - 1]`` for steps t = 1..T.
+
+The forms are torch's ``StepLR`` and ``CosineAnnealingLR`` (with ``eta_min =
+min_factor * lr``), and the Transformer recipe: linear warm-up from ``lr /
+warmup`` to ``lr`` over ``warmup`` steps, then cosine decay to ``min_factor * lr``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SCHEDULES", "schedule_factors"]
+
+SCHEDULES = {
+    "constant": "Constant",
+    "step": "Step decay",
+    "cosine": "Cosine",
+    "warmup_cosine": "Linear warm-up, then cosine",
+}
+
+
+def schedule_factors(name: str, steps: int, *, step_size: int = 0, gamma: float = 0.1,
+                     warmup: int = 0, min_factor: float = 0.0) -> np.ndarray:
+    """Multipliers of the base learning rate, one per step (shape ``(steps,)``).
+
+    >>> schedule_factors("step", 4, step_size=2, gamma=0.5).tolist()
+    [1.0, 1.0, 0.5, 0.5]
+    >>> schedule_factors("warmup_cosine", 4, warmup=2).tolist()[:2]
+    [0.5, 1.0]
+    """
+    if name not in SCHEDULES:
+        raise ValueError(f"Unknown schedule {name!r}; choose one of: {', '.join(SCHEDULES)}")
+    if not (0.0 <= min_factor <= 1.0):
+        raise ValueError(f"min_factor must be in [0, 1], got {min_factor!r}")
+    t = np.arange(steps, dtype=float)  # 0-based index of the step
+    if name == "constant":
+        return np.ones(steps)
+    if name == "step":
+        if step_size < 1:
+            step_size = max(steps // 3, 1)
+        if not (0.0 < gamma <= 1.0):
+            raise ValueError(f"gamma must be in (0, 1], got {gamma!r}")
+        return gamma ** (t // int(step_size))
+    if name == "cosine":
+        return min_factor + (1.0 - min_factor) * 0.5 * (1.0 + np.cos(np.pi * t / max(steps, 1)))
+    warmup = int(warmup) if warmup > 0 else max(steps // 10, 1)
+    if warmup > steps:
+        raise ValueError(f"warmup ({warmup}) is longer than the run ({steps} steps)")
+    rest = max(steps - warmup, 1)
+    decay = min_factor + (1.0 - min_factor) * 0.5 * (1.0 + np.cos(np.pi * (t - warmup) / rest))
+    return np.where(t < warmup, (t + 1) / warmup, decay)

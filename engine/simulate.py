@@ -1,0 +1,467 @@
+"""The simulator: many runs of one optimiser on one objective in a single vectorised loop.
+
+``simulate`` draws the noisy gradients and steps every run together; ``replay``
+applies an optimiser to a given gradient sequence. Both go through ``_run``, the
+one loop that calls the optimiser's ``update``. The loop is over steps only: the
+runs axis is a numpy axis.
+
+Gradient noise is Gaussian and depends on a run's seed alone:
+``np.random.default_rng(seed).normal(0, noise, (steps, D))`` in step order. Runs
+with the same seed see the same noise whatever the optimiser (common random
+numbers), a run computed in a batch equals the same run computed alone, and the
+chapter's experiment is reproduced exactly. The sparse objectives also sample
+their data rows from the seed, through a separate stream
+(``SeedSequence([1, seed])``) so that the Gaussian stream stays as above.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .objectives import Objective, get_objective
+from .optimizers import get_optimizer, validate_hypers
+from .schedules import schedule_factors
+
+__all__ = [
+    "DIVERGENCE_BOUND",
+    "MAX_RECORDED",
+    "MAX_RUNS",
+    "MAX_STEPS",
+    "Trace",
+    "replay",
+    "simulate",
+]
+
+MAX_STEPS = 100_000
+MAX_RUNS = 50_000
+MAX_RECORDED = 40_000_000  # floats kept in one trace (320 MB); ask for every=k or loss only
+DIVERGENCE_BOUND = 1e6  # |theta| beyond this (or non-finite) stops a run
+LOSS_BOUND = 1e100
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """The immutable record of ``B`` runs (every array is read-only).
+
+    ``t`` holds the recorded step numbers (``0, every, 2*every, ..., steps``);
+    ``params[i]`` and ``loss[i]`` are the state after step ``t[i]``. The per-update
+    arrays (``grads``, ``eff_lr``, ``step``) have one row per recorded update:
+    row ``i`` is the update that produced ``params[i + 1]``. ``grads`` are the
+    gradients the optimiser saw (noise added, clipped; before any weight decay).
+    ``stopped_at[r]`` is the update step at which run ``r`` diverged and was
+    stopped (``-1`` if it did not); its arrays hold its last good values after it.
+    """
+
+    objective: str
+    optimizer: str
+    hyper: Mapping[str, np.ndarray]
+    steps: int
+    t: np.ndarray
+    loss: np.ndarray
+    final_params: np.ndarray
+    final_loss: np.ndarray
+    stopped_at: np.ndarray
+    start: np.ndarray
+    seed: np.ndarray
+    noise: np.ndarray
+    lr_factors: np.ndarray
+    n_grad: np.ndarray
+    params: np.ndarray | None = None
+    grads: np.ndarray | None = None
+    eff_lr: np.ndarray | None = None
+    step: np.ndarray | None = None
+    state: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def runs(self) -> int:
+        return self.final_params.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.final_params.shape[1]
+
+    @property
+    def diverged(self) -> np.ndarray:
+        return self.stopped_at >= 0
+
+    @property
+    def t_update(self) -> np.ndarray:
+        """Step number of each row of the per-update arrays."""
+        return self.t[1:]
+
+
+def _freeze(a):
+    if isinstance(a, np.ndarray):
+        a.flags.writeable = False
+    return a
+
+
+def _as_runs(name, value, dtype=float):
+    arr = np.asarray(value)
+    if arr.ndim > 1:
+        raise ValueError(f"{name} must be a scalar or a 1-D array over runs, got shape {arr.shape}")
+    try:
+        return arr.astype(dtype)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numeric, got {value!r}") from None
+
+
+def _n_runs(sizes: Mapping[str, int]) -> int:
+    n = {s for s in sizes.values() if s != 1}
+    if len(n) > 1:
+        detail = ", ".join(f"{k}: {v}" for k, v in sizes.items() if v != 1)
+        raise ValueError(f"Arrays over runs must have one length (or 1); got {detail}")
+    return n.pop() if n else 1
+
+
+def _scalar_or_column(arr: np.ndarray):
+    """A python scalar for a size-1 array (fast in numpy ops), else a ``(B, 1)`` column."""
+    if arr.size == 1:
+        return arr.reshape(()).item()
+    return arr.reshape(-1, 1)
+
+
+def _check_int(name, value, low, high):
+    if isinstance(value, (bool, np.bool_)) or not float(value).is_integer():
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    value = int(value)
+    if not (low <= value <= high):
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _start_points(objective: Objective, start) -> np.ndarray:
+    arr = np.asarray(objective.start if start is None else start, dtype=float)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != objective.dim:
+        raise ValueError(f"start must have shape ({objective.dim},) or (runs, {objective.dim}) "
+                         f"for {objective.name}, got {np.shape(start)}")
+    if not np.isfinite(arr).all():
+        raise ValueError("start must be finite")
+    if (np.abs(arr) >= DIVERGENCE_BOUND).any():
+        raise ValueError(f"start must lie within +-{DIVERGENCE_BOUND:g}")
+    return arr
+
+
+def _lr_factors(steps, schedule, schedule_options):
+    if isinstance(schedule, str):
+        return schedule_factors(schedule, steps, **dict(schedule_options or {}))
+    factors = np.asarray(schedule, dtype=float)
+    if factors.shape != (steps,) or not np.isfinite(factors).all() or (factors < 0).any():
+        raise ValueError(f"a schedule array must hold {steps} finite factors >= 0")
+    return factors
+
+
+def _clip(g, clip_norm, clip_value):
+    """torch's ``clip_grad_norm_`` (per run: ``g * min(1, c / (|g| + 1e-6))``) and ``clip_grad_value_``."""
+    if clip_value is not None:
+        g = np.clip(g, -clip_value, clip_value)
+    if clip_norm is not None:
+        norm = np.sqrt((g * g).sum(-1, keepdims=True))
+        g = g * np.minimum(1.0, clip_norm / (norm + 1e-6))
+    return g
+
+
+def _check_clip(name, value):
+    if value is None:
+        return None
+    value = float(value)
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0 (or None for no clipping), got {value!r}")
+    return value
+
+
+def _stack_broadcast(values, shape):
+    """Stack per-step values that may be scalars, ``(B, 1)`` columns or full arrays."""
+    if all(np.shape(v) == shape for v in values):
+        return np.stack(values)
+    if all(np.ndim(v) == 0 for v in values):
+        return np.broadcast_to(np.asarray(values, dtype=float)[:, None, None],
+                               (len(values), *shape)).copy()
+    return np.stack([np.broadcast_to(v, shape) for v in values])
+
+
+def _ignore_t(f):
+    return lambda p, t: f(p)
+
+
+def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0, steps,
+         factors, *, clip_norm=None, clip_value=None, value_fn=None, record="full", every=1,
+         record_state=False):
+    """The loop over steps shared by ``simulate`` and ``replay``.
+
+    Returns a dict of raw arrays; the callers wrap them in a ``Trace``.
+    """
+    cols = {k: _scalar_or_column(v) for k, v in hyper.items()}
+    lr = cols.pop("lr")
+    transform = spec.make(**cols)
+    runs, dim = params0.shape
+    params = params0.copy()
+    state = transform.init(params)
+    alive = np.ones((runs, 1), dtype=bool)
+    stopped_at = np.full(runs, -1)
+    any_stopped = False
+
+    rec_params, rec_loss, rec_grads, rec_eff, rec_step, rec_state = [params], [], [], [], [], []
+    if record == "loss":
+        rec_loss.append(value_fn(params))
+    lr_t = lr * factors  # (steps,) or (steps, B, 1) when lr is a column
+    if np.ndim(lr) == 2:
+        lr_t = factors[:, None, None] * lr[None]
+    clipping = clip_norm is not None or clip_value is not None
+    full = record == "full"
+    # With every step recorded, divergence is found afterwards from the recorded
+    # parameters (same result, no per-step check); otherwise it is checked here.
+    check = not (full and every == 1)
+    with np.errstate(all="ignore"):
+        for t in range(steps):
+            g = grad_fn(params, t)
+            if clipping:
+                g = _clip(g, clip_norm, clip_value)
+            new_params, state, eff = transform.update(g, state, params, lr_t[t])
+            if check:
+                if any_stopped:
+                    new_params = np.where(alive, new_params, params)
+                if not np.abs(new_params).max() < DIVERGENCE_BOUND:  # also catches NaN
+                    bad = ~(np.abs(new_params) < DIVERGENCE_BOUND).all(-1, keepdims=True) & alive
+                    stopped_at[bad[:, 0]] = t + 1
+                    alive &= ~bad
+                    any_stopped = True
+                    new_params = np.where(alive, new_params, params)
+            s = t + 1
+            if s % every == 0 or s == steps:
+                if full:
+                    rec_params.append(new_params)
+                    rec_grads.append(g)
+                    rec_eff.append(eff)
+                    if every > 1:
+                        rec_step.append(new_params - params)
+                    if record_state:
+                        rec_state.append(state)
+                else:
+                    rec_loss.append(value_fn(new_params))
+            params = new_params
+
+    t_rec = np.unique(np.r_[np.arange(0, steps + 1, every), steps])
+    out = {"t": t_rec, "final_params": params, "stopped_at": stopped_at}
+    if record == "full":
+        out["params"] = np.stack(rec_params)
+        out["grads"] = np.stack(rec_grads)
+        out["eff_lr"] = _stack_broadcast(rec_eff, (runs, dim))
+        # With every step recorded, the step taken is the same subtraction done afterwards.
+        out["step"] = np.diff(out["params"], axis=0) if every == 1 else np.stack(rec_step)
+        if record_state and rec_state:
+            out["state"] = {name: np.stack([getattr(s, name) for s in rec_state])
+                            for name in rec_state[0]._fields
+                            if np.shape(getattr(rec_state[0], name)) == (runs, dim)}
+    else:
+        out["loss"] = np.stack(rec_loss)
+    return out
+
+
+def _sanitise(out, value_fn):
+    """Loss checks, then: nothing non-finite after a run's stop reaches the caller."""
+    t = out["t"]
+    stopped_at = out["stopped_at"]
+    with np.errstate(all="ignore"):
+        loss = out["loss"] if "loss" in out else value_fn(out["params"])
+        # A loss that overflows while the parameters stay bounded also stops a run.
+        bad = ~(np.abs(loss) < LOSS_BOUND)
+        if "params" in out:
+            bad |= ~(np.abs(out["params"]) < DIVERGENCE_BOUND).all(-1)
+        first = np.where(bad.any(0), bad.argmax(0), -1)
+    found = np.where(first > 0, t[np.maximum(first, 0)], -1)
+    earlier = (found > 0) & ((stopped_at < 0) | (found < stopped_at))
+    stopped_at = np.where(earlier, found, stopped_at)
+    out["stopped_at"] = stopped_at
+    if (first == 0).any():
+        raise ValueError("the objective is not finite at the start point")
+    held = t[None, :] >= np.where(stopped_at >= 0, stopped_at, np.iinfo(int).max)[:, None]  # (B, n)
+    if held.any():
+        last_good = np.where(held, 0, np.arange(len(t))[None, :]).max(1)  # index before the stop
+        run_idx = np.nonzero(held)
+        loss = loss.copy()
+        loss[run_idx[1], run_idx[0]] = loss[last_good[run_idx[0]], run_idx[0]]
+        if "params" in out:
+            params = out["params"].copy()
+            params[run_idx[1], run_idx[0]] = params[last_good[run_idx[0]], run_idx[0]]
+            out["params"] = params
+            out["final_params"] = params[-1]
+            upd = held[:, 1:].T  # (n-1, B): updates at or after the stop
+            for key in ("grads", "eff_lr", "step"):
+                out[key] = np.where(upd[..., None], 0.0, out[key])
+            for key, arr in out.get("state", {}).items():
+                out["state"][key] = np.where(upd[..., None], 0.0, arr)
+    out["loss"] = loss
+    return out
+
+
+def _trace(objective_name, spec, hyper, steps, out, start, seed, noise, factors, value_fn):
+    out = _sanitise(out, value_fn)
+    runs = out["final_params"].shape[0]
+    stopped_at = out["stopped_at"]
+    n_grad = np.where(stopped_at >= 0, stopped_at, steps)
+    hyper_runs = {k: _freeze(np.broadcast_to(v, (runs,)).copy()) for k, v in hyper.items()}
+    arrays = {k: _freeze(np.ascontiguousarray(v)) for k, v in out.items() if k != "state"}
+    state = {k: _freeze(v) for k, v in out.get("state", {}).items()}
+    return Trace(
+        objective=objective_name, optimizer=spec.name, hyper=hyper_runs, steps=steps,
+        t=arrays["t"], loss=arrays["loss"], final_params=arrays["final_params"],
+        final_loss=_freeze(out["loss"][-1].copy()), stopped_at=arrays["stopped_at"],
+        start=_freeze(np.broadcast_to(start, (runs, start.shape[1])).copy()),
+        seed=_freeze(np.broadcast_to(seed, (runs,)).copy()),
+        noise=_freeze(np.broadcast_to(noise, (runs,)).astype(float)),
+        lr_factors=_freeze(factors), n_grad=_freeze(n_grad),
+        params=arrays.get("params"), grads=arrays.get("grads"), eff_lr=arrays.get("eff_lr"),
+        step=arrays.get("step"), state=state)
+
+
+def _validate_common(steps, record, every):
+    steps = _check_int("steps", steps, 1, MAX_STEPS)
+    every = _check_int("every", every, 1, max(steps, 1))
+    if record not in ("full", "loss"):
+        raise ValueError(f"record must be 'full' or 'loss', got {record!r}")
+    return steps, every
+
+
+def _check_size(runs, dim, steps, every, record):
+    n_rec = steps // every + 2
+    floats = runs * n_rec * (4 * dim if record == "full" else 1)
+    if runs > MAX_RUNS:
+        raise ValueError(f"{runs} runs is more than the cap of {MAX_RUNS}")
+    if floats > MAX_RECORDED:
+        raise ValueError(
+            f"recording {runs} runs x {n_rec} steps x {dim} parameters needs {floats:,} numbers "
+            f"(cap {MAX_RECORDED:,}): record every k-th step (every=k) or the loss only "
+            "(record='loss')")
+
+
+def simulate(objective, optimizer: str, steps: int = 500, start=None, noise=0.0, seed=0, *,
+             schedule="constant", schedule_options: Mapping[str, Any] | None = None,
+             clip_norm=None, clip_value=None, record: str = "full", every: int = 1,
+             record_state: bool = False, **hyper) -> Trace:
+    """Run ``optimizer`` on ``objective`` for ``steps`` steps; many runs at once.
+
+    ``start`` (``(D,)`` or ``(B, D)``; default the objective's start), ``seed`` and
+    ``noise`` (scalars or ``(B,)``) and every hyperparameter (scalar or ``(B,)``)
+    broadcast into the runs axis: ``simulate("rosenbrock", "adam", 2000,
+    lr=np.logspace(-4, -1, 1920))`` is a learning-rate sweep of 1920 runs.
+
+    ``objective`` is a name or an ``Objective`` from ``get_objective(name, **options)``.
+    ``schedule`` is a name from ``SCHEDULES`` (options in ``schedule_options``) or an
+    array of ``steps`` learning-rate factors. ``clip_value`` then ``clip_norm`` clip
+    the noisy gradient per run (torch's ``clip_grad_value_``/``clip_grad_norm_``).
+    ``record="full"`` keeps params, loss, grads, effective learning rates and steps
+    every ``every`` steps (and the optimiser state with ``record_state``);
+    ``record="loss"`` keeps the loss only. Raises ``ValueError`` on invalid input.
+    """
+    obj = get_objective(objective)
+    spec = get_optimizer(optimizer)
+    steps, every = _validate_common(steps, record, every)
+    hyper = validate_hypers(spec, hyper)
+    start_arr = _start_points(obj, start)
+    seed_arr = _as_runs("seed", seed, dtype=float)
+    if not (np.isfinite(seed_arr).all() and (seed_arr >= 0).all()
+            and (seed_arr == np.round(seed_arr)).all() and (seed_arr < 2**63).all()):
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    seed_arr = seed_arr.astype(np.int64)
+    noise_arr = _as_runs("noise", noise)
+    if not (np.isfinite(noise_arr).all() and (noise_arr >= 0).all()):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    clip_norm = _check_clip("clip_norm", clip_norm)
+    clip_value = _check_clip("clip_value", clip_value)
+    sizes = {"start": start_arr.shape[0], "seed": seed_arr.size, "noise": noise_arr.size,
+             **{k: v.size for k, v in hyper.items()}}
+    runs = _n_runs(sizes)
+    _check_size(runs, obj.dim, steps, every, record)
+    factors = _lr_factors(steps, schedule, schedule_options)
+    params0 = np.broadcast_to(start_arr, (runs, obj.dim)).copy()
+
+    # Random streams: one generator per distinct seed, shared by the runs that use it.
+    seeds, inverse = np.unique(np.broadcast_to(seed_arr, (runs,)), return_inverse=True)
+    shared = seeds.size == 1
+    noise_col = _scalar_or_column(noise_arr)
+    add_noise = bool(noise_arr.any())
+    if add_noise:
+        z = np.stack([np.random.default_rng(int(s)).standard_normal((steps, obj.dim))
+                      for s in seeds], axis=1)  # (T, U, D)
+        z = z if shared else z[:, inverse]
+        if np.ndim(noise_col) == 0:
+            z = z * noise_col  # == default_rng(seed).normal(0, noise, (T, D)) bit for bit
+    if obj.stochastic:
+        batch = obj.options["batch_size"]
+        idx = np.stack([np.random.default_rng(np.random.SeedSequence([1, int(s)]))
+                        .integers(0, obj.n_samples, (steps, batch)) for s in seeds], axis=1)
+        idx = idx if shared else idx[:, inverse]  # (T, 1 or B, batch)
+
+    grad = obj.grad
+    if obj.stochastic:
+        sample_grad = obj.sample_grad
+
+        def grad(p, t):
+            return sample_grad(p, idx[t])
+    else:
+        grad = _ignore_t(obj.grad)
+
+    if not add_noise:
+        grad_fn = grad
+    elif np.ndim(noise_col) == 0:  # the noise is already scaled
+
+        def grad_fn(p, t):
+            return grad(p, t) + z[t]
+    else:
+
+        def grad_fn(p, t):
+            return grad(p, t) + z[t] * noise_col
+
+    out = _run(spec, hyper, grad_fn, params0, steps, factors, clip_norm=clip_norm,
+               clip_value=clip_value, value_fn=obj.value, record=record, every=every,
+               record_state=record_state)
+    return _trace(obj.name, spec, hyper, steps, out, start_arr, seed_arr, noise_arr, factors,
+                  obj.value)
+
+
+def replay(optimizer: str, grads, start, *, schedule="constant", schedule_options=None,
+           record_state: bool = False, return_trace: bool = False, **hyper):
+    """Apply ``optimizer`` to a given gradient sequence ``grads`` of shape ``(T, runs, D)``.
+
+    Returns the path ``(T + 1, runs, D)`` (or the full ``Trace`` with
+    ``return_trace=True``; its loss is 0, there being no objective). The update
+    code is the one ``simulate`` uses, so replaying a trace's ``grads`` with the
+    same optimiser gives back its ``params``.
+    """
+    spec = get_optimizer(optimizer)
+    g_all = np.asarray(grads, dtype=float)
+    if g_all.ndim != 3:
+        raise ValueError(f"grads must have shape (steps, runs, D), got {g_all.shape}")
+    if not np.isfinite(g_all).all():
+        raise ValueError("grads must be finite")
+    steps, runs, dim = g_all.shape
+    steps, _ = _validate_common(steps, "full", 1)
+    hyper = validate_hypers(spec, hyper)
+    start_arr = np.asarray(start, dtype=float)
+    start_arr = start_arr[None, :] if start_arr.ndim == 1 else start_arr
+    if start_arr.shape[-1] != dim or start_arr.shape[0] not in (1, runs) or start_arr.ndim != 2:
+        raise ValueError(f"start must have shape ({dim},) or ({runs}, {dim}), got {np.shape(start)}")
+    if not np.isfinite(start_arr).all():
+        raise ValueError("start must be finite")
+    runs = _n_runs({"grads": runs, **{k: v.size for k, v in hyper.items()}})
+    if g_all.shape[1] != runs:
+        g_all = np.broadcast_to(g_all, (steps, runs, dim))
+    _check_size(runs, dim, steps, 1, "full")
+    factors = _lr_factors(steps, schedule, schedule_options)
+    params0 = np.broadcast_to(start_arr, (runs, dim)).copy()
+    out = _run(spec, hyper, lambda p, t: g_all[t], params0, steps, factors,
+               record_state=record_state)
+
+    def zero_loss(p):
+        return np.zeros(p.shape[:-1])
+
+    trace = _trace("replay", spec, hyper, steps, out, start_arr, np.zeros(1, dtype=np.int64),
+                   np.zeros(1), factors, zero_loss)
+    return trace if return_trace else trace.params
