@@ -281,8 +281,10 @@ def _sanitise(out, value_fn):
     out["stopped_at"] = stopped_at
     if (first == 0).any():
         raise ValueError("the objective is not finite at the start point")
-    held = t[None, :] >= np.where(stopped_at >= 0, stopped_at, np.iinfo(int).max)[:, None]  # (B, n)
-    if held.any():
+    after = t[None, :] >= np.where(stopped_at >= 0, stopped_at, np.iinfo(int).max)[:, None]  # (B, n)
+    # Runs stopped inside the loop were frozen there; runs found here are held now.
+    held = after & earlier[:, None]
+    if after.any():
         last_good = np.where(held, 0, np.arange(len(t))[None, :]).max(1)  # index before the stop
         run_idx = np.nonzero(held)
         loss = loss.copy()
@@ -292,7 +294,7 @@ def _sanitise(out, value_fn):
             params[run_idx[1], run_idx[0]] = params[last_good[run_idx[0]], run_idx[0]]
             out["params"] = params
             out["final_params"] = params[-1]
-            upd = held[:, 1:].T  # (n-1, B): updates at or after the stop
+            upd = after[:, 1:].T  # (n-1, B): updates at or after the stop
             for key in ("grads", "eff_lr", "step"):
                 out[key] = np.where(upd[..., None], 0.0, out[key])
             for key, arr in out.get("state", {}).items():
