@@ -1,0 +1,52 @@
+"""Optimiser Lab: the home page (the chapter's figure, live, and a map of the views).
+
+Run with ``streamlit run dashboard.py``.
+"""
+
+import streamlit as st
+
+from engine import PRESETS, get_objective
+from ui import charts, frames, page
+from ui.compute import simulate_cached
+
+CHAPTER = PRESETS["chapter"]
+
+with page.view("home") as ctx:
+    st.markdown(
+        "Gradient descent takes steps against the gradient; **optimisers** differ in how "
+        "big each step is and how it remembers the past. Below is the chapter's experiment, "
+        "computed live: three optimisers on the Rosenbrock valley with noisy gradients "
+        f"(noise {CHAPTER.noise}, seed {CHAPTER.seed}, {CHAPTER.steps} steps from "
+        f"({CHAPTER.start[0]:g}, {CHAPTER.start[1]:g})). The minimum is the gold diamond at (1, 1).")
+    objective = get_objective(CHAPTER.objective)
+    cols = st.columns(len(CHAPTER.runs))
+    traces = {}
+    for col, (opt, hyper) in zip(cols, CHAPTER.runs):
+        trace = simulate_cached(CHAPTER.objective, (), opt, tuple(hyper.items()), CHAPTER.steps,
+                                CHAPTER.start, CHAPTER.noise, (CHAPTER.seed,))
+        traces[opt] = trace
+        path = frames.path_frame({opt: trace}, objective, max_points=800)
+        title = f"{frames.title(opt)} — final f = {trace.final_loss[0]:.4f}"
+        with col:
+            st.altair_chart(
+                charts.styled(charts.trajectory_chart(path, objective, CHAPTER.steps, ctx.style,
+                                                      title=title, scrub=False, contour_n=60,
+                                                      height=ctx.style.height - 40), ctx.style),
+                key=f"chapter_{opt}")
+            settings = ", ".join(f"{k} = {v:g}" for k, v in hyper.items())
+            st.caption(f"{settings}")
+    page.divergence_notice(traces)
+    st.info(
+        "**What to look for.** All three reach the valley floor quickly; the difference is in "
+        "the long walk along it. Momentum's steps grow along the valley; RMSProp and Adam "
+        "divide each step by the recent gradient size, so their steps stay about the size "
+        "of the learning rate and jitter with the noise near the minimum.", icon="👀")
+
+    st.markdown("### The views")
+    for info in page.PAGES[1:]:
+        if not (page.ROOT / info.path).exists():
+            continue
+        st.page_link(info.path, label=f"**{info.title}** — {info.summary}", icon=info.icon,
+                     query_params=ctx.query())
+    st.caption("Every control lives in the sidebar and in the address bar: copy the URL to share "
+               "exactly this view.")

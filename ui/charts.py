@@ -1,0 +1,194 @@
+"""Altair chart builders: pure ``f(frame, ...) -> alt.Chart`` (no Streamlit).
+
+Tests read them through ``chart.to_dict()``. Every builder takes a ``ChartStyle``
+so that presentation mode scales fonts and lines in the chart itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from engine import Objective, contour_grid
+
+from .style import MINIMUM_COLOR, OPTIMIZER_COLORS, START_COLOR, ChartStyle
+
+CONTOUR_LEVELS = 18
+
+
+def series_color(labels: Sequence[str], optimizers: Sequence[str], title: str | None = "Optimiser",
+                 field: str = "label") -> alt.Color:
+    """Colour by legend label; each label's colour is its optimiser's colour."""
+    scale = alt.Scale(domain=list(labels), range=[OPTIMIZER_COLORS.get(o, "#333333") for o in optimizers])
+    return alt.Color(f"{field}:N", scale=scale, legend=alt.Legend(title=title, orient="bottom",
+                                                                  columns=min(len(labels), 4)))
+
+
+def legend_of(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    pairs = frame[["label", "optimizer"]].drop_duplicates()
+    return pairs["label"].tolist(), pairs["optimizer"].tolist()
+
+
+def styled(chart, style: ChartStyle):
+    """Top-level type sizes: axis, legend, title (readable from the back when presenting)."""
+    return (chart.configure_axis(labelFontSize=style.font_size, titleFontSize=style.font_size + 1,
+                                 grid=True, gridOpacity=0.4)
+            .configure_legend(labelFontSize=style.font_size, titleFontSize=style.font_size,
+                              symbolStrokeWidth=style.line_width, symbolSize=style.point_size * 2,
+                              labelLimit=400)
+            .configure_title(fontSize=style.title_size, anchor="start")
+            .configure_header(labelFontSize=style.font_size, titleFontSize=style.font_size)
+            .configure_text(fontSize=style.font_size)
+            .configure_view(strokeWidth=0))
+
+
+# ---------------------------------------------------------------------------
+# Maps
+# ---------------------------------------------------------------------------
+
+
+def contour_frame(objective: Objective, n: int = 70, bounds=None) -> pd.DataFrame:
+    """Cells of an ``n x n`` grid with ``level``: ``log10(f - f*)`` cut into bands (shaded levels)."""
+    (x0, x1), (y0, y1) = bounds or objective.bounds
+    xs, ys, z = contour_grid(objective, n + 1, ((x0, x1), (y0, y1)))
+    # cell centres' values: average of the four corners
+    zc = 0.25 * (z[:-1, :-1] + z[1:, :-1] + z[:-1, 1:] + z[1:, 1:])
+    logz = np.log10(np.maximum(zc - objective.fmin, 1e-12) + 1e-3 * max(np.ptp(zc), 1e-12))
+    lo, hi = np.percentile(logz, [0.5, 99.5])
+    band = np.clip(np.floor((logz - lo) / max(hi - lo, 1e-12) * CONTOUR_LEVELS), 0, CONTOUR_LEVELS - 1)
+    gx0, gy0 = np.meshgrid(xs[:-1], ys[:-1])
+    gx1, gy1 = np.meshgrid(xs[1:], ys[1:])
+    return pd.DataFrame({"x": gx0.ravel(), "x2": gx1.ravel(), "y": gy0.ravel(), "y2": gy1.ravel(),
+                         "level": band.ravel(), "f": zc.ravel()})
+
+
+def contour_layer(objective: Objective, style: ChartStyle, n: int = 70, bounds=None) -> alt.Chart:
+    (x0, x1), (y0, y1) = bounds or objective.bounds
+    return alt.Chart(contour_frame(objective, n, bounds)).mark_rect(opacity=0.9).encode(
+        x=alt.X("x:Q", scale=alt.Scale(domain=[x0, x1], nice=False), title="x"),
+        x2="x2:Q",
+        y=alt.Y("y:Q", scale=alt.Scale(domain=[y0, y1], nice=False), title="y"),
+        y2="y2:Q",
+        color=alt.Color("level:Q", scale=alt.Scale(scheme="greys", domain=[0, CONTOUR_LEVELS + 4]),
+                        legend=None),
+        tooltip=[alt.Tooltip("f:Q", title="f", format=".4g")],
+    )
+
+
+def markers_layer(objective: Objective, start, style: ChartStyle) -> alt.LayerChart:
+    minima = pd.DataFrame([{"x": m[0], "y": m[1], "what": "minimum"} for m in objective.minima])
+    start_df = pd.DataFrame([{"x": start[0], "y": start[1], "what": "start"}])
+    star = alt.Chart(minima).mark_point(shape="diamond", filled=True, size=style.point_size * 3,
+                                        color=MINIMUM_COLOR, stroke="black", strokeWidth=1,
+                                        opacity=1).encode(
+        x="x:Q", y="y:Q", tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("x:Q", format=".4g"),
+                                   alt.Tooltip("y:Q", format=".4g")])
+    dot = alt.Chart(start_df).mark_point(shape="circle", filled=True, size=style.point_size * 2,
+                                         color=START_COLOR, opacity=1).encode(
+        x="x:Q", y="y:Q", tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("x:Q", format=".4g"),
+                                   alt.Tooltip("y:Q", format=".4g")])
+    return alt.layer(star, dot)
+
+
+def step_param(steps: int, name: str = "step", label: str = "Step ") -> alt.Parameter:
+    """A slider bound in the browser: scrubbing re-filters the data with no server round-trip."""
+    return alt.param(name=name, value=int(steps),
+                     bind=alt.binding_range(min=0, max=int(steps), step=1, name=label))
+
+
+def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
+                     title: str | None = None, scrub: bool = True, bounds=None,
+                     contour_n: int = 70, height: int | None = None) -> alt.LayerChart:
+    """Paths over the shaded contour map, start and minima marked, a step scrubber."""
+    labels, opts = legend_of(path)
+    color = series_color(labels, opts)
+    (x0, x1), (y0, y1) = bounds or objective.bounds
+    xs = alt.Scale(domain=[x0, x1], nice=False)
+    ys = alt.Scale(domain=[y0, y1], nice=False)
+    base = alt.Chart(path).encode(x=alt.X("x:Q", scale=xs), y=alt.Y("y:Q", scale=ys), color=color)
+    tooltip = [alt.Tooltip("label:N", title="optimiser"), alt.Tooltip("step:Q"),
+               alt.Tooltip("x:Q", format=".4f"), alt.Tooltip("y:Q", format=".4f"),
+               alt.Tooltip("loss:Q", format=".4g", title="f")]
+    layers = [contour_layer(objective, style, contour_n, bounds)]
+    detail = alt.Detail("run:N")
+    if scrub:
+        param = step_param(steps)
+        line = base.mark_line(strokeWidth=style.line_width, clip=True, opacity=0.9).encode(
+            order="step:Q", detail=detail).transform_filter(alt.datum.step <= param)
+        points = base.mark_circle(size=style.point_size / 3, clip=True, opacity=0.01).encode(
+            tooltip=tooltip).transform_filter(alt.datum.step <= param)
+        head = base.mark_point(filled=True, size=style.point_size * 2.5, clip=True, stroke="white",
+                               strokeWidth=1.5, opacity=1).encode(
+            tooltip=tooltip, detail=detail).transform_filter(
+            alt.datum.step <= param).transform_joinaggregate(
+            last="max(step)", groupby=["series", "run"]).transform_filter(alt.datum.step == alt.datum.last)
+        layers += [line.add_params(param), points, head]
+    else:
+        line = base.mark_line(strokeWidth=style.line_width, clip=True).encode(order="step:Q", detail=detail)
+        layers += [line, base.mark_circle(size=style.point_size / 3, clip=True, opacity=0.01).encode(
+            tooltip=tooltip)]
+    start = path.loc[path["step"] == 0, ["x", "y"]]
+    start_xy = tuple(start.iloc[0]) if len(start) else objective.start
+    layers.append(markers_layer(objective, start_xy, style))
+    chart = alt.layer(*layers).properties(height=height or style.height, width="container")
+    return chart.properties(title=title) if title else chart
+
+
+# ---------------------------------------------------------------------------
+# Curves
+# ---------------------------------------------------------------------------
+
+
+def log_axis(title: str) -> alt.Axis:
+    return alt.Axis(title=title, format="~e", tickCount=6)
+
+
+def curve_chart(frame: pd.DataFrame, y: str, y_title: str, style: ChartStyle, log_y: bool = True,
+                x: str = "step", x_title: str = "step", strokedash: str | None = None,
+                title: str | None = None, height: int | None = None, scrub_steps: int | None = None,
+                tooltip_extra: Sequence[alt.Tooltip] = ()) -> alt.Chart:
+    """Lines of ``y`` against ``x``, one per series (and per ``strokedash`` value)."""
+    labels, opts = legend_of(frame)
+    enc = {
+        "x": alt.X(f"{x}:Q", title=x_title),
+        "y": alt.Y(f"{y}:Q", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False),
+                   axis=log_axis(y_title) if log_y else alt.Axis(title=y_title)),
+        "color": series_color(labels, opts),
+        "tooltip": [alt.Tooltip("label:N", title="optimiser"), alt.Tooltip(f"{x}:Q"),
+                    alt.Tooltip(f"{y}:Q", format=".4g", title=y_title), *tooltip_extra],
+    }
+    detail = ["series"]
+    if strokedash:
+        enc["strokeDash"] = alt.StrokeDash(f"{strokedash}:N", legend=alt.Legend(orient="bottom"))
+        detail.append(strokedash)
+    if "run" in frame.columns:
+        detail.append("run")
+    enc["detail"] = [alt.Detail(f"{d}:N") for d in detail]
+    chart = alt.Chart(frame).mark_line(strokeWidth=style.line_width, clip=True).encode(**enc)
+    if scrub_steps is not None:
+        param = step_param(scrub_steps)
+        rule = alt.Chart(pd.DataFrame({"s": [0]})).mark_rule(color="#444", strokeDash=[4, 3]).encode(
+            x=alt.X("s2:Q")).transform_calculate(s2=param)
+        chart = alt.layer(chart.add_params(param), rule)
+    chart = chart.properties(height=height or style.height, width="container")
+    return chart.properties(title=title) if title else chart
+
+
+def band_chart(band: pd.DataFrame, y_title: str, style: ChartStyle, title: str | None = None,
+               height: int | None = None) -> alt.LayerChart:
+    """Median line and a quantile band per series (log y)."""
+    labels, opts = legend_of(band)
+    color = series_color(labels, opts)
+    base = alt.Chart(band).encode(x=alt.X("step:Q", title="step"), color=color)
+    area = base.mark_area(opacity=0.2).encode(
+        y=alt.Y("lo:Q", scale=alt.Scale(type="log"), axis=log_axis(y_title)), y2="hi:Q")
+    line = base.mark_line(strokeWidth=style.line_width).encode(
+        y=alt.Y("median:Q", scale=alt.Scale(type="log")),
+        tooltip=[alt.Tooltip("label:N", title="optimiser"), "step:Q",
+                 alt.Tooltip("median:Q", format=".4g"), alt.Tooltip("lo:Q", format=".4g", title="10%"),
+                 alt.Tooltip("hi:Q", format=".4g", title="90%"), alt.Tooltip("runs:Q")])
+    chart = alt.layer(area, line).properties(height=height or style.height, width="container")
+    return chart.properties(title=title) if title else chart

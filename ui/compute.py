@@ -1,0 +1,56 @@
+"""Cached engine calls, keyed on small hashable arguments.
+
+``st.cache_data`` pickles what it returns, so every session gets its own copy of
+a trace: nothing computed here is shared mutably between sessions. Keys are
+names, floats, ints and tuples, never large arrays (see NOTES: arrays of 500k+
+elements are hashed from a sample).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from engine import Trace, get_objective, replay, simulate
+
+from .params import Settings
+
+CACHE = {"max_entries": 512, "ttl": 3600, "show_spinner": False}
+
+
+@st.cache_data(**CACHE)
+def simulate_cached(objective: str, objective_options: tuple, optimizer: str, hyper: tuple,
+                    steps: int, start: tuple | None, noise: float, seeds: tuple,
+                    every: int = 1, record: str = "full", record_state: bool = False,
+                    schedule: str = "constant", schedule_options: tuple = (),
+                    clip_norm: float | None = None, clip_value: float | None = None,
+                    sweep: tuple = ()) -> Trace:
+    """``engine.simulate`` on hashable arguments. ``sweep`` is ``((name, values), ...)``
+    of hyperparameters given per run (tuples), overriding ``hyper``."""
+    obj = get_objective(objective, **dict(objective_options))
+    kwargs = dict(hyper)
+    kwargs.update({k: np.asarray(v) for k, v in sweep})
+    return simulate(obj, optimizer, steps, start, noise, np.asarray(seeds, dtype=np.int64),
+                    every=every, record=record, record_state=record_state, schedule=schedule,
+                    schedule_options=dict(schedule_options), clip_norm=clip_norm,
+                    clip_value=clip_value, **kwargs)
+
+
+@st.cache_data(**CACHE)
+def replay_cached(optimizer: str, source: tuple, hyper: tuple, record_state: bool = True) -> Trace:
+    """Replay ``optimizer`` on the gradients of the (cached) run described by ``source``
+    (the positional arguments of ``simulate_cached``)."""
+    base = simulate_cached(*source)
+    return replay(optimizer, base.grads, base.start, return_trace=True,
+                  record_state=record_state, **dict(hyper))
+
+
+def run_settings(settings: Settings, optimizers=None, seeds=None, **kw) -> dict[str, Trace]:
+    """One trace per optimiser for the shared settings (``seeds``: several runs each)."""
+    seeds = tuple(seeds) if seeds is not None else (settings.seed,)
+    out = {}
+    for opt in optimizers or settings.optimizers:
+        out[opt] = simulate_cached(settings.objective, settings.objective_options, opt,
+                                   tuple(settings.hyper(opt).items()), settings.steps,
+                                   settings.start, settings.noise, seeds, **kw)
+    return out

@@ -1,0 +1,156 @@
+"""The frame every page shares: page config, URL state, sidebar, notices, navigation.
+
+A page is::
+
+    with page.view("trajectories") as ctx:
+        traces = run_settings(ctx.settings)
+        ...
+
+The frame reads the URL (once per page and session), draws the shared controls,
+shows notices, and at the end writes the view's values back into the URL and
+draws the navigation with links that carry them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import streamlit as st
+
+from engine import OPTIMIZERS, Trace
+
+from . import controls
+from .frames import divergence_messages
+from .params import SHARED_FIELDS, Field, Flag, Settings
+from .style import ChartStyle
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    id: str
+    path: str
+    title: str
+    icon: str
+    summary: str
+
+
+PAGES: tuple[PageInfo, ...] = (
+    PageInfo("home", "dashboard.py", "Home", "🏠",
+             "The chapter's figure, live: SGD+Momentum, RMSProp and Adam on noisy Rosenbrock."),
+    PageInfo("trajectories", "pages/1_Trajectories.py", "Trajectories", "🗺️",
+             "Where does each optimiser go? Paths over the contour map, with a step scrubber."),
+    PageInfo("loss", "pages/2_Loss_curves.py", "Loss curves", "📉",
+             "How fast does the loss fall? Loss and distance to the minimum, over several seeds."),
+    PageInfo("learning_rates", "pages/3_Learning_rates.py", "Learning rates", "🎚️",
+             "Why do adaptive methods adapt? The effective learning rate of every parameter."),
+    PageInfo("bias_correction", "pages/4_Bias_correction.py", "Bias correction", "⚖️",
+             "What does Adam's bias correction fix? m and v against their corrected versions."),
+    PageInfo("sparse", "pages/5_Sparse_gradients.py", "Sparse gradients", "🧩",
+             "Why AdaGrad for rare features? Frequency against learning rate and error."),
+)
+PAGE_BY_ID = {p.id: p for p in PAGES}
+ROOT = Path(__file__).resolve().parent.parent
+
+PRESENT = Flag("present", False, "Presentation mode",
+               "Large type and thick lines for projection; the sidebar starts collapsed.")
+
+
+@dataclass
+class ViewContext:
+    page: PageInfo
+    settings: Settings
+    fields: dict[str, Field]
+    used: set[str] = field(default_factory=set)
+    style: ChartStyle = field(default_factory=ChartStyle)
+
+    def widget(self, f: Field, container=None, **kw):
+        """A page-local control: drawn, remembered, and kept in the URL."""
+        self.used.add(f.key)
+        return controls.widget(f, container, **kw)
+
+    def value(self, f: Field):
+        return controls.get(f)
+
+    def query(self) -> dict[str, str]:
+        """The URL values of the view so far (for links to other pages)."""
+        return controls.url_values(self.fields, self.used)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, bool):
+        return "on" if v else "off"
+    return controls._fmt_number(float(v))
+
+
+def formula_panel(optimizers, settings: Settings, container=None, columns: int = 2) -> None:
+    """Each optimiser's update rule in LaTeX, with the values currently chosen."""
+    box = container or st
+    cols = box.columns(min(columns, max(len(optimizers), 1)))
+    for i, opt in enumerate(optimizers):
+        spec = OPTIMIZERS[opt]
+        hyper = settings.hyper(opt)
+        with cols[i % len(cols)]:
+            st.markdown(f"**{spec.title}** — {spec.summary}")
+            st.latex(spec.latex)
+            values = [rf"{spec.hypers[k].symbol} = {_fmt(v)}" for k, v in hyper.items()
+                      if spec.hypers[k].kind != "bool"]
+            flags = [f"{spec.hypers[k].label}: {_fmt(v)}" for k, v in hyper.items()
+                     if spec.hypers[k].kind == "bool"]
+            st.latex(r",\quad ".join(values))
+            if flags:
+                st.caption(" · ".join(flags))
+
+
+def divergence_notice(traces: Mapping[str, Trace], labels=None) -> None:
+    for msg in divergence_messages(traces, labels):
+        st.warning(msg, icon="⚠️")
+
+
+def explain(text: str, look_for: str) -> None:
+    st.markdown(text)
+    st.info(f"**What to look for.** {look_for}", icon="👀")
+
+
+def _nav(container, current: PageInfo, query: dict[str, str]) -> None:
+    container.markdown("## Optimiser Lab")
+    for p in PAGES:
+        if not (ROOT / p.path).exists():  # e.g. AppTest started on a single page
+            continue
+        container.page_link(p.path, label=p.title, icon=p.icon, query_params=query,
+                            disabled=False, help=p.summary)
+
+
+@contextmanager
+def view(page_id: str, local_fields: tuple[Field, ...] = ()) -> Iterator[ViewContext]:
+    info = PAGE_BY_ID[page_id]
+    present_raw = st.query_params.get("present", "")
+    presenting_hint = present_raw.lower() in ("1", "true", "yes", "on")
+    st.set_page_config(page_title=f"{info.title} · Optimiser Lab", page_icon=info.icon,
+                       layout="wide",
+                       initial_sidebar_state="collapsed" if presenting_hint else "expanded")
+    fields = {**SHARED_FIELDS, PRESENT.key: PRESENT, **{f.key: f for f in local_fields}}
+    controls.enter_page(page_id)
+    controls.apply_url(page_id, fields)
+    nav = st.sidebar.container()
+    settings, used = controls.shared_sidebar(st.sidebar)
+    ctx = ViewContext(info, settings, fields, used | {PRESENT.key})
+    controls.widget(PRESENT, st.sidebar)
+    if controls.get(PRESENT):
+        ctx.style = ChartStyle.presentation()
+    st.title(f"{info.icon} {info.title}")
+    for msg in controls.notices():
+        st.warning(msg, icon="🔗")
+    if controls.notices():
+        st.button("Dismiss link notices", key="dismiss_notices",
+                  on_click=lambda: st.session_state.update({controls.NOTICES: []}))
+    try:
+        yield ctx
+    except ValueError as err:  # invalid input that got past the controls: say so, keep the view
+        st.error(f"This view cannot be computed with these settings: {err}", icon="🚫")
+    finally:
+        query = controls.url_values(fields, ctx.used)
+        controls.write_url(query)
+        _nav(nav, info, query)

@@ -1,0 +1,50 @@
+"""Colours and type sizes shared by every chart (no Streamlit import).
+
+One colour per optimiser, the same on every page. The first eight come from the
+Okabe-Ito palette (safe for the common colour-vision deficiencies); the rest
+from Paul Tol's muted palette. Line dash tells runs of one optimiser apart
+where a view needs it (parameters, with/without bias correction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OPTIMIZER_COLORS = {
+    "momentum": "#D55E00",  # vermillion: the chapter's SGD+Momentum red
+    "rmsprop": "#E69F00",  # orange: the chapter's RMSProp
+    "adam": "#0072B2",  # blue: the chapter's Adam
+    "sgd": "#555555",
+    "adagrad": "#009E73",
+    "nesterov": "#CC79A7",
+    "adamw": "#56B4E9",
+    "lion": "#B8860B",
+    "nadam": "#882255",
+    "radam": "#44AA99",
+    "adamax": "#999933",
+    "adadelta": "#AA4499",
+}
+
+START_COLOR = "#000000"
+MINIMUM_COLOR = "#FFD700"
+
+
+@dataclass(frozen=True)
+class ChartStyle:
+    """Sizes used by the chart builders; ``presentation`` is for projection."""
+
+    font_size: int = 13
+    title_size: int = 15
+    line_width: float = 2.0
+    point_size: int = 60
+    height: int = 380
+
+    @classmethod
+    def presentation(cls) -> ChartStyle:
+        return cls(font_size=22, title_size=26, line_width=4.0, point_size=180, height=520)
+
+
+def color_scale(names):
+    """An Altair-ready ``(domain, range)`` pair for the given optimiser names."""
+    names = list(names)
+    return names, [OPTIMIZER_COLORS.get(n, "#333333") for n in names]
