@@ -31,7 +31,9 @@ import json
 import pathlib
 
 import numpy as np
-import torch
+
+# torch is imported inside the functions: pytest --doctest-modules imports this file,
+# and the test machines need not have torch.
 
 OUT = pathlib.Path(__file__).with_name("torch_reference.json")
 T_GRADS = 30
@@ -96,6 +98,8 @@ CASES = [
 
 
 def torch_schedule(opt, schedule, steps):
+    import torch
+
     if schedule is None:
         return None
     if schedule["name"] == "step":
@@ -109,6 +113,8 @@ def torch_schedule(opt, schedule, steps):
 
 
 def run_torch(torch_name, kwargs, schedule, start, steps, grad_of):
+    import torch
+
     p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     opt = getattr(torch.optim, torch_name)([p], **kwargs)
     sched = torch_schedule(opt, schedule, steps)
@@ -130,6 +136,8 @@ def rosen_grad(p):
 
 
 def main():
+    import torch
+
     torch.set_default_dtype(torch.float64)
     grads, start = make_grads()
     noise = np.stack([np.random.default_rng(s).normal(0.0, ROSEN_NOISE, (T_ROSEN, 2))
