@@ -1,0 +1,99 @@
+"""Registry x objectives: shapes, finiteness and progress for every optimiser; registry metadata."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from engine_testlib import OBJECTIVE_NAMES, OPTIMIZER_NAMES
+
+from engine import OPTIMIZERS, get_objective, simulate
+from engine.optimizers import validate_hypers
+
+T = 25
+SEEDS = np.array([0, 1, 2])
+
+
+@pytest.mark.parametrize("objective_name", OBJECTIVE_NAMES)
+@pytest.mark.parametrize("optimizer", OPTIMIZER_NAMES)
+def test_every_optimizer_on_every_objective_has_documented_shapes(optimizer, objective_name):
+    obj = get_objective(objective_name)
+    trace = simulate(obj, optimizer, T, noise=0.1, seed=SEEDS)
+    B, D = len(SEEDS), obj.dim
+    assert trace.params.shape == (T + 1, B, D)
+    assert trace.loss.shape == (T + 1, B)
+    for name in ("grads", "eff_lr", "step"):
+        assert getattr(trace, name).shape == (T, B, D), name
+    assert trace.final_params.shape == (B, D) and trace.final_loss.shape == (B,)
+    assert trace.stopped_at.shape == (B,) and trace.t.tolist() == list(range(T + 1))
+    for name in ("params", "loss", "grads", "eff_lr", "step", "final_params", "final_loss"):
+        assert np.isfinite(getattr(trace, name)).all(), name
+    np.testing.assert_array_equal(trace.params[0], np.broadcast_to(obj.start, (B, D)))
+    np.testing.assert_array_equal(trace.final_params, trace.params[-1])
+    np.testing.assert_allclose(trace.loss, obj.value(trace.params), rtol=1e-14, atol=0)
+    # eff_lr > 0 while a run is going; a stopped run's rows are 0 from its stop on
+    going = (trace.stopped_at < 0) | (trace.t_update[:, None] < trace.stopped_at)  # (T, B)
+    assert (trace.eff_lr[going] > 0).all()
+    assert (trace.eff_lr[~going] == 0).all() and (trace.step[~going] == 0).all()
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZER_NAMES)
+def test_defaults_make_progress_on_the_convex_quadratic(optimizer):
+    obj = get_objective("quadratic")
+    trace = simulate(obj, optimizer, 500)
+    assert not trace.diverged.any()
+    assert trace.final_loss[0] < trace.loss[0, 0]
+    assert trace.loss.max() <= trace.loss[0, 0] * 1.5  # no blow-up on the way
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZER_NAMES)
+def test_registry_entry_is_complete(optimizer):
+    spec = OPTIMIZERS[optimizer]
+    assert spec.name == optimizer and spec.title and spec.summary
+    assert spec.latex and spec.latex.count("{") == spec.latex.count("}")
+    assert "lr" in spec.hypers
+    validate_hypers(spec, {})  # the defaults are valid
+    for name, h in spec.hypers.items():
+        if h.kind == "bool":
+            assert isinstance(h.default, bool), name
+            continue
+        assert h.low <= h.default <= h.high, f"{name}: default outside the UI range"
+        assert h.low < h.high, name
+        if h.log:
+            assert h.low > 0, f"{name}: a log slider needs a positive lower end"
+        assert h.symbol and h.label and h.help, name
+    spec.make(**{k: v for k, v in spec.defaults.items()})  # the factory takes the hypers
+
+
+def test_registry_is_read_only():
+    with pytest.raises(TypeError):
+        OPTIMIZERS["mine"] = OPTIMIZERS["sgd"]
+    with pytest.raises(TypeError):
+        OPTIMIZERS["adam"].hypers["lr"] = None
+
+
+def test_chapter_defaults():
+    """Defaults are the chapter's where it gives them (issue 2)."""
+    adam = OPTIMIZERS["adam"].defaults
+    assert (adam["lr"], adam["beta1"], adam["beta2"], adam["eps"]) == (1e-3, 0.9, 0.999, 1e-8)
+    assert OPTIMIZERS["rmsprop"].defaults["rho"] == 0.9
+    assert OPTIMIZERS["momentum"].defaults["momentum"] == 0.9
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZER_NAMES)
+def test_update_never_mutates_its_inputs(optimizer):
+    spec = OPTIMIZERS[optimizer]
+    hyper = {k: v for k, v in spec.defaults.items() if k != "lr"}
+    transform = spec.make(**hyper)
+    rng = np.random.default_rng(0)
+    params = rng.normal(size=(3, 4))
+    state = transform.init(params)
+    for _ in range(3):  # a non-trivial state
+        params, state, _ = transform.update(rng.normal(size=(3, 4)), state, params, 0.01)
+    g = rng.normal(size=(3, 4))
+    before = [np.copy(a) for a in (g, params, *state)]
+    for a in (g, params, *state):
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False  # an in-place write raises
+    transform.update(g, state, params, 0.01)
+    for a, b in zip((g, params, *state), before):
+        np.testing.assert_array_equal(a, b)
