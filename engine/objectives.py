@@ -198,12 +198,18 @@ def _sparse_problem(freq, optimum, n_samples, data_seed, batch_size):
     hess = _readonly(X.T @ X / n_samples)
     w_star = _readonly(optimum)
 
+    def rows_times_hess(d):
+        # One vector-matrix product per point (a stacked matmul), not one (B, D) @ (D, D)
+        # product: BLAS sums in a different order for different B, and a run in a batch
+        # must equal the same run alone to the last bit.
+        return np.matmul(d[..., None, :], hess)[..., 0, :]
+
     def value(w):
         d = w - w_star
-        return 0.5 * ((d @ hess) * d).sum(-1)
+        return 0.5 * (rows_times_hess(d) * d).sum(-1)
 
     def grad(w):
-        return (w - w_star) @ hess
+        return rows_times_hess(w - w_star)
 
     def sample_grad(w, idx):
         """``w`` (B, D); ``idx`` (B or 1, batch) row indices -> (B, D)."""
@@ -348,6 +354,8 @@ def _check_options(name, family, options):
         if not (opt.low <= value <= opt.high):
             raise ValueError(f"{name}: option {key} = {value:g} is outside "
                              f"[{opt.low:g}, {opt.high:g}]")
+        if opt.integer and not value.is_integer():
+            raise ValueError(f"{name}: option {key} must be a whole number, got {value:g}")
         out[key] = int(value) if opt.integer else value
     return out
 

@@ -43,11 +43,21 @@ def _ema(avg, x, decay):
     return decay * avg + (1.0 - decay) * x
 
 
+def _pow(base, exponent):
+    """``base ** exponent`` through numpy's ufunc whether ``base`` is a scalar or a column.
+
+    Python's ``float ** int`` (C ``pow``) and numpy's vectorised ``power`` (SIMD, e.g.
+    AVX-512) may differ in the last bit; going through one of them for scalars and
+    columns alike keeps a run in a batch equal to the same run alone.
+    """
+    return np.power(np.asarray(base, dtype=float), exponent)
+
+
 def _bias_corrections(beta1, beta2, count, enabled=True):
     """``(1 - beta1**t, 1 - beta2**t)``; ``(1, 1)`` when bias correction is off."""
     if not enabled:
         return 1.0, 1.0
-    return 1.0 - beta1**count, 1.0 - beta2**count
+    return 1.0 - _pow(beta1, count), 1.0 - _pow(beta2, count)
 
 
 def _coupled_decay(weight_decay):
@@ -234,7 +244,11 @@ def adam(beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False,
       moments, so it is rescaled by the adaptive denominator), decoupled for
       AdamW (``theta *= 1 - lr*wd`` before the Adam step, torch's form: the decay
       is multiplied by the learning rate, and by a schedule if there is one);
-    * AMSGrad keeps the running maximum of ``v_t`` (not of ``v_hat``), as torch;
+    * AMSGrad keeps the running maximum of ``v_t`` (not of ``v_hat``), as torch,
+      and bias-corrects that maximum: ``denom = sqrt(max v)/sqrt(1-b2^t) + eps``.
+      So the effective learning rate can still *grow* while ``1 - b2^t`` grows
+      (e.g. after one large gradient); it never grows with ``bias_correction=False``
+      (Reddi et al.'s original AMSGrad);
     * ``bias_correction=False`` is not a torch option: it drops both corrections
       (``m_hat = m``, ``v_hat = v``), the teaching counterfactual.
 
@@ -288,12 +302,12 @@ def nadam(beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3) -> Transform:
 
     def update(g, state, params, lr):
         count = state.count + 1
-        mu = beta1 * (1.0 - 0.5 * 0.96 ** (count * momentum_decay))
-        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((count + 1) * momentum_decay))
+        mu = beta1 * (1.0 - 0.5 * _pow(0.96, count * momentum_decay))
+        mu_next = beta1 * (1.0 - 0.5 * _pow(0.96, (count + 1) * momentum_decay))
         mu_product = state.mu_product * mu
         m = _ema(state.m, g, beta1)
         v = _ema(state.v, g * g, beta2)
-        denom = np.sqrt(v / (1.0 - beta2**count)) + eps
+        denom = np.sqrt(v / (1.0 - _pow(beta2, count))) + eps
         eff = lr / denom
         new_params = (params - eff * g * ((1.0 - mu) / (1.0 - mu_product))
                       - eff * m * (mu_next / (1.0 - mu_product * mu_next)))
@@ -322,7 +336,7 @@ def radam(beta1=0.9, beta2=0.999, eps=1e-8) -> Transform:
         v = _ema(state.v, g * g, beta2)
         bc1, bc2 = _bias_corrections(beta1, beta2, count)
         rho_inf = 2.0 / (1.0 - beta2) - 1.0
-        rho_t = rho_inf - 2.0 * count * beta2**count / bc2
+        rho_t = rho_inf - 2.0 * count * _pow(beta2, count) / bc2
         rectified = rho_t > 5.0
         with np.errstate(invalid="ignore", divide="ignore"):
             rect = np.sqrt(np.where(
@@ -351,7 +365,7 @@ def adamax(beta1=0.9, beta2=0.999, eps=1e-8) -> Transform:
         count = state.count + 1
         m = _ema(state.m, g, beta1)
         u = np.maximum(beta2 * state.u, np.abs(g) + eps)
-        bc1 = 1.0 - beta1**count
+        bc1 = 1.0 - _pow(beta1, count)
         return params - (lr / bc1) * m / u, AdamaxState(count, m, u), lr / u
 
     return Transform(init, update)
@@ -517,7 +531,8 @@ OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({s.name: s for s in [
           {"lr": _lr(0.001), "beta1": _BETA1, "beta2": _BETA2, "eps": _eps(1e-8),
            "weight_decay": _wd(0.0, coupled=True),
            "amsgrad": Hyper(False, "bool", r"\text{AMSGrad}", "AMSGrad",
-                            help="Use the running maximum of v, so the step size never grows."),
+                            help="Divide by the running maximum of v, so the scale never shrinks "
+                                 "(apart from the bias correction of that maximum)."),
            "bias_correction": Hyper(True, "bool", r"\text{bias correction}", "bias correction",
                                     help="Divide m and v by (1 - beta^t) to undo their start at zero.")},
           _ADAM_LATEX + r"\theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{\hat v_t}+\varepsilon}\,\hat m_t",
@@ -527,7 +542,8 @@ OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({s.name: s for s in [
           {"lr": _lr(0.001), "beta1": _BETA1, "beta2": _BETA2, "eps": _eps(1e-8),
            "weight_decay": _wd(0.01, coupled=False),
            "amsgrad": Hyper(False, "bool", r"\text{AMSGrad}", "AMSGrad",
-                            help="Use the running maximum of v, so the step size never grows."),
+                            help="Divide by the running maximum of v, so the scale never shrinks "
+                                 "(apart from the bias correction of that maximum)."),
            "bias_correction": Hyper(True, "bool", r"\text{bias correction}", "bias correction",
                                     help="Divide m and v by (1 - beta^t) to undo their start at zero.")},
           _ADAM_LATEX + r"\theta_t = (1-\eta\lambda)\,\theta_{t-1} - \frac{\eta}{\sqrt{\hat v_t}+\varepsilon}\,\hat m_t",
