@@ -28,10 +28,10 @@ with page.view("home") as ctx:
         path = frames.path_frame({opt: trace}, objective, max_points=800)
         title = f"{frames.title(opt)} — final f = {trace.final_loss[0]:.4f}"
         with col:
-            st.altair_chart(
-                charts.styled(charts.trajectory_chart(path, objective, CHAPTER.steps, ctx.style,
+            page.chart(charts.trajectory_chart(path, objective, CHAPTER.steps, ctx.style,
                                                       title=title, scrub=False, contour_n=60,
-                                                      height=ctx.style.height - 40), ctx.style),
+                                                      height=int(ctx.style.map_height * 0.6),
+                                                      fit_width=True), ctx,
                 key=f"chapter_{opt}")
             settings = ", ".join(f"{k} = {v:g}" for k, v in hyper.items())
             st.caption(f"{settings}")
@@ -40,7 +40,7 @@ with page.view("home") as ctx:
         "**What to look for.** All three reach the valley floor quickly; the difference is in "
         "the long walk along it. Momentum's steps grow along the valley; RMSProp and Adam "
         "divide each step by the recent gradient size, so their steps stay about the size "
-        "of the learning rate and jitter with the noise near the minimum.", icon="👀")
+        "of the learning rate and jitter with the noise near the minimum.", icon=":material/visibility:")
 
     st.markdown("### The views")
     for info in page.PAGES[1:]:

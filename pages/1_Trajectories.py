@@ -24,7 +24,7 @@ with page.view("trajectories") as ctx:
         page.divergence_notice(traces)
         path = frames.path_frame(traces, objective, max_points=1500)
         chart = charts.trajectory_chart(path, objective, s.steps, ctx.style)
-        st.altair_chart(charts.styled(chart, ctx.style), key="trajectories")
+        page.chart(chart, ctx, key="trajectories")
         finals = " · ".join(f"**{frames.title(o)}** f = {t.final_loss[0]:.4g}" for o, t in traces.items())
         st.markdown(f"Final loss after {s.steps} steps: {finals}")
     st.markdown("#### Update rules")

@@ -20,9 +20,11 @@ CONTOUR_LEVELS = 18
 
 
 def series_color(labels: Sequence[str], optimizers: Sequence[str], title: str | None = "Optimiser",
-                 field: str = "label") -> alt.Color:
+                 field: str = "label", legend: bool = True) -> alt.Color:
     """Colour by legend label; each label's colour is its optimiser's colour."""
     scale = alt.Scale(domain=list(labels), range=[OPTIMIZER_COLORS.get(o, "#333333") for o in optimizers])
+    if not legend:
+        return alt.Color(f"{field}:N", scale=scale, legend=None)
     return alt.Color(f"{field}:N", scale=scale, legend=alt.Legend(title=title, orient="bottom",
                                                                   columns=min(len(labels), 4)))
 
@@ -54,6 +56,8 @@ def contour_frame(objective: Objective, n: int = 70, bounds=None) -> pd.DataFram
     """Cells of an ``n x n`` grid with ``level``: ``log10(f - f*)`` cut into bands (shaded levels)."""
     (x0, x1), (y0, y1) = bounds or objective.bounds
     xs, ys, z = contour_grid(objective, n + 1, ((x0, x1), (y0, y1)))
+    # cells overlap by a hair so that no seams show between them
+    dx, dy = (x1 - x0) / n * 0.5, (y1 - y0) / n * 0.5
     # cell centres' values: average of the four corners
     zc = 0.25 * (z[:-1, :-1] + z[1:, :-1] + z[:-1, 1:] + z[1:, 1:])
     logz = np.log10(np.maximum(zc - objective.fmin, 1e-12) + 1e-3 * max(np.ptp(zc), 1e-12))
@@ -61,7 +65,7 @@ def contour_frame(objective: Objective, n: int = 70, bounds=None) -> pd.DataFram
     band = np.clip(np.floor((logz - lo) / max(hi - lo, 1e-12) * CONTOUR_LEVELS), 0, CONTOUR_LEVELS - 1)
     gx0, gy0 = np.meshgrid(xs[:-1], ys[:-1])
     gx1, gy1 = np.meshgrid(xs[1:], ys[1:])
-    return pd.DataFrame({"x": gx0.ravel(), "x2": gx1.ravel(), "y": gy0.ravel(), "y2": gy1.ravel(),
+    return pd.DataFrame({"x": gx0.ravel(), "x2": gx1.ravel() + dx, "y": gy0.ravel(), "y2": gy1.ravel() + dy,
                          "level": band.ravel(), "f": zc.ravel()})
 
 
@@ -101,14 +105,16 @@ def step_param(steps: int, name: str = "step", label: str = "Step ") -> alt.Para
 
 def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
                      title: str | None = None, scrub: bool = True, bounds=None,
-                     contour_n: int = 70, height: int | None = None) -> alt.LayerChart:
+                     contour_n: int = 70, height: int | None = None,
+                     fit_width: bool = False) -> alt.LayerChart:
     """Paths over the shaded contour map, start and minima marked, a step scrubber."""
     labels, opts = legend_of(path)
-    color = series_color(labels, opts)
     (x0, x1), (y0, y1) = bounds or objective.bounds
     xs = alt.Scale(domain=[x0, x1], nice=False)
     ys = alt.Scale(domain=[y0, y1], nice=False)
-    base = alt.Chart(path).encode(x=alt.X("x:Q", scale=xs), y=alt.Y("y:Q", scale=ys), color=color)
+    base = alt.Chart(path).encode(x=alt.X("x:Q", scale=xs), y=alt.Y("y:Q", scale=ys),
+                                  color=series_color(labels, opts, legend=False))
+    with_legend = alt.Color.from_dict(series_color(labels, opts).to_dict())
     tooltip = [alt.Tooltip("label:N", title="optimiser"), alt.Tooltip("step:Q"),
                alt.Tooltip("x:Q", format=".4f"), alt.Tooltip("y:Q", format=".4f"),
                alt.Tooltip("loss:Q", format=".4g", title="f")]
@@ -117,7 +123,7 @@ def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style
     if scrub:
         param = step_param(steps)
         line = base.mark_line(strokeWidth=style.line_width, clip=True, opacity=0.9).encode(
-            order="step:Q", detail=detail).transform_filter(alt.datum.step <= param)
+            order="step:Q", detail=detail, color=with_legend).transform_filter(alt.datum.step <= param)
         points = base.mark_circle(size=style.point_size / 3, clip=True, opacity=0.01).encode(
             tooltip=tooltip).transform_filter(alt.datum.step <= param)
         head = base.mark_point(filled=True, size=style.point_size * 2.5, clip=True, stroke="white",
@@ -127,13 +133,17 @@ def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style
             last="max(step)", groupby=["series", "run"]).transform_filter(alt.datum.step == alt.datum.last)
         layers += [line.add_params(param), points, head]
     else:
-        line = base.mark_line(strokeWidth=style.line_width, clip=True).encode(order="step:Q", detail=detail)
+        line = base.mark_line(strokeWidth=style.line_width, clip=True).encode(
+            order="step:Q", detail=detail, color=with_legend)
         layers += [line, base.mark_circle(size=style.point_size / 3, clip=True, opacity=0.01).encode(
             tooltip=tooltip)]
     start = path.loc[path["step"] == 0, ["x", "y"]]
     start_xy = tuple(start.iloc[0]) if len(start) else objective.start
     layers.append(markers_layer(objective, start_xy, style))
-    chart = alt.layer(*layers).properties(height=height or style.height, width="container")
+    height = height or style.map_height
+    # Equal scales on both axes where the page allows it: a map should not be stretched.
+    width = "container" if fit_width else int(np.clip(height * (x1 - x0) / (y1 - y0), 0.8 * height, 2.0 * height))
+    chart = alt.layer(*layers).properties(height=height, width=width)
     return chart.properties(title=title) if title else chart
 
 
@@ -148,6 +158,7 @@ def log_axis(title: str) -> alt.Axis:
 
 def curve_chart(frame: pd.DataFrame, y: str, y_title: str, style: ChartStyle, log_y: bool = True,
                 x: str = "step", x_title: str = "step", strokedash: str | None = None,
+                legend_title: str | None = "Optimiser",
                 title: str | None = None, height: int | None = None, scrub_steps: int | None = None,
                 tooltip_extra: Sequence[alt.Tooltip] = ()) -> alt.Chart:
     """Lines of ``y`` against ``x``, one per series (and per ``strokedash`` value)."""
@@ -156,8 +167,8 @@ def curve_chart(frame: pd.DataFrame, y: str, y_title: str, style: ChartStyle, lo
         "x": alt.X(f"{x}:Q", title=x_title),
         "y": alt.Y(f"{y}:Q", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False),
                    axis=log_axis(y_title) if log_y else alt.Axis(title=y_title)),
-        "color": series_color(labels, opts),
-        "tooltip": [alt.Tooltip("label:N", title="optimiser"), alt.Tooltip(f"{x}:Q"),
+        "color": series_color(labels, opts, title=legend_title),
+        "tooltip": [alt.Tooltip("label:N", title="series"), alt.Tooltip(f"{x}:Q"),
                     alt.Tooltip(f"{y}:Q", format=".4g", title=y_title), *tooltip_extra],
     }
     detail = ["series"]
@@ -181,14 +192,51 @@ def band_chart(band: pd.DataFrame, y_title: str, style: ChartStyle, title: str |
                height: int | None = None) -> alt.LayerChart:
     """Median line and a quantile band per series (log y)."""
     labels, opts = legend_of(band)
-    color = series_color(labels, opts)
-    base = alt.Chart(band).encode(x=alt.X("step:Q", title="step"), color=color)
+    base = alt.Chart(band).encode(x=alt.X("step:Q", title="step"))
     area = base.mark_area(opacity=0.2).encode(
+        color=series_color(labels, opts, legend=False),
         y=alt.Y("lo:Q", scale=alt.Scale(type="log"), axis=log_axis(y_title)), y2="hi:Q")
     line = base.mark_line(strokeWidth=style.line_width).encode(
+        color=series_color(labels, opts),
         y=alt.Y("median:Q", scale=alt.Scale(type="log")),
         tooltip=[alt.Tooltip("label:N", title="optimiser"), "step:Q",
                  alt.Tooltip("median:Q", format=".4g"), alt.Tooltip("lo:Q", format=".4g", title="10%"),
                  alt.Tooltip("hi:Q", format=".4g", title="90%"), alt.Tooltip("runs:Q")])
     chart = alt.layer(area, line).properties(height=height or style.height, width="container")
+    return chart.properties(title=title) if title else chart
+
+
+def beta2_chart(frame: pd.DataFrame, style: ChartStyle) -> alt.Chart:
+    """Step length against step for several beta2, corrected (solid) and not (dashed)."""
+    order = list(dict.fromkeys(frame["label"]))
+    return alt.Chart(frame).mark_line(strokeWidth=style.line_width).encode(
+        x=alt.X("step:Q", title="step"),
+        y=alt.Y("size:Q", scale=alt.Scale(type="log"), axis=log_axis("|Δθ| (step length)")),
+        color=alt.Color("label:O", sort=order, scale=alt.Scale(scheme="viridis", domain=order),
+                        legend=alt.Legend(title="β₂", orient="bottom")),
+        strokeDash=alt.StrokeDash("correction:N", legend=alt.Legend(title=None, orient="bottom")),
+        detail="series:N",
+        tooltip=["label:N", "correction:N", "step:Q", alt.Tooltip("size:Q", format=".4g")],
+    ).properties(height=style.height, width="container")
+
+
+def xy_chart(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str, style: ChartStyle,
+             title: str | None = None, log_x: bool = True, log_y: bool = True,
+             tooltip_extra: Sequence = ()) -> alt.LayerChart:
+    """Points joined by lines, one series per optimiser (e.g. per-parameter summaries)."""
+    labels, opts = legend_of(frame)
+    base = alt.Chart(frame).encode(
+        x=alt.X(f"{x}:Q", scale=alt.Scale(type="log", nice=False, padding=12) if log_x else alt.Scale(zero=False),
+                axis=log_axis(x_title) if log_x else alt.Axis(title=x_title)),
+        y=alt.Y(f"{y}:Q", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False),
+                axis=log_axis(y_title) if log_y else alt.Axis(title=y_title)),
+        color=series_color(labels, opts),
+        detail="series:N",
+    )
+    tooltip = [alt.Tooltip("label:N", title="optimiser"), alt.Tooltip(f"{x}:Q", format=".3g", title=x_title),
+               alt.Tooltip(f"{y}:Q", format=".3g", title=y_title), *tooltip_extra]
+    chart = alt.layer(
+        base.mark_line(strokeWidth=style.line_width / 2, opacity=0.6, clip=True).encode(order=f"{x}:Q"),
+        base.mark_point(filled=True, size=style.point_size * 1.5, clip=True).encode(tooltip=tooltip),
+    ).properties(height=style.height, width="container")
     return chart.properties(title=title) if title else chart

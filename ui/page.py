@@ -22,7 +22,9 @@ import streamlit as st
 
 from engine import OPTIMIZERS, Trace
 
-from . import controls
+import altair as alt
+
+from . import charts, controls
 from .frames import divergence_messages
 from .params import SHARED_FIELDS, Field, Flag, Settings
 from .style import ChartStyle
@@ -38,17 +40,17 @@ class PageInfo:
 
 
 PAGES: tuple[PageInfo, ...] = (
-    PageInfo("home", "dashboard.py", "Home", "🏠",
+    PageInfo("home", "dashboard.py", "Home", ":material/home:",
              "The chapter's figure, live: SGD+Momentum, RMSProp and Adam on noisy Rosenbrock."),
-    PageInfo("trajectories", "pages/1_Trajectories.py", "Trajectories", "🗺️",
+    PageInfo("trajectories", "pages/1_Trajectories.py", "Trajectories", ":material/route:",
              "Where does each optimiser go? Paths over the contour map, with a step scrubber."),
-    PageInfo("loss", "pages/2_Loss_curves.py", "Loss curves", "📉",
+    PageInfo("loss", "pages/2_Loss_curves.py", "Loss curves", ":material/trending_down:",
              "How fast does the loss fall? Loss and distance to the minimum, over several seeds."),
-    PageInfo("learning_rates", "pages/3_Learning_rates.py", "Learning rates", "🎚️",
+    PageInfo("learning_rates", "pages/3_Learning_rates.py", "Learning rates", ":material/tune:",
              "Why do adaptive methods adapt? The effective learning rate of every parameter."),
-    PageInfo("bias_correction", "pages/4_Bias_correction.py", "Bias correction", "⚖️",
+    PageInfo("bias_correction", "pages/4_Bias_correction.py", "Bias correction", ":material/balance:",
              "What does Adam's bias correction fix? m and v against their corrected versions."),
-    PageInfo("sparse", "pages/5_Sparse_gradients.py", "Sparse gradients", "🧩",
+    PageInfo("sparse", "pages/5_Sparse_gradients.py", "Sparse gradients", ":material/grain:",
              "Why AdaGrad for rare features? Frequency against learning rate and error."),
 )
 PAGE_BY_ID = {p.id: p for p in PAGES}
@@ -85,13 +87,15 @@ def _fmt(v) -> str:
     return controls._fmt_number(float(v))
 
 
-def formula_panel(optimizers, settings: Settings, container=None, columns: int = 2) -> None:
-    """Each optimiser's update rule in LaTeX, with the values currently chosen."""
+def formula_panel(optimizers, settings: Settings, container=None, columns: int = 2,
+                  overrides: Mapping[str, Mapping] | None = None) -> None:
+    """Each optimiser's update rule in LaTeX, with the values currently chosen
+    (``overrides`` replaces some of them, e.g. a page's own learning rates)."""
     box = container or st
     cols = box.columns(min(columns, max(len(optimizers), 1)))
     for i, opt in enumerate(optimizers):
         spec = OPTIMIZERS[opt]
-        hyper = settings.hyper(opt)
+        hyper = {**settings.hyper(opt), **(overrides or {}).get(opt, {})}
         with cols[i % len(cols)]:
             st.markdown(f"**{spec.title}** — {spec.summary}")
             st.latex(spec.latex)
@@ -104,14 +108,22 @@ def formula_panel(optimizers, settings: Settings, container=None, columns: int =
                 st.caption(" · ".join(flags))
 
 
+def chart(chart, ctx: ViewContext, key: str, container=None) -> None:
+    """Render a chart with the page's type sizes; maps keep their own width (no stretching)."""
+    box = container or st
+    spec_width = getattr(chart, "width", alt.Undefined)
+    width = "content" if isinstance(spec_width, int) else "stretch"
+    box.altair_chart(charts.styled(chart, ctx.style), key=key, width=width)
+
+
 def divergence_notice(traces: Mapping[str, Trace], labels=None) -> None:
     for msg in divergence_messages(traces, labels):
-        st.warning(msg, icon="⚠️")
+        st.warning(msg, icon=":material/warning:")
 
 
 def explain(text: str, look_for: str) -> None:
     st.markdown(text)
-    st.info(f"**What to look for.** {look_for}", icon="👀")
+    st.info(f"**What to look for.** {look_for}", icon=":material/visibility:")
 
 
 def _nav(container, current: PageInfo, query: dict[str, str]) -> None:
@@ -128,7 +140,9 @@ def view(page_id: str, local_fields: tuple[Field, ...] = ()) -> Iterator[ViewCon
     info = PAGE_BY_ID[page_id]
     present_raw = st.query_params.get("present", "")
     presenting_hint = present_raw.lower() in ("1", "true", "yes", "on")
-    st.set_page_config(page_title=f"{info.title} · Optimiser Lab", page_icon=info.icon,
+    # A local favicon: a material-icon favicon is fetched from a font CDN, which a
+    # classroom network (or this sandbox) may not reach.
+    st.set_page_config(page_title=f"{info.title} · Optimiser Lab", page_icon=str(ROOT / "assets" / "icon.png"),
                        layout="wide",
                        initial_sidebar_state="collapsed" if presenting_hint else "expanded")
     fields = {**SHARED_FIELDS, PRESENT.key: PRESENT, **{f.key: f for f in local_fields}}
@@ -140,16 +154,16 @@ def view(page_id: str, local_fields: tuple[Field, ...] = ()) -> Iterator[ViewCon
     controls.widget(PRESENT, st.sidebar)
     if controls.get(PRESENT):
         ctx.style = ChartStyle.presentation()
-    st.title(f"{info.icon} {info.title}")
+    st.title(info.title)
     for msg in controls.notices():
-        st.warning(msg, icon="🔗")
+        st.warning(msg, icon=":material/link_off:")
     if controls.notices():
         st.button("Dismiss link notices", key="dismiss_notices",
                   on_click=lambda: st.session_state.update({controls.NOTICES: []}))
     try:
         yield ctx
     except ValueError as err:  # invalid input that got past the controls: say so, keep the view
-        st.error(f"This view cannot be computed with these settings: {err}", icon="🚫")
+        st.error(f"This view cannot be computed with these settings: {err}", icon=":material/block:")
     finally:
         query = controls.url_values(fields, ctx.used)
         controls.write_url(query)

@@ -213,7 +213,7 @@ def _hyper_fields():
 
 def _objective_option_fields():
     out = {}
-    for name, fam in OBJECTIVES.items():
+    for fam in OBJECTIVES.values():
         for opt, o in fam.options.items():
             key = objective_key(opt)
             if key in out:  # options shared by several objectives (sparse ones) share a field

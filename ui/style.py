@@ -25,6 +25,9 @@ OPTIMIZER_COLORS = {
     "adadelta": "#AA4499",
 }
 
+# Variants drawn beside an optimiser (Adam without bias correction, raw moments).
+OPTIMIZER_COLORS.update({"adam_nobc": "#7F3C8D", "adam_raw": "#7F3C8D"})
+
 START_COLOR = "#000000"
 MINIMUM_COLOR = "#FFD700"
 
@@ -38,10 +41,12 @@ class ChartStyle:
     line_width: float = 2.0
     point_size: int = 60
     height: int = 380
+    map_height: int = 460
 
     @classmethod
     def presentation(cls) -> ChartStyle:
-        return cls(font_size=22, title_size=26, line_width=4.0, point_size=180, height=520)
+        return cls(font_size=22, title_size=26, line_width=4.0, point_size=180, height=520,
+                   map_height=560)
 
 
 def color_scale(names):

@@ -1,0 +1,96 @@
+"""Sparse gradients: rare features, and why per-parameter learning rates help them."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from engine import get_objective
+from ui import charts, frames, page
+from ui.compute import simulate_cached
+from ui.params import Number, log_grid
+
+OPTS = ("sgd", "adagrad", "rmsprop", "adam")
+LR_DEFAULTS = {"sgd": 0.1, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.01}
+LRS = tuple(Number(f"sp.{o}", LR_DEFAULTS[o], f"{frames.title(o)} learning rate", low=1e-4, high=10.0,
+                   log=True, grid=tuple(log_grid(1e-4, 10.0))) for o in OPTS)
+STEPS = Number("sp.steps", 600, "Steps", "Few steps: the rarest features fire only a handful of times.",
+               low=20, high=5000, integer=True)
+DIM = Number("sp.dim", 20, "Features (parameters)", low=2, high=100, integer=True)
+FREQ = Number("sp.freq", 0.01, "Rarest feature's frequency", "Frequencies are log-spaced from 1 "
+              "down to this.", low=0.001, high=0.5, log=True, grid=tuple(log_grid(0.001, 0.5)))
+SEEDS = Number("sp.seeds", 5, "Seeds", "Runs per optimiser (each samples its own rows).",
+               low=1, high=20, integer=True)
+RARE = Number("sp.rare", 0.05, "2-D map: rare feature's frequency", low=0.005, high=1.0, log=True,
+              grid=tuple(log_grid(0.005, 1.0)))
+FIELDS = (STEPS, DIM, FREQ, SEEDS, RARE, *LRS)
+
+
+def run(objective, options, opt, lr, s, steps, seeds):
+    hyper = {**s.hyper(opt), "lr": lr}
+    return simulate_cached(objective, options, opt, tuple(hyper.items()), steps, None, 0.0, seeds)
+
+
+with page.view("sparse", FIELDS) as ctx:
+    s = ctx.settings
+    page.explain(
+        "A linear regression whose binary features fire with very different frequencies: feature "
+        "j is 1 in a fraction p_j of the samples, from always down to rarely. Each step uses one "
+        "sample, so a feature that did not fire gets a gradient of **exactly zero**: the rare "
+        "weights hear about their error only now and then. This page has its own problem and "
+        "settings (below); the other hyperparameters come from the sidebar.",
+        "SGD gives every weight the same learning rate, so rare weights barely move: their error "
+        "stays high (right of the error chart). AdaGrad divides by the root of each weight's "
+        "summed squared gradients: rare weights have summed little, so they keep a large "
+        "learning rate and catch up. RMSProp's average forgets between firings, which makes its "
+        "rare-feature steps erratic.")
+    with st.expander("Problem and learning rates", expanded=True):
+        c = st.columns(5)
+        steps = int(ctx.widget(STEPS, c[0]))
+        dim = int(ctx.widget(DIM, c[1]))
+        freq = ctx.widget(FREQ, c[2])
+        n_seeds = int(ctx.widget(SEEDS, c[3]))
+        rare = ctx.widget(RARE, c[4])
+        c = st.columns(len(OPTS))
+        lrs = {o: ctx.widget(f, c[i]) for i, (o, f) in enumerate(zip(OPTS, LRS))}
+    options = (("dim", dim), ("freq_min", freq))
+    objective = get_objective("sparse", **dict(options))
+    seeds = tuple(range(s.seed, s.seed + n_seeds))
+    traces = {o: run("sparse", options, o, lrs[o], s, steps, seeds) for o in OPTS}
+    page.divergence_notice(traces)
+    w_star = np.asarray(objective.minima[0])
+    rows = []
+    for o, tr in traces.items():
+        half = tr.eff_lr[tr.eff_lr.shape[0] // 2:]  # (n/2, runs, D): the second half of the run
+        typical = np.median(half, axis=(0, 1))
+        err = np.median(np.abs(tr.final_params - w_star), axis=0)
+        rows.append(pd.DataFrame({"series": o, "label": frames.title(o), "optimizer": o,
+                                  "freq": objective.feature_freq, "param": [f"w{j + 1}" for j in range(dim)],
+                                  "eff_lr": np.maximum(typical, frames.LOG_FLOOR),
+                                  "error": np.maximum(err, 1e-6)}))
+    per_param = pd.concat(rows, ignore_index=True)
+    cols = st.columns(2)
+    extra = [charts.alt.Tooltip("param:N")]
+    with cols[0]:
+        page.chart(charts.xy_chart(
+            per_param, "freq", "eff_lr", "feature frequency", "effective learning rate", ctx.style,
+            title="Learning rate each weight gets", tooltip_extra=extra), ctx, key="sparse_lr")
+    with cols[1]:
+        page.chart(charts.xy_chart(
+            per_param, "freq", "error", "feature frequency", "|w − w*| after the run", ctx.style,
+            title=f"Error of each weight after {steps} steps", tooltip_extra=extra), ctx,
+            key="sparse_err")
+    st.caption("Effective learning rate: median over the second half of the run and over seeds. "
+               "Error: median over seeds.")
+
+    st.markdown("#### The 2-D case on a map")
+    st.markdown(f"Two weights: one feature is always on, the other fires in {rare:.1%} of samples. "
+                "The valley is long in the rare direction: its gradient is small and usually zero.")
+    options2 = (("freq_rare", rare),)
+    obj2 = get_objective("sparse2d", **dict(options2))
+    traces2 = {o: run("sparse2d", options2, o, lrs[o], s, steps, (s.seed,)) for o in OPTS}
+    page.divergence_notice(traces2)
+    path = frames.path_frame(traces2, obj2)
+    page.chart(charts.trajectory_chart(path, obj2, steps, ctx.style), ctx,
+                    key="sparse_map")
+    st.markdown("#### Update rules")
+    page.formula_panel(OPTS, s, overrides={o: {"lr": lrs[o]} for o in OPTS})
