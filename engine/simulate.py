@@ -24,6 +24,7 @@ import numpy as np
 
 from .objectives import Objective, get_objective
 from .optimizers import get_optimizer, validate_hypers
+from .schedules import OPTIONS as SCHEDULE_OPTIONS
 from .schedules import schedule_factors
 
 __all__ = [
@@ -53,7 +54,10 @@ class Trace:
     row ``i`` is the update that produced ``params[i + 1]``. ``grads`` are the
     gradients the optimiser saw (noise added, clipped; before any weight decay).
     ``stopped_at[r]`` is the update step at which run ``r`` diverged and was
-    stopped (``-1`` if it did not); its arrays hold its last good values after it.
+    stopped (``-1`` if it did not): from that step on its ``params`` and ``loss``
+    hold its last good values and its ``grads``, ``eff_lr`` and ``step`` rows are 0.
+    ``hyper`` and ``state`` are read-only mappings; a pickled copy (``st.cache_data``
+    returns those) is read-only too.
     """
 
     objective: str
@@ -74,7 +78,12 @@ class Trace:
     grads: np.ndarray | None = None
     eff_lr: np.ndarray | None = None
     step: np.ndarray | None = None
-    state: Mapping[str, np.ndarray] = field(default_factory=dict)
+    state: Mapping[str, np.ndarray] = field(default_factory=lambda: FrozenMap())
+
+    def __setstate__(self, state):
+        # Unpickled numpy arrays come back writeable: freeze them again.
+        for key, value in state.items():
+            object.__setattr__(self, key, _freeze(value))
 
     @property
     def runs(self) -> int:
@@ -92,6 +101,28 @@ class Trace:
     def t_update(self) -> np.ndarray:
         """Step number of each row of the per-update arrays."""
         return self.t[1:]
+
+
+class FrozenMap(Mapping):
+    """A read-only ``{name: array}`` mapping that, unlike ``MappingProxyType``, pickles."""
+
+    def __init__(self, data=()):
+        self._data = {k: _freeze(v) for k, v in dict(data).items()}
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+    def __repr__(self):
+        return f"FrozenMap({self._data!r})"
+
+    def __setstate__(self, state):
+        self.__init__(state["_data"])
 
 
 def _freeze(a):
@@ -126,7 +157,11 @@ def _scalar_or_column(arr: np.ndarray):
 
 
 def _check_int(name, value, low, high):
-    if isinstance(value, (bool, np.bool_)) or not float(value).is_integer():
+    try:
+        whole = not isinstance(value, (bool, np.bool_)) and float(value).is_integer()
+    except (TypeError, ValueError):
+        whole = False
+    if not whole:
         raise ValueError(f"{name} must be a whole number, got {value!r}")
     value = int(value)
     if not (low <= value <= high):
@@ -134,8 +169,15 @@ def _check_int(name, value, low, high):
     return value
 
 
+def _float_array(name, value) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numeric, got {value!r}") from None
+
+
 def _start_points(objective: Objective, start) -> np.ndarray:
-    arr = np.asarray(objective.start if start is None else start, dtype=float)
+    arr = _float_array("start", objective.start if start is None else start)
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != objective.dim:
@@ -150,8 +192,13 @@ def _start_points(objective: Objective, start) -> np.ndarray:
 
 def _lr_factors(steps, schedule, schedule_options):
     if isinstance(schedule, str):
-        return schedule_factors(schedule, steps, **dict(schedule_options or {}))
-    factors = np.asarray(schedule, dtype=float)
+        options = dict(schedule_options or {})
+        unknown = set(options) - set(SCHEDULE_OPTIONS)
+        if unknown:
+            raise ValueError(f"Unknown schedule option {', '.join(sorted(map(str, unknown)))}; "
+                             f"the options are: {', '.join(SCHEDULE_OPTIONS)}")
+        return schedule_factors(schedule, steps, **options)
+    factors = _float_array("schedule", schedule)
     if factors.shape != (steps,) or not np.isfinite(factors).all() or (factors < 0).any():
         raise ValueError(f"a schedule array must hold {steps} finite factors >= 0")
     return factors
@@ -170,7 +217,10 @@ def _clip(g, clip_norm, clip_value):
 def _check_clip(name, value):
     if value is None:
         return None
-    value = float(value)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        value = np.nan
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a finite number > 0 (or None for no clipping), got {value!r}")
     return value
@@ -308,9 +358,9 @@ def _trace(objective_name, spec, hyper, steps, out, start, seed, noise, factors,
     runs = out["final_params"].shape[0]
     stopped_at = out["stopped_at"]
     n_grad = np.where(stopped_at >= 0, stopped_at, steps)
-    hyper_runs = {k: _freeze(np.broadcast_to(v, (runs,)).copy()) for k, v in hyper.items()}
+    hyper_runs = FrozenMap({k: np.broadcast_to(v, (runs,)).copy() for k, v in hyper.items()})
     arrays = {k: _freeze(np.ascontiguousarray(v)) for k, v in out.items() if k != "state"}
-    state = {k: _freeze(v) for k, v in out.get("state", {}).items()}
+    state = FrozenMap(out.get("state", {}))
     return Trace(
         objective=objective_name, optimizer=spec.name, hyper=hyper_runs, steps=steps,
         t=arrays["t"], loss=arrays["loss"], final_params=arrays["final_params"],
@@ -318,7 +368,7 @@ def _trace(objective_name, spec, hyper, steps, out, start, seed, noise, factors,
         start=_freeze(np.broadcast_to(start, (runs, start.shape[1])).copy()),
         seed=_freeze(np.broadcast_to(seed, (runs,)).copy()),
         noise=_freeze(np.broadcast_to(noise, (runs,)).astype(float)),
-        lr_factors=_freeze(factors), n_grad=_freeze(n_grad),
+        lr_factors=_freeze(factors.copy()), n_grad=_freeze(n_grad),
         params=arrays.get("params"), grads=arrays.get("grads"), eff_lr=arrays.get("eff_lr"),
         step=arrays.get("step"), state=state)
 
@@ -438,7 +488,7 @@ def replay(optimizer: str, grads, start, *, schedule="constant", schedule_option
     same optimiser gives back its ``params``.
     """
     spec = get_optimizer(optimizer)
-    g_all = np.asarray(grads, dtype=float)
+    g_all = _float_array("grads", grads)
     if g_all.ndim != 3:
         raise ValueError(f"grads must have shape (steps, runs, D), got {g_all.shape}")
     if not np.isfinite(g_all).all():
@@ -446,12 +496,14 @@ def replay(optimizer: str, grads, start, *, schedule="constant", schedule_option
     steps, runs, dim = g_all.shape
     steps, _ = _validate_common(steps, "full", 1)
     hyper = validate_hypers(spec, hyper)
-    start_arr = np.asarray(start, dtype=float)
+    start_arr = _float_array("start", start)
     start_arr = start_arr[None, :] if start_arr.ndim == 1 else start_arr
-    if start_arr.shape[-1] != dim or start_arr.shape[0] not in (1, runs) or start_arr.ndim != 2:
+    if start_arr.ndim != 2 or start_arr.shape[-1] != dim or start_arr.shape[0] not in (1, runs):
         raise ValueError(f"start must have shape ({dim},) or ({runs}, {dim}), got {np.shape(start)}")
     if not np.isfinite(start_arr).all():
         raise ValueError("start must be finite")
+    if (np.abs(start_arr) >= DIVERGENCE_BOUND).any():
+        raise ValueError(f"start must lie within +-{DIVERGENCE_BOUND:g}")
     runs = _n_runs({"grads": runs, **{k: v.size for k, v in hyper.items()}})
     if g_all.shape[1] != runs:
         g_all = np.broadcast_to(g_all, (steps, runs, dim))
