@@ -8,22 +8,27 @@ import streamlit as st
 from engine import PRESETS, get_objective
 from ui import charts, frames, page
 from ui.compute import simulate_cached
+from ui.params import Number
 
 CHAPTER = PRESETS["chapter"]
+SEED = Number("home.seed", CHAPTER.seed, "Noise seed for this figure",
+              "The chapter used seed 0. Another seed draws other gradient noise: does the "
+              "ranking of the three optimisers survive?", low=0, high=1_000_000, integer=True)
 
-with page.view("home") as ctx:
+with page.view("home", (SEED,)) as ctx:
     st.markdown(
         "Gradient descent takes steps against the gradient; **optimisers** differ in how "
         "big each step is and how it remembers the past. Below is the chapter's experiment, "
         "computed live: three optimisers on the Rosenbrock valley with noisy gradients "
-        f"(noise {CHAPTER.noise}, seed {CHAPTER.seed}, {CHAPTER.steps} steps from "
+        f"(noise {CHAPTER.noise}, {CHAPTER.steps} steps from "
         f"({CHAPTER.start[0]:g}, {CHAPTER.start[1]:g})). The minimum is the gold diamond at (1, 1).")
     objective = get_objective(CHAPTER.objective)
+    seed = int(ctx.widget(SEED, st.columns(3)[0]))
     cols = st.columns(len(CHAPTER.runs))
     traces = {}
     for col, (opt, hyper) in zip(cols, CHAPTER.runs):
         trace = simulate_cached(CHAPTER.objective, (), opt, tuple(hyper.items()), CHAPTER.steps,
-                                CHAPTER.start, CHAPTER.noise, (CHAPTER.seed,))
+                                CHAPTER.start, CHAPTER.noise, (seed,))
         traces[opt] = trace
         path = frames.path_frame({opt: trace}, objective, max_points=800)
         title = f"{frames.title(opt)} — final f = {trace.final_loss[0]:.4f}"

@@ -81,7 +81,7 @@ def apply_url(page: str, fields: dict[str, Field]) -> None:
             put(field, field.clean(raw))
         except ValueError as err:
             default = "the objective's own start" if field.default is None else field.fmt(field.default)
-            notices().append(f"The link's value for **{field.label or field.key}** "
+            notices().append(f"The link's value for **{describe(field)}** "
                              f"(`{field.key}`) {err}; it was replaced by the default, {default}.")
             put(field, field.default)
     # A start point must suit the objective the link chose.
@@ -91,6 +91,14 @@ def apply_url(page: str, fields: dict[str, Field]) -> None:
         if problem:
             notices().append(f"The link's start point {problem}; the objective's own start is used.")
             put(start_field, None)
+
+
+def describe(field: Field) -> str:
+    """A control's name for a sentence: hyperparameters carry their optimiser's name."""
+    prefix = field.key.split(".", 1)[0]
+    if prefix in OPTIMIZERS and "." in field.key:
+        return f"{OPTIMIZERS[prefix].title} {field.label}"
+    return field.label or field.key
 
 
 def current_objective():

@@ -18,11 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import altair as alt
 import streamlit as st
 
 from engine import OPTIMIZERS, Trace
-
-import altair as alt
 
 from . import charts, controls
 from .frames import divergence_messages

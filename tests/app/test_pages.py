@@ -1,0 +1,187 @@
+"""AppTest smoke and behaviour tests for every page (the real scripts, no browser)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import charts, data_digest, fields, marks, no_exception, open_page, spec
+
+# page script, number of charts at default settings, the marks and fields its first chart must have,
+# and a control (widget key, new value) that must change what is plotted.
+PAGES = [
+    ("dashboard.py", 3, {"rect", "line"}, {"x", "y", "level"}, ("w:home.seed", 3), False),
+    ("pages/1_Trajectories.py", 1, {"rect", "line", "point"}, {"x", "y", "label", "step"},
+     ("w:steps", 100), True),
+    ("pages/2_Loss_curves.py", 2, {"area", "line"}, {"median", "lo", "hi", "step"}, ("w:noise", 1.0), True),
+    ("pages/3_Learning_rates.py", 1, {"line"}, {"eff_lr", "step", "param"}, ("w:steps", 100), True),
+    ("pages/4_Bias_correction.py", 5, {"line"}, {"value", "step", "param"}, ("w:first", 20), True),
+    ("pages/5_Sparse_gradients.py", 3, {"line", "point"}, {"freq", "eff_lr"}, ("w:sp.steps", 100), True),
+]
+
+
+def _set(at, key, value):
+    widget = at.get("number_input")
+    for w in list(at.number_input) + list(at.slider) + list(at.select_slider):
+        if w.key == key:
+            widget = w
+            break
+    else:
+        raise AssertionError(f"no widget {key}")
+    widget.set_value(value)
+    at.run()
+
+
+@pytest.mark.parametrize(("path", "n_charts", "mark_set", "field_set", "control", "_"), PAGES,
+                         ids=[p[0] for p in PAGES])
+def test_page_renders_its_charts(path, n_charts, mark_set, field_set, control, _):
+    at = open_page(path)
+    no_exception(at)
+    found = charts(at)
+    assert len(found) == n_charts
+    first = spec(found[0])
+    assert mark_set <= set(marks(first)), marks(first)
+    assert field_set <= fields(first), fields(first)
+    # the explanation and what to look for are on every page
+    assert any("What to look for" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize(("path", "n_charts", "mark_set", "field_set", "control", "_"), PAGES,
+                         ids=[p[0] for p in PAGES])
+def test_changing_a_control_changes_the_data(path, n_charts, mark_set, field_set, control, _):
+    at = open_page(path)
+    before = data_digest(at)
+    key, value = control
+    _set(at, key, value)
+    no_exception(at)
+    assert len(charts(at)) == n_charts
+    assert data_digest(at) != before
+
+
+@pytest.mark.parametrize("path", [p[0] for p in PAGES if p[5]])
+def test_update_rules_are_rendered_with_values(path):
+    at = open_page(path)
+    latex = [x.value for x in at.latex]
+    assert any(r"\theta_t" in v for v in latex)
+    assert any(r"\eta = " in v for v in latex)
+
+
+def test_sidebar_controls_survive_several_runs_and_page_switches():
+    at = open_page("dashboard.py")
+    at.number_input(key="w:steps").set_value(321).run()
+    at.switch_page("pages/1_Trajectories.py").run()
+    no_exception(at)
+    assert at.number_input(key="w:steps").value == 321
+    at.run()  # a plain rerun keeps everything
+    assert at.number_input(key="w:steps").value == 321
+    at.switch_page("pages/2_Loss_curves.py").run()
+    assert at.number_input(key="w:steps").value == 321
+    assert at.query_params["steps"] == ["321"] or at.query_params["steps"] == "321"
+    at.switch_page("dashboard.py").run()
+    assert at.number_input(key="w:steps").value == 321
+
+
+def test_the_url_reproduces_the_view():
+    query = {"f": "beale", "opt": "sgd,adam", "steps": "150", "adam.lr": "0.05", "seed": "7",
+             "noise": "0.5", "start": "1,1"}
+    at = open_page("pages/1_Trajectories.py", query)
+    no_exception(at)
+    assert not at.warning
+    assert at.selectbox(key="w:f").value == "beale"
+    assert list(at.multiselect(key="w:opt").value) == ["sgd", "adam"]
+    assert at.number_input(key="w:steps").value == 150
+    assert at.select_slider(key="w:adam.lr").value == 0.05
+    assert at.number_input(key="w:start.x").value == 1.0
+    # what the page writes back is what it was given
+    written = {k: at.query_params[k] for k in query}
+    assert {k: (v[0] if isinstance(v, list) else v) for k, v in written.items()} == query
+
+
+def test_the_same_url_gives_the_same_numbers():
+    query = {"opt": "adam", "steps": "80", "seed": "3"}
+    a = open_page("pages/1_Trajectories.py", query)
+    b = open_page("pages/1_Trajectories.py", query)
+    assert data_digest(a) == data_digest(b)
+
+
+@pytest.mark.parametrize(("key", "raw"), [
+    ("steps", "abc"), ("steps", "1e9"), ("steps", "nan"), ("adam.lr", "-1"), ("adam.lr", "inf"),
+    ("opt", "adam,warp"), ("f", "nope"), ("noise", "-0.1"), ("start", "1"), ("adam.beta2", "1.0"),
+    ("seed", "2.5"), ("adam.amsgrad", "maybe"), ("steps", "9" * 500),
+])
+def test_a_bad_url_value_falls_back_with_a_notice(key, raw):
+    at = open_page("pages/1_Trajectories.py", {key: raw})
+    no_exception(at)
+    notices = [w.value for w in at.warning]
+    assert any(f"`{key}`" in n and "replaced by the default" in n for n in notices), notices
+    assert len(charts(at)) == 1  # the view is still there
+    assert key not in at.query_params  # the default is not written back
+
+
+def test_unknown_url_parameter_is_named_in_a_notice():
+    at = open_page("pages/2_Loss_curves.py", {"bogus": "1"})
+    no_exception(at)
+    assert any("`bogus`" in w.value for w in at.warning)
+
+
+def test_a_start_far_outside_the_map_falls_back():
+    at = open_page("pages/1_Trajectories.py", {"start": "900,900"})
+    no_exception(at)
+    assert any("start point" in w.value for w in at.warning)
+
+
+def test_a_diverging_run_is_named_and_drawn():
+    at = open_page("pages/1_Trajectories.py", {"opt": "sgd,adam", "sgd.lr": "0.5", "steps": "200"})
+    no_exception(at)
+    assert any("SGD" in w.value and "diverged at step" in w.value for w in at.warning)
+    assert len(charts(at)) == 1
+
+
+@pytest.mark.parametrize("objective", ["rosenbrock", "beale", "himmelblau", "quadratic", "saddle",
+                                       "rastrigin", "sparse2d"])
+def test_every_2d_objective_has_a_map(objective):
+    at = open_page("pages/1_Trajectories.py", {"f": objective, "steps": "100"})
+    no_exception(at)
+    assert len(charts(at)) == 1
+
+
+def test_many_parameter_objective_explains_why_there_is_no_map():
+    at = open_page("pages/1_Trajectories.py", {"f": "sparse", "steps": "100"})
+    no_exception(at)
+    assert any("no map" in w.value for w in at.warning)
+    at.switch_page("pages/2_Loss_curves.py").run()
+    no_exception(at)
+    assert len(charts(at)) == 2
+
+
+def test_changing_the_objective_resets_the_start_point():
+    at = open_page("pages/1_Trajectories.py", {"start": "0.5,0.5"})
+    assert at.number_input(key="w:start.x").value == 0.5
+    at.selectbox(key="w:f").set_value("himmelblau").run()
+    no_exception(at)
+    assert at.number_input(key="w:start.x").value == 0.0  # Himmelblau's own start
+    assert "start" not in at.query_params
+
+
+def test_reset_button_restores_the_defaults():
+    at = open_page("pages/1_Trajectories.py", {"steps": "123", "opt": "sgd"})
+    at.button(key="reset_all").click().run()
+    no_exception(at)
+    assert at.number_input(key="w:steps").value == 2000
+    assert list(at.multiselect(key="w:opt").value) == ["momentum", "rmsprop", "adam"]
+
+
+def test_learning_rates_compare_button_selects_the_adaptive_trio():
+    at = open_page("pages/3_Learning_rates.py")
+    at.button(key="compare_adaptive").click().run()
+    no_exception(at)
+    assert list(at.multiselect(key="w:opt").value) == ["adagrad", "rmsprop", "adam"]
+    s = spec(charts(at)[0])
+    assert {"AdaGrad", "RMSProp", "Adam"} <= set(s["encoding"]["color"]["scale"]["domain"])
+
+
+def test_trajectory_scrubber_is_a_browser_side_param():
+    at = open_page("pages/1_Trajectories.py", {"steps": "120"})
+    s = spec(charts(at)[0])
+    params = [p for layer in s["layer"] for p in layer.get("params", [])] + s.get("params", [])
+    step = [p for p in params if p["name"] == "step"]
+    assert step and step[0]["bind"]["input"] == "range" and step[0]["bind"]["max"] == 120

@@ -1,0 +1,69 @@
+"""Trace -> frame -> chart, checked through the frames and ``chart.to_dict()``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import get_objective, simulate
+from ui import charts, frames
+from ui.style import OPTIMIZER_COLORS, ChartStyle
+
+ROSEN = get_objective("rosenbrock")
+CONTOUR_HALF = charts.CONTOUR_LEVELS // 2
+
+
+def test_path_frame_has_one_row_per_recorded_step_and_run():
+    tr = simulate(ROSEN, "adam", 50, seed=np.arange(3), noise=0.1)
+    df = frames.path_frame({"adam": tr}, ROSEN)
+    assert len(df) == 51 * 3
+    assert set(df["step"]) == set(range(51))
+    assert np.allclose(df["loss"], ROSEN.value(df[["x", "y"]].to_numpy()))
+    assert (df["gap"] > 0).all() and (df["dist"] > 0).all()
+
+
+def test_path_frame_stops_at_divergence():
+    tr = simulate(ROSEN, "sgd", 100, lr=np.array([1e-4, 0.5]))
+    assert tr.stopped_at[1] > 0
+    df = frames.path_frame({"sgd": tr}, ROSEN)
+    last = df[df["run"] == 1]["step"].max()
+    assert last == tr.stopped_at[1] - 1
+    assert np.isfinite(df[["x", "y", "loss"]].to_numpy()).all()
+    msgs = frames.divergence_messages({"sgd": tr})
+    assert msgs and "1 of 2 runs diverged" in msgs[0]
+
+
+def test_thinning_keeps_first_last_and_bounds_size():
+    idx = frames.keep_index(2001, 500)
+    assert idx[0] == 0 and idx[-1] == 2000 and len(idx) <= 502
+
+
+def test_band_frame_brackets_the_median():
+    tr = simulate(ROSEN, "rmsprop", 40, seed=np.arange(8), noise=0.5)
+    band = frames.band_frame(frames.path_frame({"rmsprop": tr}, ROSEN), "gap")
+    assert (band["lo"] <= band["median"]).all() and (band["median"] <= band["hi"]).all()
+    assert (band["runs"] == 8).all()
+
+
+def test_trajectory_chart_spec():
+    tr = simulate(ROSEN, "momentum", 30, lr=1e-3)
+    df = frames.path_frame({"momentum": tr}, ROSEN)
+    d = charts.styled(charts.trajectory_chart(df, ROSEN, 30, ChartStyle()), ChartStyle()).to_dict()
+    line = next(layer for layer in d["layer"] if layer.get("mark", {}).get("type") == "line")
+    assert line["encoding"]["color"]["scale"]["range"] == [OPTIMIZER_COLORS["momentum"]]
+    step = [p for p in d.get("params", []) + line.get("params", []) if p["name"] == "step"]
+    assert step and step[0]["bind"]["input"] == "range" and step[0]["bind"]["max"] == 30
+    assert d["config"]["axis"]["labelFontSize"] == ChartStyle().font_size
+
+
+def test_presentation_style_scales_fonts_and_lines():
+    big, small = ChartStyle.presentation(), ChartStyle()
+    assert big.font_size >= 20 > small.font_size and big.line_width > small.line_width
+
+
+def test_contour_levels_follow_log_of_the_gap():
+    df = charts.contour_frame(ROSEN, n=30)
+    assert df.sort_values("f")["level"].is_monotonic_increasing  # bands follow the height
+    assert df["level"].nunique() > 8
+    # log scale: the lowest tenth of the range of f covers many bands, not one
+    low = df[df["f"] < df["f"].min() + 0.1 * (df["f"].max() - df["f"].min())]
+    assert low["level"].nunique() > CONTOUR_HALF
