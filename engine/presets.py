@@ -43,7 +43,11 @@ PRESETS: Mapping[str, Preset] = MappingProxyType({p.name: p for p in [
 
 
 def run_preset(name: str, **simulate_kw) -> dict[str, Trace]:
-    """``{optimizer: Trace}`` for the preset ``name`` (keyword arguments go to ``simulate``)."""
+    """``{optimizer: Trace}`` for the preset ``name``.
+
+    Keyword arguments go to ``simulate`` and override the preset's own values
+    (``steps``, ``start``, ``noise``, ``seed`` and the runs' hyperparameters).
+    """
     try:
         preset = PRESETS[name]
     except KeyError:
@@ -51,6 +55,6 @@ def run_preset(name: str, **simulate_kw) -> dict[str, Trace]:
     from .objectives import get_objective
 
     objective = get_objective(preset.objective, **preset.objective_options)
-    return {opt: simulate(objective, opt, preset.steps, preset.start, preset.noise, preset.seed,
-                          **hyper, **simulate_kw)
+    base = {"steps": preset.steps, "start": preset.start, "noise": preset.noise, "seed": preset.seed}
+    return {opt: simulate(objective, opt, **{**base, **hyper, **simulate_kw})
             for opt, hyper in preset.runs}

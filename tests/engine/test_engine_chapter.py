@@ -48,3 +48,13 @@ def test_chapter_code_is_verbatim():
     code = (DATA / "chapter_ch312.py").read_text()
     body = code[code.index("class SGDMomentum:"):]
     assert body.strip() in text
+
+
+def test_run_preset_passes_overrides_to_simulate(traces):
+    short = run_preset("chapter", steps=50, seed=[0, 1], record="loss")
+    assert list(short) == [opt for opt, _ in PRESETS["chapter"].runs]
+    for name, trace in short.items():
+        assert trace.steps == 50 and trace.loss.shape == (51, 2) and trace.params is None
+        # the seed-0 run is the start of the full preset run
+        np.testing.assert_array_equal(trace.loss[:, 0], traces[name].loss[:51, 0])
+    assert run_preset("chapter", lr=0.02)["adam"].hyper["lr"][0] == 0.02
