@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from .expr import parse_function
+
 __all__ = ["OBJECTIVES", "Objective", "Option", "contour_grid", "get_objective"]
 
 
@@ -59,6 +61,9 @@ class Objective:
     sample_grad: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     n_samples: int = 0
     feature_freq: np.ndarray | None = None
+    # Exact Hessian (..., D, D), for Newton-type baselines; None where not provided.
+    hess: Callable[[np.ndarray], np.ndarray] | None = None
+    minima_estimated: bool = False  # True when the minimum was found numerically (your own function)
 
     @property
     def stochastic(self) -> bool:
@@ -77,7 +82,7 @@ class Objective:
 
 @dataclass(frozen=True)
 class Option:
-    """A numeric option of an objective family (e.g. the condition number)."""
+    """An option of an objective family (e.g. the condition number); ``text`` for strings."""
 
     default: float
     low: float
@@ -86,6 +91,7 @@ class Option:
     log: bool = False
     integer: bool = False
     help: str = ""
+    text: bool = False
 
 
 # ---------------------------------------------------------------------------
@@ -160,19 +166,21 @@ def rastrigin_grad(p):
     return 2.0 * p + 20.0 * np.pi * np.sin(2 * np.pi * p)
 
 
-def _quadratic(cond=10.0, angle=0.0):
-    """``0.5 theta^T A theta``, eigenvalues 1 and ``cond``, axes turned by ``angle`` degrees."""
+def _quadratic(cond=10.0, angle=0.0, center=(0.0, 0.0)):
+    """``0.5 (theta-c)^T A (theta-c)``, eigenvalues 1 and ``cond``, axes turned by ``angle`` degrees."""
     a = np.deg2rad(angle)
     rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
     hess = _readonly(rot @ np.diag([1.0, float(cond)]) @ rot.T)
+    c = _readonly(center)
 
     def value(p):
-        return 0.5 * ((p @ hess) * p).sum(-1)
+        d = p - c
+        return 0.5 * ((d @ hess) * d).sum(-1)
 
     def grad(p):
-        return p @ hess
+        return (p - c) @ hess
 
-    return value, grad
+    return value, grad, _constant_hess(hess)
 
 
 # ---------------------------------------------------------------------------
@@ -217,7 +225,7 @@ def _sparse_problem(freq, optimum, n_samples, data_seed, batch_size):
         resid = (rows @ (w - w_star)[..., None])[..., 0]  # (B, b)
         return (rows * resid[..., None]).mean(axis=1)
 
-    return value, grad, sample_grad, _readonly(X.mean(0)), batch_size
+    return value, grad, sample_grad, _readonly(X.mean(0)), batch_size, _constant_hess(hess)
 
 
 # ---------------------------------------------------------------------------
@@ -232,15 +240,28 @@ class _Family:
     options: Mapping[str, Option]
 
 
-def _fixed(name, title, latex, value, grad, bounds, minima, fmin, start, description):
+def _symbolic_hess(formula):
+    """The exact Hessian of a 2-D formula, by symbolic differentiation (engine.expr)."""
+    return parse_function(formula).hess
+
+
+def _constant_hess(matrix):
+    def hess(p):
+        p = np.asarray(p)
+        return np.broadcast_to(matrix, (*p.shape[:-1], *matrix.shape))
+    return hess
+
+
+def _fixed(name, title, latex, value, grad, bounds, minima, fmin, start, description, formula):
+    """A 2-D function without options; ``formula`` (engine.expr syntax) gives its Hessian."""
     def build():
         return Objective(name, title, latex, 2, value, grad, bounds, tuple(minima), fmin,
-                         start, description)
+                         start, description, hess=_symbolic_hess(formula))
     return _Family(title, build, MappingProxyType({}))
 
 
 def _build_quadratic(cond=10.0, angle=0.0):
-    value, grad = _quadratic(cond, angle)
+    value, grad, hess = _quadratic(cond, angle)
     return Objective(
         "quadratic", "Ill-conditioned quadratic",
         r"f(\theta) = \tfrac12\,\theta^\top R\,\mathrm{diag}(1, \kappa)\,R^\top\theta"
@@ -248,14 +269,62 @@ def _build_quadratic(cond=10.0, angle=0.0):
         2, value, grad, ((-3.0, 3.0), (-2.0, 2.0)), ((0.0, 0.0),), 0.0, (-2.5, 1.5),
         "A long narrow valley: curvature differs by the condition number between the two "
         "axes, so one learning rate cannot suit both.",
-        MappingProxyType({"cond": float(cond), "angle": float(angle)}))
+        MappingProxyType({"cond": float(cond), "angle": float(angle)}), hess=hess)
+
+
+def _build_scaled(cond=100.0):
+    value, grad, hess = _quadratic(cond, 0.0, (1.0, 1.0))
+    return Objective(
+        "scaled", "Badly scaled quadratic (minimum off the origin)",
+        r"f(x, y) = \tfrac12 (x-1)^2 + \tfrac{\kappa}{2} (y-1)^2" + rf"\qquad \kappa = {cond:g}",
+        2, value, grad, ((-0.5, 1.5), (-0.5, 1.5)), ((1.0, 1.0),), 0.0, (-0.3, 1.4),
+        "Two weights whose gradients differ in scale by the factor kappa, with the minimum at "
+        "(1, 1): weight decay, which pulls towards 0, shows how it treats each of them.",
+        MappingProxyType({"cond": float(cond)}), hess=hess)
+
+
+def _build_custom(expr="x**2 + 3*y**2", xmin=-3.0, xmax=3.0, ymin=-3.0, ymax=3.0):
+    if not (xmin < xmax and ymin < ymax):
+        raise ValueError("the plot bounds must have xmin < xmax and ymin < ymax")
+    fn = parse_function(expr)
+    bounds = ((float(xmin), float(xmax)), (float(ymin), float(ymax)))
+    minimum, fmin = _estimate_minimum(fn.value, fn.grad, bounds)
+    start = (xmin + 0.15 * (xmax - xmin), ymax - 0.15 * (ymax - ymin))
+    return Objective(
+        "custom", "Your function", fn.latex, 2, fn.value, fn.grad, bounds, (minimum,), fmin,
+        start, "Your own function. Its gradient is exact (symbolic differentiation); its minimum "
+               "was searched for numerically inside the plot bounds.",
+        MappingProxyType({"expr": expr, "xmin": float(xmin), "xmax": float(xmax),
+                          "ymin": float(ymin), "ymax": float(ymax)}),
+        hess=fn.hess, minima_estimated=True)
+
+
+def _estimate_minimum(value, grad, bounds, n=81):
+    """The lowest point in ``bounds``: a grid search, then L-BFGS-B from the best grid points."""
+    from scipy.optimize import minimize
+
+    (x0, x1), (y0, y1) = bounds
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    with np.errstate(all="ignore"):
+        z = np.where(np.isfinite(v := value(grid)), v, np.inf)
+    if not np.isfinite(z).any():
+        raise ValueError("the function is not finite anywhere inside the plot bounds")
+    best_p, best_f = grid[np.argmin(z)], float(np.min(z))
+    for i in np.argsort(z)[:4]:
+        with np.errstate(all="ignore"):
+            res = minimize(lambda p: float(value(p)), grid[i], jac=lambda p: grad(p),
+                           method="L-BFGS-B", bounds=bounds)
+        if np.isfinite(res.fun) and res.fun < best_f:
+            best_p, best_f = res.x, float(res.fun)
+    return tuple(float(v) for v in best_p), best_f
 
 
 def _build_sparse(dim=20, freq_min=0.01, n_samples=2000, batch_size=1, data_seed=0):
     dim = int(dim)
     freq = np.logspace(0.0, np.log10(freq_min), dim)
     optimum = np.round(np.random.default_rng(1000 + data_seed).uniform(-1.0, 1.0, dim), 3)
-    value, grad, sample_grad, observed, batch_size = _sparse_problem(
+    value, grad, sample_grad, observed, batch_size, hess = _sparse_problem(
         freq, optimum, int(n_samples), data_seed, int(batch_size))
     return Objective(
         "sparse", "Sparse features (many parameters)",
@@ -268,11 +337,11 @@ def _build_sparse(dim=20, freq_min=0.01, n_samples=2000, batch_size=1, data_seed
         "exactly zero.",
         MappingProxyType({"dim": dim, "freq_min": float(freq_min), "n_samples": int(n_samples),
                           "batch_size": batch_size, "data_seed": int(data_seed)}),
-        sample_grad, int(n_samples), observed)
+        sample_grad, int(n_samples), observed, hess=hess)
 
 
 def _build_sparse2d(freq_rare=0.05, n_samples=2000, batch_size=1, data_seed=0):
-    value, grad, sample_grad, observed, batch_size = _sparse_problem(
+    value, grad, sample_grad, observed, batch_size, hess = _sparse_problem(
         [1.0, freq_rare], [1.0, 2.0], int(n_samples), data_seed, int(batch_size))
     return Objective(
         "sparse2d", "Sparse features (2-D)",
@@ -283,7 +352,7 @@ def _build_sparse2d(freq_rare=0.05, n_samples=2000, batch_size=1, data_seed=0):
         "samples. The rare weight's gradient is zero on most steps.",
         MappingProxyType({"freq_rare": float(freq_rare), "n_samples": int(n_samples),
                           "batch_size": batch_size, "data_seed": int(data_seed)}),
-        sample_grad, int(n_samples), observed)
+        sample_grad, int(n_samples), observed, hess=hess)
 
 
 _SPARSE_COMMON = {
@@ -299,32 +368,41 @@ OBJECTIVES: Mapping[str, _Family] = MappingProxyType({
     "rosenbrock": _fixed(
         "rosenbrock", "Rosenbrock", r"f(x, y) = (1-x)^2 + 100\,(y - x^2)^2",
         rosenbrock, rosenbrock_grad, ((-1.5, 1.5), (-0.5, 1.5)), [(1.0, 1.0)], 0.0, (-1.0, 0.5),
-        "A curved, flat-bottomed valley: easy to reach, slow to follow to the minimum at (1, 1)."),
+        "A curved, flat-bottomed valley: easy to reach, slow to follow to the minimum at (1, 1).",
+        "(1-x)^2 + 100*(y-x^2)^2"),
     "beale": _fixed(
         "beale", "Beale",
         r"f(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
         beale, beale_grad, ((-4.5, 4.5), (-4.5, 4.5)), [(3.0, 0.5)], 0.0, (1.0, 1.5),
-        "Flat plateaus and steep ridges; gradients span many orders of magnitude."),
+        "Flat plateaus and steep ridges; gradients span many orders of magnitude.",
+        "(1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.625 - x + x*y^3)^2"),
     "himmelblau": _fixed(
         "himmelblau", "Himmelblau", r"f(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
         himmelblau, himmelblau_grad, ((-5.0, 5.0), (-5.0, 5.0)),
         [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)], 0.0,
-        (0.0, 0.0), "Four equally deep minima: which one a run finds depends on its path."),
+        (0.0, 0.0), "Four equally deep minima: which one a run finds depends on its path.",
+        "(x^2 + y - 11)^2 + (x + y^2 - 7)^2"),
     "quadratic": _Family("Ill-conditioned quadratic", _build_quadratic, MappingProxyType({
         "cond": Option(10.0, 1.0, 1000.0, "condition number", log=True,
                        help="Ratio of the largest to the smallest curvature."),
         "angle": Option(0.0, 0.0, 90.0, "rotation (degrees)",
                         help="Turn the valley away from the axes: per-parameter methods lose their edge."),
     })),
+    "scaled": _Family("Badly scaled quadratic", _build_scaled, MappingProxyType({
+        "cond": Option(100.0, 1.0, 1000.0, "condition number", log=True,
+                       help="Ratio of the two curvatures (and of the two gradient scales)."),
+    })),
     "saddle": _fixed(
         "saddle", "Saddle (bounded below)", r"f(x, y) = \tfrac12 x^2 + \tfrac14 y^4 - \tfrac12 y^2",
         saddle, saddle_grad, ((-2.0, 2.0), (-1.6, 1.6)), [(0.0, 1.0), (0.0, -1.0)], -0.25,
         (-1.5, 0.01), "A saddle point at the origin between two minima: the gradient nearly "
-                      "vanishes on the way, and escaping it takes curvature or noise."),
+                      "vanishes on the way, and escaping it takes curvature or noise.",
+        "0.5*x^2 + 0.25*y^4 - 0.5*y^2"),
     "rastrigin": _fixed(
         "rastrigin", "Rastrigin", r"f(x, y) = 20 + \sum_{i}\left(x_i^2 - 10\cos 2\pi x_i\right)",
         rastrigin, rastrigin_grad, ((-5.12, 5.12), (-5.12, 5.12)), [(0.0, 0.0)], 0.0, (-3.3, 2.7),
-        "A bowl covered in local minima: a gradient method stops in the first one it meets."),
+        "A bowl covered in local minima: a gradient method stops in the first one it meets.",
+        "20 + x^2 - 10*cos(2*pi*x) + y^2 - 10*cos(2*pi*y)"),
     "sparse2d": _Family("Sparse features (2-D)", _build_sparse2d, MappingProxyType({
         "freq_rare": Option(0.05, 0.005, 1.0, "rare feature frequency", log=True,
                             help="Fraction of samples in which the rare feature fires."),
@@ -335,6 +413,13 @@ OBJECTIVES: Mapping[str, _Family] = MappingProxyType({
         "freq_min": Option(0.01, 0.001, 1.0, "rarest frequency", log=True,
                            help="Frequency of the rarest feature; the others are log-spaced up to 1."),
         **_SPARSE_COMMON})),
+    "custom": _Family("Your own function", _build_custom, MappingProxyType({
+        "expr": Option("x**2 + 3*y**2", 0, 0, "f(x, y)", text=True,
+                       help="Numbers, x, y, + - * / ** ^, parentheses and sin cos tan exp log sqrt "
+                            "abs tanh sinh cosh atan, pi, e."),
+        **{k: Option(d, -1000.0, 1000.0, k, help="Plot bounds of your function.")
+           for k, d in (("xmin", -3.0), ("xmax", 3.0), ("ymin", -3.0), ("ymax", 3.0))},
+    })),
 })
 
 
@@ -347,6 +432,11 @@ def _check_options(name, family, options):
     out = {}
     for key, opt in family.options.items():
         value = options.get(key, opt.default)
+        if opt.text:
+            if not isinstance(value, str):
+                raise ValueError(f"{name}: option {key} must be text, got {value!r}")
+            out[key] = value
+            continue
         try:
             value = float(value)
         except (TypeError, ValueError):
@@ -366,7 +456,12 @@ def _build(name, items):
 
 
 def get_objective(name: str, **options) -> Objective:
-    """The objective ``name`` with its options (validated; cached, immutable)."""
+    """The objective ``name`` with its options (validated; cached, immutable).
+
+    ``get_objective("custom", expr="x**2 + 10*sin(y)", xmin=-3, xmax=3, ymin=-3, ymax=3)``
+    is a function typed by a user: parsed by ``engine.expr`` (never evaluated as code),
+    with exact derivatives. Invalid text raises ``ValueError`` (``ExprError``).
+    """
     if isinstance(name, Objective):
         return name
     try:
