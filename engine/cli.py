@@ -237,6 +237,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _objective_option(objective: str, key: str, value: str):
+    """A number, or the text itself for a text option (e.g. the expression of ``custom``).
+
+    Unknown objectives and option names are left to ``get_objective``, whose message
+    lists the choices.
+    """
+    family = OBJECTIVES.get(objective)
+    option = family.options.get(key) if family is not None else None
+    if option is None or getattr(option, "text", False):
+        return value
+    return _number(value, f"--objective-option {key}")
+
+
 def _optimizer_names(values: Sequence[str]) -> list[str]:
     names = []
     for value in values:
@@ -296,7 +309,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
             cfg.objective_options = {}
     for text in args.objective_option:
         key, value = _key_value(text, "--objective-option")
-        cfg.objective_options[key] = _number(value, f"--objective-option {key}")
+        cfg.objective_options[key] = _objective_option(cfg.objective, key, value)
     if args.optimizer:
         names = _optimizer_names(args.optimizer)
     cfg.optimizers = _resolve_hypers(names, base_hypers, args.hyper, args.log)
@@ -430,6 +443,8 @@ def write_json(cfg: Config, traces: Sequence[Trace], out: TextIO, argv: Sequence
 
 
 def _fmt(value) -> str:
+    if isinstance(value, str):
+        return repr(value)
     return str(value) if isinstance(value, bool) else f"{value:g}"
 
 
@@ -442,7 +457,8 @@ def write_list(out: TextIO) -> None:
         w(f"  {name:<10} {spec.title:<16} {hypers}\n")
     w("Objectives (--objective NAME; options --objective-option KEY=VALUE):\n")
     for name, family in OBJECTIVES.items():
-        opts = " ".join(f"{k}={_fmt(o.default)} [{_fmt(o.low)}..{_fmt(o.high)}]"
+        opts = " ".join(f"{k}={_fmt(o.default)}" + ("" if getattr(o, "text", False)
+                                                     else f" [{_fmt(o.low)}..{_fmt(o.high)}]")
                         for k, o in family.options.items())
         dim = "D=dim" if "dim" in family.options else "D=2"
         w(f"  {name:<10} {family.title:<34} {dim:<6} {opts}".rstrip() + "\n")

@@ -122,6 +122,25 @@ def test_scoped_set_and_preset_hypers():
     assert results["momentum"]["hyper"]["lr"] == [0.001]  # from the preset
 
 
+def test_objective_options_numbers_and_text():
+    status, out, _ = run_cli("--objective", "quadratic", "--objective-option", "cond=100",
+                             "--objective-option", "angle=30", "--optimizer", "sgd",
+                             "--steps", 20, "--record", "loss")
+    assert status == 0
+    trace = simulate(get_objective("quadratic", cond=100, angle=30), "sgd", 20, record="loss")
+    assert np.array_equal(column(read_csv(out), "loss", 1), trace.loss)
+
+    text = [(name, key, opt.default) for name, family in OBJECTIVES.items()
+            for key, opt in family.options.items() if getattr(opt, "text", False)]
+    if not text:
+        pytest.skip("no objective takes a text option")
+    name, key, default = text[0]
+    status, out, err = run_cli("--objective", name, "--objective-option", f"{key}={default}",
+                               "--steps", 5, "--format", "json")
+    assert status == 0, err
+    assert json.loads(out)["config"]["objective_options"] == {key: default}
+
+
 def test_schedule_and_clipping_reach_simulate():
     status, out, _ = run_cli("--optimizer", "sgd", "--set", "lr=0.002", "--steps", 30,
                              "--schedule", "step", "--schedule-option", "step_size=10",
