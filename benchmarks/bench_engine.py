@@ -1,0 +1,306 @@
+"""Engine speed and memory against the chapter's own loop, as ratios measured in one run.
+
+    python benchmarks/bench_engine.py [--json results.json]
+
+(a) A 1920-run learning-rate sweep of Adam on noisy Rosenbrock (noise 0.3,
+    ``lr = np.logspace(-4, -1, 1920)``, seed 0, 2000 steps, the loss recorded at
+    every step) in one ``simulate(..., record="loss")`` call, against the
+    chapter-style loop doing the same work one run at a time: the chapter's
+    ``Adam`` class on a dict of parameters, its ``rosenbrock_grad`` plus
+    ``default_rng(0).normal(0, 0.3, 2)``, and the loss computed and kept every
+    step. The chapter loop is timed on an evenly spaced subset of the runs and
+    extrapolated linearly to all of them (its cost per run does not depend on lr).
+(b) One 2000-step run with full recording (``simulate(..., record="full")``) for
+    each configuration of the chapter's figure, against the chapter's own
+    ``run_optimiser``. Engine and chapter are timed alternately, repeatedly.
+(c) Peak memory of the sweep, in a fresh interpreter: tracemalloc's peak, and
+    the resident-set growth (peak and retained; psutil, if installed).
+
+Timings use ``time.perf_counter`` with the garbage collector off during each
+timed call (as ``timeit`` does). The machine may be shared and noisy: read the
+ratios, not the absolute times. This is a script, not a test: it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]  # the engine package and chapter.py
+
+import chapter  # noqa: E402
+
+from engine import simulate  # noqa: E402
+
+SWEEP = {"runs": 1920, "steps": 2000, "noise": 0.3, "seed": 0, "lr": (-4, -1)}
+FIGURE = [  # (engine name, chapter class, the chapter's kwargs)
+    ("momentum", chapter.SGDMomentum, {"lr": 0.001, "momentum": 0.9}),
+    ("rmsprop", chapter.RMSProp, {"lr": 0.005, "rho": 0.9}),
+    ("adam", chapter.Adam, {"lr": 0.01}),
+]
+
+
+def timed(fn, *args, **kw):
+    """``(seconds, result)`` of one call, with the garbage collector off."""
+    gc.collect()
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        result = fn(*args, **kw)
+        return time.perf_counter() - t0, result
+    finally:
+        gc.enable()
+
+
+# ---------------------------------------------------------------------------
+# (a) the sweep
+# ---------------------------------------------------------------------------
+
+
+def sweep_lrs(runs):
+    return np.logspace(*SWEEP["lr"], runs)
+
+
+def engine_sweep(runs, steps):
+    return simulate("rosenbrock", "adam", steps, (-1.0, 0.5), SWEEP["noise"], SWEEP["seed"],
+                    record="loss", lr=sweep_lrs(runs))
+
+
+def chapter_sweep_run(lr, steps):
+    """One run of the sweep the chapter's way: dict params, its Adam, the loss every step."""
+    rng = np.random.default_rng(SWEEP["seed"])
+    params = {"w": np.array([-1.0, 0.5])}
+    opt = chapter.Adam(params, lr=lr)
+    losses = [chapter.rosenbrock(params["w"])]
+    for _ in range(steps):
+        g = chapter.rosenbrock_grad(params["w"]) + rng.normal(0, SWEEP["noise"], 2)
+        opt.step({"w": g})
+        losses.append(chapter.rosenbrock(params["w"]))
+    return np.array(losses)
+
+
+def bench_sweep(runs, steps, subset, repeats):
+    """Engine repeats interleaved with slices of the chapter subset (drift hits both).
+
+    The chapter loop's cost per run does not depend on the learning rate (the same
+    operations on two numbers), so the median time of the timed runs times ``runs``
+    estimates the whole sweep; the best-case estimate uses the fastest timed run.
+    """
+    lrs = sweep_lrs(runs)
+    idx = np.linspace(0, runs - 1, subset).round().astype(int)
+    engine_s, chapter_s, chapter_losses, paired, trace = [], [], {}, [], None
+    for chunk in np.array_split(idx, repeats):
+        sec, trace = timed(engine_sweep, runs, steps)
+        engine_s.append(sec)
+        chunk_s = []
+        for i in chunk:
+            sec, losses = timed(chapter_sweep_run, lrs[i], steps)
+            chunk_s.append(sec)
+            chapter_losses[int(i)] = losses
+        chapter_s += chunk_s
+        paired.append(statistics.median(chunk_s) * runs / engine_s[-1])
+    per_run = statistics.median(chapter_s)
+    # The two compute the same numbers (up to rounding) on runs that did not diverge.
+    ok = [i for i in chapter_losses if trace.stopped_at[i] < 0]
+    rel = max((abs(chapter_losses[i][-1] - trace.loss[-1, i]) / max(abs(trace.loss[-1, i]), 1e-300)
+               for i in ok), default=float("nan"))
+    return {
+        "runs": runs, "steps": steps,
+        "engine_s": engine_s, "engine_median_s": statistics.median(engine_s),
+        "engine_min_s": min(engine_s),
+        "chapter_subset_runs": subset, "chapter_subset_s": sum(chapter_s),
+        "chapter_per_run_median_s": per_run, "chapter_per_run_min_s": min(chapter_s),
+        "chapter_extrapolated_s": per_run * runs,
+        "speedup_paired": paired, "speedup_paired_median": statistics.median(paired),
+        "speedup_median": per_run * runs / statistics.median(engine_s),
+        "speedup_best": min(chapter_s) * runs / min(engine_s),
+        "diverged_runs": int((trace.stopped_at >= 0).sum()),
+        "final_loss_max_rel_diff": float(rel), "compared_runs": len(ok),
+    }
+
+
+# ---------------------------------------------------------------------------
+# (b) one run, full recording
+# ---------------------------------------------------------------------------
+
+
+def engine_single(name, kwargs, steps):
+    return simulate("rosenbrock", name, steps, (-1.0, 0.5), SWEEP["noise"], SWEEP["seed"],
+                    record="full", **kwargs)
+
+
+def bench_single(steps, repeats):
+    rows = []
+    for name, cls, kwargs in FIGURE:
+        engine_single(name, kwargs, steps)  # warm-up (imports, caches)
+        chapter.run_optimiser(cls, kwargs, steps)
+        eng, chap = [], []
+        for _ in range(repeats):
+            sec, trace = timed(engine_single, name, kwargs, steps)
+            eng.append(sec)
+            sec, hist = timed(chapter.run_optimiser, cls, kwargs, steps)
+            chap.append(sec)
+        paired = [e / c for e, c in zip(eng, chap)]
+        rows.append({
+            "optimizer": name, "steps": steps, "repeats": repeats,
+            "engine_median_s": statistics.median(eng), "engine_min_s": min(eng),
+            "chapter_median_s": statistics.median(chap), "chapter_min_s": min(chap),
+            "ratio_paired_median": statistics.median(paired),
+            "ratio_median": statistics.median(eng) / statistics.median(chap),
+            "ratio_min": min(eng) / min(chap),
+            "path_max_abs_diff": float(np.abs(trace.params[:, 0] - hist).max()),
+        })
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# (c) memory of the sweep, in a fresh interpreter
+# ---------------------------------------------------------------------------
+
+
+def memory_child(runs, steps):
+    """Runs in a subprocess: RSS first (no tracemalloc overhead), then tracemalloc."""
+    import resource
+    import tracemalloc
+
+    out = {}
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    engine_sweep(8, 10)  # imports and first-call allocations outside the measurement
+    gc.collect()
+    if psutil is not None:
+        proc = psutil.Process()
+        before = proc.memory_info().rss
+        trace = engine_sweep(runs, steps)
+        after = proc.memory_info().rss
+        # ru_maxrss is the process's lifetime peak, in KiB on Linux
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        out.update(rss_before_mb=before / 2**20, rss_retained_mb=(after - before) / 2**20,
+                   rss_peak_growth_mb=(peak - before) / 2**20)
+        del trace
+        gc.collect()
+    tracemalloc.start()
+    trace = engine_sweep(runs, steps)
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    out.update(tracemalloc_peak_mb=peak / 2**20, tracemalloc_retained_mb=current / 2**20,
+               result_loss_mb=trace.loss.nbytes / 2**20, psutil=psutil is not None)
+    return out
+
+
+def bench_memory(runs, steps):
+    done = subprocess.run([sys.executable, __file__, "--memory-child", str(runs), str(steps)],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+# ---------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------
+
+
+def environment():
+    env = {"python": platform.python_version(), "numpy": np.__version__,
+           "machine": platform.machine(), "cpus": os.cpu_count(),
+           "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+           "load_before": list(os.getloadavg())}
+    try:
+        env["cpu"] = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                          if line.startswith("model name"))
+    except (OSError, StopIteration):
+        env["cpu"] = platform.processor() or "unknown"
+    return env
+
+
+def markdown(res):
+    s, m, env = res["sweep"], res["memory"], res["environment"]
+    load = " -> ".join(" ".join(f"{x:.2f}" for x in la) for la in (env["load_before"], res["load_after"]))
+    lines = [
+        f"Python {env['python']}, numpy {env['numpy']}, {env['cpus']} CPUs ({env['cpu']})"
+        + (f", OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE']}" if env["OPENBLAS_CORETYPE"] else
+           ", OPENBLAS_CORETYPE not set") + f"; load average {load} (before -> after).",
+        "",
+        "| measurement | engine | chapter loop | ratio (median of paired runs) | target |",
+        "|---|---|---|---|---|",
+        f"| (a) Adam lr sweep, {s['runs']} runs x {s['steps']} steps, noisy Rosenbrock, loss "
+        f"every step | {s['engine_median_s']:.3f} s (median of {len(s['engine_s'])}; best "
+        f"{s['engine_min_s']:.3f} s) | {s['chapter_extrapolated_s']:.1f} s (extrapolated: "
+        f"{s['chapter_subset_runs']} of the runs timed, median "
+        f"{s['chapter_per_run_median_s'] * 1e3:.1f} ms per run, x {s['runs']}) | "
+        f"**{s['speedup_paired_median']:.0f}x faster** (range "
+        f"{min(s['speedup_paired']):.0f}-{max(s['speedup_paired']):.0f}x) | >= 300x |",
+    ]
+    for r in res["single"]:
+        lines.append(
+            f"| (b) one run, {r['steps']} steps, full recording: {r['optimizer']} | "
+            f"{r['engine_median_s'] * 1e3:.1f} ms (median of {r['repeats']}; best "
+            f"{r['engine_min_s'] * 1e3:.1f}) | {r['chapter_median_s'] * 1e3:.1f} ms (best "
+            f"{r['chapter_min_s'] * 1e3:.1f}) | **{r['ratio_paired_median']:.2f}x** the chapter's "
+            f"time (best/best {r['ratio_min']:.2f}x) | <= 1.5x |")
+    mem = f"tracemalloc peak {m['tracemalloc_peak_mb']:.1f} MB"
+    if m.get("psutil"):
+        mem += (f"; resident set +{m['rss_peak_growth_mb']:.1f} MB at peak, "
+                f"+{m['rss_retained_mb']:.1f} MB retained")
+    lines.append(f"| (c) memory of the sweep (a) | {mem} (the loss array returned is "
+                 f"{m['result_loss_mb']:.1f} MB) | | | reported |")
+    lines += [
+        "",
+        "Paired: each engine timing is divided by the chapter timing taken right next to it "
+        "(for (a), by the median of the chapter runs timed after that engine sweep, times "
+        f"{s['runs']}), and the median of those ratios is reported, so that drift in the "
+        "machine's speed cancels.",
+        "",
+        f"(a) checks: {s['diverged_runs']} of {s['runs']} engine runs diverged and were stopped; "
+        f"on the {s['compared_runs']} timed runs that did not, the final losses of engine and "
+        f"chapter loop differ by at most {s['final_loss_max_rel_diff']:.1e} (relative).",
+        "(b) checks: the engine's path equals the chapter's to within "
+        + ", ".join(f"{r['path_max_abs_diff']:.0e} ({r['optimizer']})" for r in res["single"])
+        + ".",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--json", metavar="PATH", help="also write the measurements as JSON")
+    ap.add_argument("--runs", type=int, default=SWEEP["runs"], help="runs in the sweep")
+    ap.add_argument("--steps", type=int, default=SWEEP["steps"], help="steps per run")
+    ap.add_argument("--subset", type=int, default=72,
+                    help="chapter-loop runs timed in (a), extrapolated to --runs")
+    ap.add_argument("--sweep-repeats", type=int, default=9, help="engine repeats in (a)")
+    ap.add_argument("--repeats", type=int, default=21, help="repeats per side in (b)")
+    ap.add_argument("--memory-child", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.memory_child:
+        print(json.dumps(memory_child(*args.memory_child)))
+        return
+    res = {"environment": environment(),
+           "command": " ".join(["python", "benchmarks/bench_engine.py", *sys.argv[1:]])}
+    print("(b) single runs ...", file=sys.stderr, flush=True)
+    res["single"] = bench_single(args.steps, args.repeats)
+    print("(a) sweep (engine repeats and the chapter-loop subset) ...", file=sys.stderr, flush=True)
+    res["sweep"] = bench_sweep(args.runs, args.steps, min(args.subset, args.runs),
+                               args.sweep_repeats)
+    print("(c) memory, in a fresh interpreter ...", file=sys.stderr, flush=True)
+    res["memory"] = bench_memory(args.runs, args.steps)
+    res["load_after"] = list(os.getloadavg())
+    print(markdown(res))
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
