@@ -23,6 +23,7 @@ To add an optimiser: write one factory here and add one entry to ``OPTIMIZERS``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -43,14 +44,37 @@ def _ema(avg, x, decay):
     return decay * avg + (1.0 - decay) * x
 
 
-def _pow(base, exponent):
-    """``base ** exponent`` through numpy's ufunc whether ``base`` is a scalar or a column.
+_POW_BLOCK = 256
 
-    Python's ``float ** int`` (C ``pow``) and numpy's vectorised ``power`` (SIMD, e.g.
-    AVX-512) may differ in the last bit; going through one of them for scalars and
-    columns alike keeps a run in a batch equal to the same run alone.
+
+def _np_power(base, exponent):
+    """numpy's ``power`` on two contiguous arrays of one shape: elementwise the same result
+    for any shape (a broadcast scalar exponent takes other paths, e.g. 2 -> square)."""
+    base, exponent = np.broadcast_arrays(np.asarray(base, dtype=float), np.asarray(exponent, dtype=float))
+    return np.power(np.ascontiguousarray(base), np.ascontiguousarray(exponent))
+
+
+@functools.lru_cache(maxsize=512)
+def _power_block(base: float, scale: float, block: int) -> tuple:
+    """``base ** (k * scale)`` for ``k`` in one block of step counts, by ``_np_power``."""
+    k = np.arange(block * _POW_BLOCK, (block + 1) * _POW_BLOCK) * scale
+    return tuple(_np_power(base, k).tolist())
+
+
+def _pow(base, count, scale=1.0):
+    """``base ** (count * scale)`` by numpy's ``power`` whether ``base``/``scale`` are scalars
+    or ``(B, 1)`` columns.
+
+    Python's ``float ** x`` (C ``pow``) and numpy's vectorised ``power`` (SIMD, e.g.
+    AVX-512) may differ in the last bit, which would make a run in a batch differ
+    from the same run alone. Scalars therefore go through numpy too, from a cached
+    table of whole blocks of steps (one ufunc call per step would cost more than
+    the rest of a single run's update).
     """
-    return np.power(np.asarray(base, dtype=float), exponent)
+    if type(base) is float and type(scale) is float:  # count is the state's int step count
+        block, i = divmod(count, _POW_BLOCK)
+        return _power_block(base, scale, block)[i]
+    return _np_power(base, count * np.asarray(scale, dtype=float))
 
 
 def _bias_corrections(beta1, beta2, count, enabled=True):
@@ -302,8 +326,8 @@ def nadam(beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3) -> Transform:
 
     def update(g, state, params, lr):
         count = state.count + 1
-        mu = beta1 * (1.0 - 0.5 * _pow(0.96, count * momentum_decay))
-        mu_next = beta1 * (1.0 - 0.5 * _pow(0.96, (count + 1) * momentum_decay))
+        mu = beta1 * (1.0 - 0.5 * _pow(0.96, count, momentum_decay))
+        mu_next = beta1 * (1.0 - 0.5 * _pow(0.96, count + 1, momentum_decay))
         mu_product = state.mu_product * mu
         m = _ema(state.m, g, beta1)
         v = _ema(state.v, g * g, beta2)

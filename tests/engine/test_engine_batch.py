@@ -112,3 +112,21 @@ def test_replay_broadcasts_one_gradient_sequence_over_a_sweep():
     assert sweep.shape == (31, 3, 2)
     for i, lr in enumerate(lrs):
         np.testing.assert_array_equal(sweep[:, i:i + 1], replay("adam", g, [0.0, 0.0], lr=lr))
+
+
+def test_powers_are_the_same_for_a_scalar_and_a_column():
+    """beta**t (bias corrections, NAdam's schedule): one run alone and in a batch must agree
+    to the last bit, including t = 2 (numpy turns a scalar exponent of 2 into a square)."""
+    from engine.optimizers import _pow
+
+    bases = [0.0, 0.5, 0.9, 0.99, 0.999, 0.9999, 0.123456789]
+    column = np.array(bases)[:, None]
+    for count in [1, 2, 3, 7, 255, 256, 257, 2000, 99_999]:
+        got = _pow(column, count)
+        for i, b in enumerate(bases):
+            assert _pow(b, count) == got[i, 0], (b, count)
+        psi = np.array([[4e-3], [0.0], [0.05]])
+        got = _pow(0.96, count, psi)
+        for i, s in enumerate(psi[:, 0].tolist()):
+            assert _pow(0.96, count, s) == got[i, 0], (s, count)
+        assert _pow(0.9, count) == pytest.approx(0.9**count, rel=1e-14, abs=1e-300)
