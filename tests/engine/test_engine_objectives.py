@@ -166,3 +166,18 @@ def test_simulated_sparse_gradients_are_exactly_zero_when_a_feature_is_absent():
     assert (zero[:, rare].mean(0) > 0.8).all()
     # the zero fraction follows the feature frequency
     np.testing.assert_allclose(zero.mean(0), 1 - obj.feature_freq, atol=0.08)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_hessian_matches_finite_differences_of_the_gradient(objective, seed):
+    if objective.hess is None:
+        pytest.skip(f"{objective.name} has no Hessian")
+    points = points_in_bounds(objective, 4, seed)
+    analytic = objective.hess(points)
+    assert analytic.shape == (4, objective.dim, objective.dim)
+    cols = [(objective.grad(points + 1e-6 * e) - objective.grad(points - 1e-6 * e)) / 2e-6
+            for e in np.eye(objective.dim)]
+    numeric = np.stack(cols, axis=-1)  # d grad_i / d x_j
+    scale = np.maximum(1.0, np.abs(numeric))
+    np.testing.assert_array_less(np.abs(analytic - numeric) / scale, 1e-5)
+    np.testing.assert_allclose(analytic, np.swapaxes(analytic, -1, -2), rtol=1e-12, atol=1e-12)
