@@ -54,8 +54,11 @@ class Trace:
     row ``i`` is the update that produced ``params[i + 1]``. ``grads`` are the
     gradients the optimiser saw (noise added, clipped; before any weight decay).
     ``stopped_at[r]`` is the update step at which run ``r`` diverged and was
-    stopped (``-1`` if it did not): from that step on its ``params`` and ``loss``
-    hold its last good values and its ``grads``, ``eff_lr`` and ``step`` rows are 0.
+    stopped (``-1`` if it did not): its parameters left ``+-DIVERGENCE_BOUND`` (or
+    were not finite), its loss reached ``LOSS_BOUND`` (or was not finite), or the
+    gradient of that update was not finite. From that step on its ``params`` and
+    ``loss`` hold its last good values and its ``grads``, ``eff_lr`` and ``step``
+    rows are 0.
     ``hyper`` and ``state`` are read-only mappings; a pickled copy (``st.cache_data``
     returns those) is read-only too.
     """
@@ -273,12 +276,16 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
             g = grad_fn(params, t)
             if clipping:
                 g = _clip(g, clip_norm, clip_value)
+            if check and any_stopped:
+                g = np.where(alive, g, 0.0)  # a stopped run may sit where its gradient is not finite
             new_params, state, eff = transform.update(g, state, params, lr_t[t])
             if check:
                 if any_stopped:
                     new_params = np.where(alive, new_params, params)
-                if not np.abs(new_params).max() < DIVERGENCE_BOUND:  # also catches NaN
-                    bad = ~(np.abs(new_params) < DIVERGENCE_BOUND).all(-1, keepdims=True) & alive
+                # A non-finite gradient stops a run too: Lion's sign() would step on finitely.
+                if not (np.abs(new_params).max() < DIVERGENCE_BOUND and np.isfinite(g.sum())):
+                    bad = (~(np.abs(new_params) < DIVERGENCE_BOUND).all(-1, keepdims=True)
+                           | ~np.isfinite(g).all(-1, keepdims=True)) & alive
                     stopped_at[bad[:, 0]] = t + 1
                     alive &= ~bad
                     any_stopped = True
@@ -324,6 +331,8 @@ def _sanitise(out, value_fn):
         bad = ~(np.abs(loss) < LOSS_BOUND)
         if "params" in out:
             bad |= ~(np.abs(out["params"]) < DIVERGENCE_BOUND).all(-1)
+            # a non-finite gradient: the update it drove (row i -> params[i + 1]) stops the run
+            bad[1:] |= ~np.isfinite(out["grads"]).all(-1)
         first = np.where(bad.any(0), bad.argmax(0), -1)
     found = np.where(first > 0, t[np.maximum(first, 0)], -1)
     earlier = (found > 0) & ((stopped_at < 0) | (found < stopped_at))

@@ -225,3 +225,33 @@ def test_record_state_shapes(optimizer):
     for name, arr in trace.state.items():
         assert arr.shape == (10, 3, 2), name
         assert np.isfinite(arr).all()
+
+
+def half_defined():
+    """``y^2 - sqrt(1 - x)``: finite at x = 1 with an infinite gradient there, NaN beyond."""
+
+    def value(p):
+        return p[..., 1] ** 2 - np.sqrt(1.0 - p[..., 0])
+
+    def grad(p):
+        return np.stack([0.5 / np.sqrt(1.0 - p[..., 0]), 2.0 * p[..., 1]], axis=-1)
+
+    return dataclasses.replace(get_objective("quadratic"), name="half_defined", value=value, grad=grad,
+                               hess=None)
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZER_NAMES)
+def test_an_infinite_gradient_stops_the_run_in_every_record_mode(optimizer):
+    obj = half_defined()
+    start = np.array([[1.0, 1.0], [0.5, 0.5]])  # run 0 starts on the infinite gradient
+    with np.errstate(all="ignore"):
+        traces = [simulate(obj, optimizer, 8, start, lr=0.1, **record)
+                  for record in ({}, {"every": 3}, {"record": "loss"})]
+    for trace in traces:
+        assert trace.stopped_at[0] == 1
+        for name in ("params", "loss", "grads", "eff_lr", "step", "final_params", "final_loss"):
+            arr = getattr(trace, name)
+            assert arr is None or np.isfinite(arr).all(), name
+        np.testing.assert_array_equal(trace.final_params[0], start[0])
+    np.testing.assert_array_equal(traces[2].loss, traces[0].loss)
+    np.testing.assert_array_equal(traces[1].stopped_at, traces[0].stopped_at)
