@@ -227,10 +227,12 @@ def rmsprop(rho=0.9, eps=1e-8, centered=False) -> Transform:
 
     ``v_t = rho v_{t-1} + (1-rho) g_t^2``; ``theta_t = theta_{t-1} - lr g_t / (sqrt(v_t) + eps)``.
     Centered: also ``a_t = rho a_{t-1} + (1-rho) g_t`` and the denominator is
-    ``sqrt(v_t - a_t^2) + eps``. Conventions: eps outside the square root, ``v_0 = 0``
+    ``sqrt(v_t - a_t^2) + eps`` (the difference clamped at 0 against rounding, where
+    torch would take the root of a tiny negative number and get NaN).
+    Conventions: eps outside the square root, ``v_0 = 0``
     (so the first step is ``lr / sqrt(1-rho)`` times ``sign(g)``: about 3.2 lr for
     rho = 0.9). Default ``rho = 0.9`` is the chapter's (torch's default alpha is 0.99).
-    Effective learning rate ``lr / (sqrt(v_t) + eps)``.
+    Effective learning rate ``lr / (sqrt(v_t) + eps)`` (the centered denominator when centered).
     """
     centered = _as_flag(centered)
     any_centered = bool(np.any(centered))

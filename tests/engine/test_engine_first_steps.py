@@ -91,9 +91,10 @@ def test_rmsprop_first_step(rho):
 
 def test_rmsprop_centered_first_step():
     lr, rho, eps = 0.01, 0.9, 1e-8
-    steps, _ = first_steps("rmsprop", G1, lr=lr, rho=rho, eps=eps, centered=True)
+    steps, trace = first_steps("rmsprop", G1, lr=lr, rho=rho, eps=eps, centered=True)
     var = (1 - rho) * G1**2 - ((1 - rho) * G1) ** 2  # v - a^2 = rho (1 - rho) g^2
     np.testing.assert_allclose(steps[0], -lr * G1 / (np.sqrt(var) + eps), rtol=1e-10)
+    np.testing.assert_allclose(trace.eff_lr[0], lr / (np.sqrt(var) + eps), rtol=1e-10)
 
 
 @pytest.mark.parametrize("lr", [1e-4, 0.25, 3.0])
