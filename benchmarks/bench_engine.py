@@ -212,11 +212,22 @@ def bench_memory(runs, steps):
 # ---------------------------------------------------------------------------
 
 
+def _git(*args):
+    try:
+        done = subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True,
+                              timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
 def environment():
     env = {"python": platform.python_version(), "numpy": np.__version__,
            "machine": platform.machine(), "cpus": os.cpu_count(),
            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
            "load_before": list(os.getloadavg())}
+    env["engine_commit"] = _git("rev-parse", "--short", "HEAD")
+    env["engine_dirty"] = bool(_git("status", "--porcelain", "--", "engine"))
     try:
         env["cpu"] = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                           if line.startswith("model name"))
@@ -228,7 +239,11 @@ def environment():
 def markdown(res):
     s, m, env = res["sweep"], res["memory"], res["environment"]
     load = " -> ".join(" ".join(f"{x:.2f}" for x in la) for la in (env["load_before"], res["load_after"]))
+    commit = env["engine_commit"] or "unknown"
+    if env["engine_dirty"]:
+        commit += " with uncommitted changes under engine/"
     lines = [
+        f"Engine at commit {commit}. "
         f"Python {env['python']}, numpy {env['numpy']}, {env['cpus']} CPUs ({env['cpu']})"
         + (f", OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE']}" if env["OPENBLAS_CORETYPE"] else
            ", OPENBLAS_CORETYPE not set") + f"; load average {load} (before -> after).",
