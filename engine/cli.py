@@ -160,7 +160,7 @@ class Config:
     """A resolved command line: what ``run_config`` runs and JSON records."""
 
     objective: str = "rosenbrock"
-    objective_options: dict[str, float] = field(default_factory=dict)
+    objective_options: dict[str, Any] = field(default_factory=dict)  # numbers, or text
     optimizers: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     steps: int = 500
     start: list[float] | None = None
