@@ -8,14 +8,11 @@ import streamlit as st
 from engine import PRESETS, get_objective
 from ui import charts, frames, page
 from ui.compute import simulate_cached
-from ui.params import Number
+from ui.page_fields import HOME_SEED, PAGE_FIELDS
 
 CHAPTER = PRESETS["chapter"]
-SEED = Number("home.seed", CHAPTER.seed, "Noise seed for this figure",
-              "The chapter used seed 0. Another seed draws other gradient noise: does the "
-              "ranking of the three optimisers survive?", low=0, high=1_000_000, integer=True)
 
-with page.view("home", (SEED,)) as ctx:
+with page.view("home", PAGE_FIELDS["home"]) as ctx:
     st.markdown(
         "Gradient descent takes steps against the gradient; **optimisers** differ in how "
         "big each step is and how it remembers the past. Below is the chapter's experiment, "
@@ -23,7 +20,7 @@ with page.view("home", (SEED,)) as ctx:
         f"(noise {CHAPTER.noise}, {CHAPTER.steps} steps from "
         f"({CHAPTER.start[0]:g}, {CHAPTER.start[1]:g})). The minimum is the gold diamond at (1, 1).")
     objective = get_objective(CHAPTER.objective)
-    seed = int(ctx.widget(SEED, st.columns(3)[0]))
+    seed = int(ctx.widget(HOME_SEED, st.columns(3)[0]))
     cols = st.columns(len(CHAPTER.runs))
     traces = {}
     for col, (opt, hyper) in zip(cols, CHAPTER.runs):

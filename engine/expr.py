@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -385,7 +385,7 @@ def parse_function(text: str) -> ParsedFunction:
     parser = _Parser(tokens)
     tree = parser.expr()
     if parser.i != len(tokens):
-        kind, value, pos = tokens[parser.i]
+        _, value, pos = tokens[parser.i]
         raise ExprError(f"unexpected {value!r} at position {pos + 1}")
     if _size(tree) > MAX_NODES:
         raise ExprError(f"the function is too large ({_size(tree)} terms; the limit is {MAX_NODES})")

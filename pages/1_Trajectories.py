@@ -8,6 +8,7 @@ from ui.compute import run_settings
 with page.view("trajectories") as ctx:
     s = ctx.settings
     objective = s.objective_obj()
+    st.latex(objective.latex)
     page.explain(
         f"Each coloured line is one optimiser's path on **{objective.title}**, all from the same "
         "start (black dot) with the same gradient noise. The shading is the height of the "

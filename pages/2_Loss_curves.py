@@ -5,15 +5,13 @@ import streamlit as st
 
 from ui import charts, frames, page
 from ui.compute import run_settings
-from ui.params import Number
+from ui.page_fields import LOSS_SEEDS as SEEDS
+from ui.page_fields import PAGE_FIELDS
 
-SEEDS = Number("seeds", 10, "Seeds (runs per optimiser)",
-               "Each optimiser runs once per seed: seed, seed+1, ... The band spans the 10% to "
-               "90% quantiles, the line is the median.", low=1, high=50, integer=True)
-
-with page.view("loss", (SEEDS,)) as ctx:
+with page.view("loss", PAGE_FIELDS["loss"]) as ctx:
     s = ctx.settings
     objective = s.objective_obj()
+    st.latex(objective.latex)
     page.explain(
         "The loss gap f(θ) − f* (how far the function value is above its minimum) and the "
         "distance from θ to the nearest minimum, against the step, both on log scales. With "

@@ -6,16 +6,14 @@ import streamlit as st
 
 from ui import charts, frames, page
 from ui.compute import replay_cached, simulate_cached
-from ui.params import Number
+from ui.page_fields import BIAS_FIRST as FIRST
+from ui.page_fields import PAGE_FIELDS
 
-FIRST = Number("first", 60, "Steps shown in the moment charts",
-               "The correction matters in the first steps; this zooms the moment charts.",
-               low=5, high=1000, integer=True)
 BETA2S = (0.9, 0.99, 0.999, 0.9999)
 LABEL_ON, LABEL_OFF = "Adam (bias-corrected)", "Adam (no correction)"
 
 
-with page.view("bias_correction", (FIRST,)) as ctx:
+with page.view("bias_correction", PAGE_FIELDS["bias_correction"]) as ctx:
     s = ctx.settings
     objective = s.objective_obj()
     hyper = s.hyper("adam")

@@ -7,22 +7,14 @@ import streamlit as st
 from engine import get_objective
 from ui import charts, frames, page
 from ui.compute import simulate_cached
-from ui.params import Number, log_grid
-
-OPTS = ("sgd", "adagrad", "rmsprop", "adam")
-LR_DEFAULTS = {"sgd": 0.1, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.01}
-LRS = tuple(Number(f"sp.{o}", LR_DEFAULTS[o], f"{frames.title(o)} learning rate", low=1e-4, high=10.0,
-                   log=True, grid=tuple(log_grid(1e-4, 10.0))) for o in OPTS)
-STEPS = Number("sp.steps", 600, "Steps", "Few steps: the rarest features fire only a handful of times.",
-               low=20, high=5000, integer=True)
-DIM = Number("sp.dim", 20, "Features (parameters)", low=2, high=100, integer=True)
-FREQ = Number("sp.freq", 0.01, "Rarest feature's frequency", "Frequencies are log-spaced from 1 "
-              "down to this.", low=0.001, high=0.5, log=True, grid=tuple(log_grid(0.001, 0.5)))
-SEEDS = Number("sp.seeds", 5, "Seeds", "Runs per optimiser (each samples its own rows).",
-               low=1, high=20, integer=True)
-RARE = Number("sp.rare", 0.05, "2-D map: rare feature's frequency", low=0.005, high=1.0, log=True,
-              grid=tuple(log_grid(0.005, 1.0)))
-FIELDS = (STEPS, DIM, FREQ, SEEDS, RARE, *LRS)
+from ui.page_fields import PAGE_FIELDS
+from ui.page_fields import SPARSE_DIM as DIM
+from ui.page_fields import SPARSE_FREQ as FREQ
+from ui.page_fields import SPARSE_LRS as LRS
+from ui.page_fields import SPARSE_OPTS as OPTS
+from ui.page_fields import SPARSE_RARE as RARE
+from ui.page_fields import SPARSE_SEEDS as SEEDS
+from ui.page_fields import SPARSE_STEPS as STEPS
 
 
 def run(objective, options, opt, lr, s, steps, seeds):
@@ -30,7 +22,7 @@ def run(objective, options, opt, lr, s, steps, seeds):
     return simulate_cached(objective, options, opt, tuple(hyper.items()), steps, None, 0.0, seeds)
 
 
-with page.view("sparse", FIELDS) as ctx:
+with page.view("sparse", PAGE_FIELDS["sparse"]) as ctx:
     s = ctx.settings
     page.explain(
         "A linear regression whose binary features fire with very different frequencies: feature "

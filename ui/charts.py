@@ -20,13 +20,13 @@ CONTOUR_LEVELS = 18
 
 
 def series_color(labels: Sequence[str], optimizers: Sequence[str], title: str | None = "Optimiser",
-                 field: str = "label", legend: bool = True) -> alt.Color:
+                 field: str = "label", legend: bool = True, columns: int = 4) -> alt.Color:
     """Colour by legend label; each label's colour is its optimiser's colour."""
     scale = alt.Scale(domain=list(labels), range=[OPTIMIZER_COLORS.get(o, "#333333") for o in optimizers])
     if not legend:
         return alt.Color(f"{field}:N", scale=scale, legend=None)
     return alt.Color(f"{field}:N", scale=scale, legend=alt.Legend(title=title, orient="bottom",
-                                                                  columns=min(len(labels), 4)))
+                                                                  columns=min(len(labels), columns)))
 
 
 def legend_of(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -106,7 +106,7 @@ def step_param(steps: int, name: str = "step", label: str = "Step ") -> alt.Para
 def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
                      title: str | None = None, scrub: bool = True, bounds=None,
                      contour_n: int = 70, height: int | None = None,
-                     fit_width: bool = False) -> alt.LayerChart:
+                     fit_width: bool = False, dash: str | None = None) -> alt.LayerChart:
     """Paths over the shaded contour map, start and minima marked, a step scrubber."""
     labels, opts = legend_of(path)
     (x0, x1), (y0, y1) = bounds or objective.bounds
@@ -120,21 +120,23 @@ def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style
                alt.Tooltip("loss:Q", format=".4g", title="f")]
     layers = [contour_layer(objective, style, contour_n, bounds)]
     detail = alt.Detail("run:N")
+    dashed = {"strokeDash": alt.StrokeDash(f"{dash}:N", legend=alt.Legend(title=None, orient="bottom"))} if dash else {}
     if scrub:
         param = step_param(steps)
         line = base.mark_line(strokeWidth=style.line_width, clip=True, opacity=0.9).encode(
-            order="step:Q", detail=detail, color=with_legend).transform_filter(alt.datum.step <= param)
+            order="step:Q", detail=detail, color=with_legend, **dashed).transform_filter(alt.datum.step <= param)
         points = base.mark_circle(size=style.point_size / 3, clip=True, opacity=0.01).encode(
             tooltip=tooltip).transform_filter(alt.datum.step <= param)
         head = base.mark_point(filled=True, size=style.point_size * 2.5, clip=True, stroke="white",
                                strokeWidth=1.5, opacity=1).encode(
             tooltip=tooltip, detail=detail).transform_filter(
             alt.datum.step <= param).transform_joinaggregate(
-            last="max(step)", groupby=["series", "run"]).transform_filter(alt.datum.step == alt.datum.last)
+            last="max(step)", groupby=["series", "run", *([dash] if dash else [])]).transform_filter(
+            alt.datum.step == alt.datum.last)
         layers += [line.add_params(param), points, head]
     else:
         line = base.mark_line(strokeWidth=style.line_width, clip=True).encode(
-            order="step:Q", detail=detail, color=with_legend)
+            order="step:Q", detail=detail, color=with_legend, **dashed)
         layers += [line, base.mark_circle(size=style.point_size / 3, clip=True, opacity=0.01).encode(
             tooltip=tooltip)]
     start = path.loc[path["step"] == 0, ["x", "y"]]
@@ -158,13 +160,13 @@ def log_axis(title: str) -> alt.Axis:
 
 def curve_chart(frame: pd.DataFrame, y: str, y_title: str, style: ChartStyle, log_y: bool = True,
                 x: str = "step", x_title: str = "step", strokedash: str | None = None,
-                legend_title: str | None = "Optimiser",
+                legend_title: str | None = "Optimiser", log_x: bool = False,
                 title: str | None = None, height: int | None = None, scrub_steps: int | None = None,
                 tooltip_extra: Sequence[alt.Tooltip] = ()) -> alt.Chart:
     """Lines of ``y`` against ``x``, one per series (and per ``strokedash`` value)."""
     labels, opts = legend_of(frame)
     enc = {
-        "x": alt.X(f"{x}:Q", title=x_title),
+        "x": alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log") if log_x else alt.Undefined),
         "y": alt.Y(f"{y}:Q", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False),
                    axis=log_axis(y_title) if log_y else alt.Axis(title=y_title)),
         "color": series_color(labels, opts, title=legend_title),
@@ -240,3 +242,50 @@ def xy_chart(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str, st
         base.mark_point(filled=True, size=style.point_size * 1.5, clip=True).encode(tooltip=tooltip),
     ).properties(height=style.height, width="container")
     return chart.properties(title=title) if title else chart
+
+
+def sensitivity_chart(frame: pd.DataFrame, best: pd.DataFrame, style: ChartStyle, ceiling: float) -> alt.LayerChart:
+    """Final loss (median line, quantile band) against learning rate; each optimiser's best
+    learning rate marked and the range within 2x of its best loss shaded."""
+    labels, opts = legend_of(frame)
+    color = series_color(labels, opts)
+    no_legend = series_color(labels, opts, legend=False)
+    x = alt.X("lr:Q", scale=alt.Scale(type="log", nice=False), axis=log_axis("learning rate η"))
+    y_scale = alt.Scale(type="log", domainMax=ceiling)
+    base = alt.Chart(frame).encode(x=x)
+    band = base.mark_area(opacity=0.18).encode(
+        y=alt.Y("lo:Q", scale=y_scale, axis=log_axis("final f(θ) − f*")), y2="hi:Q", color=no_legend)
+    line = base.mark_line(strokeWidth=style.line_width, point=alt.OverlayMarkDef(size=style.point_size / 2)).encode(
+        y=alt.Y("median:Q", scale=y_scale), color=color,
+        tooltip=[alt.Tooltip("label:N", title="optimiser"), alt.Tooltip("lr:Q", format=".3g", title="η"),
+                 alt.Tooltip("median:Q", format=".4g", title="median final f − f*"),
+                 alt.Tooltip("diverged:Q", title="diverged runs")])
+    crosses = base.transform_filter(alt.datum.diverged > 0).mark_point(
+        shape="cross", size=style.point_size * 1.5, filled=True).encode(
+        y=alt.Y("top:Q", scale=y_scale), color=no_legend,
+        tooltip=[alt.Tooltip("label:N", title="optimiser"), alt.Tooltip("lr:Q", format=".3g", title="η"),
+                 alt.Tooltip("diverged:Q", title="diverged runs")])
+    b = alt.Chart(best)
+    good = b.mark_rect(opacity=0.15).encode(x="edge_lo:Q", x2="edge_hi:Q", color=no_legend)
+    star = b.mark_point(shape="diamond", filled=True, size=style.point_size * 3, stroke="black",
+                        strokeWidth=1, opacity=1).encode(
+        x="best_lr:Q", y=alt.Y("best_loss:Q", scale=y_scale), color=no_legend,
+        tooltip=[alt.Tooltip("label:N", title="optimiser"), alt.Tooltip("best_lr:Q", format=".3g", title="best η"),
+                 alt.Tooltip("best_loss:Q", format=".4g", title="median final f − f*"),
+                 alt.Tooltip("lr_lo:Q", format=".3g", title="within 2x from η"),
+                 alt.Tooltip("lr_hi:Q", format=".3g", title="to η")])
+    return alt.layer(good, band, line, crosses, star).properties(height=style.height + 60, width="container")
+
+
+def pull_chart(frame: pd.DataFrame, style: ChartStyle) -> alt.Chart:
+    """How far weight decay pulled each weight from its optimum (1 - final), per method."""
+    labels, opts = legend_of(frame)
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X("weight:N", title="weight", axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("label:N", sort=labels),
+        y=alt.Y("pull:Q", title="pull towards 0 (1 − final value)"),
+        color=series_color(labels, opts, title=None, columns=1),
+        tooltip=[alt.Tooltip("label:N", title=""), "weight:N", alt.Tooltip("final:Q", format=".4f"),
+                 alt.Tooltip("pull:Q", format=".4f")],
+    ).properties(height=style.map_height - 60, width="container",
+                 title="Effective regularisation of each weight")

@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from engine import Trace, get_objective, replay, simulate
+from engine.baselines import BaselinePath, scipy_path
 
 from .params import Settings
 
@@ -54,3 +55,11 @@ def run_settings(settings: Settings, optimizers=None, seeds=None, **kw) -> dict[
                                    tuple(settings.hyper(opt).items()), settings.steps,
                                    settings.start, settings.noise, seeds, **kw)
     return out
+
+
+@st.cache_data(**CACHE)
+def baseline_cached(objective: str, objective_options: tuple, method: str, start: tuple,
+                    max_iter: int) -> BaselinePath:
+    """A scipy.optimize path (deterministic: cached like the engine's runs)."""
+    obj = get_objective(objective, **dict(objective_options))
+    return scipy_path(obj, method, start, max_iter)

@@ -27,6 +27,7 @@ from .params import (
     Number,
     Point,
     Settings,
+    Text,
     hyper_key,
     objective_key,
     settings_from_values,
@@ -101,13 +102,18 @@ def describe(field: Field) -> str:
     return field.label or field.key
 
 
-def current_objective():
+def current_objective(container=None):
+    """The chosen objective; if its options do not fit together (say, a plot box with
+    xmin >= xmax), its defaults, with the reason shown in ``container``."""
     f = SHARED_FIELDS["f"]
     name = get(f)
     opts = {o: get(SHARED_FIELDS[objective_key(o)]) for o in OBJECTIVES[name].options}
     try:
         return get_objective(name, **opts)
-    except ValueError:
+    except ValueError as err:
+        if container is not None:
+            container.error(f"{err}: using the defaults of {OBJECTIVES[name].title}.",
+                            icon=":material/error:")
         return get_objective(name)
 
 
@@ -165,12 +171,29 @@ def widget(field: Field, container=None, label: str | None = None, disabled: boo
                               help=field.help or None, max_selections=field.max_items,
                               disabled=disabled)
         new = tuple(new) if new else tuple(value)  # never empty: keep the last choice
+    elif isinstance(field, Text):
+        if key not in ss:
+            ss[key] = str(value)
+        typed = box.text_input(label, key=key, help=field.help or None, disabled=disabled,
+                               max_chars=field.max_length)
+        try:
+            new = field.parse(typed)
+        except ValueError as err:
+            box.error(f"{err}. Still showing the last valid function: `{value}`",
+                      icon=":material/error:")
+            new = value
     elif isinstance(field, Number) and field.grid:
         options = sorted(set(field.grid) | {float(value)})
         if key not in ss or ss[key] not in options:
             ss[key] = float(value)
         new = box.select_slider(label, options=options, key=key, format_func=_fmt_number,
                                 help=field.help or None, disabled=disabled)
+    elif isinstance(field, Number) and field.widget == "number" and not field.integer:
+        if key not in ss:
+            ss[key] = float(value)
+        new = box.number_input(label, min_value=float(field.low), max_value=float(field.high),
+                               step=float(field.step or 0.1), key=key, help=field.help or None,
+                               disabled=disabled, format="%g")
     elif isinstance(field, Number) and field.integer:
         if key not in ss:
             ss[key] = int(value)
@@ -243,10 +266,16 @@ def shared_sidebar(container) -> tuple[Settings, set[str]]:
     container.markdown("### Problem")
     widget(f["f"], container)
     objective_name = get(f["f"])
-    for opt in OBJECTIVES[objective_name].options:
-        widget(f[objective_key(opt)], container)
+    options = list(OBJECTIVES[objective_name].options)
+    for i, opt in enumerate(options):
+        box = container
+        if objective_name == "custom" and i > 0:  # the plot box as two rows of two
+            if i % 2 == 1:
+                row = container.columns(2)
+            box = row[(i - 1) % 2]
+        widget(f[objective_key(opt)], box)
         used.add(objective_key(opt))
-    objective = current_objective()
+    objective = current_objective(container)
     container.caption(objective.description)
 
     container.markdown("### Optimisers")

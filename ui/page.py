@@ -51,6 +51,16 @@ PAGES: tuple[PageInfo, ...] = (
              "What does Adam's bias correction fix? m and v against their corrected versions."),
     PageInfo("sparse", "pages/5_Sparse_gradients.py", "Sparse gradients", ":material/grain:",
              "Why AdaGrad for rare features? Frequency against learning rate and error."),
+    PageInfo("sensitivity", "pages/6_LR_sensitivity.py", "LR sensitivity", ":material/query_stats:",
+             "How forgiving is each optimiser? Final loss against learning rate, on equal terms."),
+    PageInfo("weight_decay", "pages/7_Weight_decay.py", "Weight decay", ":material/compress:",
+             "Adam + L2 or AdamW? Where each settles, and how hard it pulls each weight."),
+    PageInfo("schedules", "pages/8_Schedules.py", "Schedules", ":material/schedule:",
+             "Warm-up, decay and clipping: the learning rate over time, and its effect."),
+    PageInfo("baselines", "pages/9_Second_order.py", "Second order", ":material/functions:",
+             "BFGS, Newton-CG and Nelder-Mead on the same map, counted in evaluations."),
+    PageInfo("guide", "pages/10_Practical_guide.py", "Practical guide", ":material/menu_book:",
+             "The chapter's advice per task, each as a one-click experiment."),
 )
 PAGE_BY_ID = {p.id: p for p in PAGES}
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from engine import OBJECTIVES, OPTIMIZERS, get_objective
+from engine.expr import MAX_LENGTH, parse_function
 
 MAX_URL_VALUE = 200  # characters; longer values are refused before parsing
 
@@ -54,6 +55,7 @@ class Number(Field):
     log: bool = False
     step: float = 0.0
     grid: tuple = ()
+    widget: str = "slider"  # or "number" (a typed number, for wide ranges)
 
     def parse(self, raw):
         try:
@@ -125,6 +127,20 @@ class MultiChoice(Field):
 
     def label_of(self, value):
         return dict(zip(self.options, self.labels or self.options)).get(value, value)
+
+
+@dataclass(frozen=True)
+class Text(Field):
+    """Free text checked by ``check`` (e.g. the parser of user functions)."""
+
+    max_length: int = 200
+
+    def parse(self, raw):
+        if len(raw) > self.max_length:
+            raise ValueError(f"is longer than {self.max_length} characters")
+        if self.key == "f.expr":
+            parse_function(raw)  # raises ExprError (a ValueError) with the reason
+        return raw
 
 
 @dataclass(frozen=True)
@@ -218,10 +234,15 @@ def _objective_option_fields():
             key = objective_key(opt)
             if key in out:  # options shared by several objectives (sparse ones) share a field
                 continue
+            if o.text:
+                out[key] = Text(key, o.default, o.label, o.help, max_length=MAX_LENGTH)
+                continue
             grid = tuple(log_grid(o.low, o.high)) if o.log else ()
+            wide = o.high - o.low > 100 and not o.integer and not o.log
             out[key] = Number(key, o.default, o.label, o.help, low=o.low, high=o.high,
                               integer=o.integer, log=o.log, grid=grid,
-                              step=0.0 if o.integer else (o.high - o.low) / 90)
+                              step=0.5 if wide else 0.0 if o.integer else (o.high - o.low) / 90,
+                              widget="number" if wide else "slider")
     return out
 
 
@@ -281,7 +302,11 @@ def settings_from_values(values: dict[str, Any]) -> Settings:
     objective = get("f")
     fam = OBJECTIVES[objective]
     options = tuple((o, get(objective_key(o))) for o in fam.options)
-    obj = get_objective(objective, **dict(options))
+    try:
+        obj = get_objective(objective, **dict(options))
+    except ValueError:  # e.g. bounds with xmin >= xmax: the family's defaults
+        options = tuple((o, SHARED_FIELDS[objective_key(o)].default) for o in fam.options)
+        obj = get_objective(objective, **dict(options))
     opts = tuple(get("opt"))
     hypers = tuple((o, tuple((n, get(hyper_key(o, n))) for n in spec.hypers))
                    for o, spec in OPTIMIZERS.items())

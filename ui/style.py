@@ -27,6 +27,9 @@ OPTIMIZER_COLORS = {
 
 # Variants drawn beside an optimiser (Adam without bias correction, raw moments).
 OPTIMIZER_COLORS.update({"adam_nobc": "#7F3C8D", "adam_raw": "#7F3C8D"})
+# scipy baselines (drawn dashed beside the first-order optimisers).
+OPTIMIZER_COLORS.update({"BFGS": "#6A3D9A", "L-BFGS-B": "#33A02C", "Newton-CG": "#E31A1C",
+                         "Nelder-Mead": "#FB9A99"})
 
 START_COLOR = "#000000"
 MINIMUM_COLOR = "#FFD700"

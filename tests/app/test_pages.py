@@ -16,12 +16,16 @@ PAGES = [
     ("pages/3_Learning_rates.py", 1, {"line"}, {"eff_lr", "step", "param"}, ("w:steps", 100), True),
     ("pages/4_Bias_correction.py", 5, {"line"}, {"value", "step", "param"}, ("w:first", 20), True),
     ("pages/5_Sparse_gradients.py", 3, {"line", "point"}, {"freq", "eff_lr"}, ("w:sp.steps", 100), True),
+    ("pages/6_LR_sensitivity.py", 1, {"rect", "area", "line", "point"}, {"lr", "median", "lo", "hi"},
+     ("w:lrs.points", 10), True),
+    ("pages/7_Weight_decay.py", 2, {"rect", "line", "point"}, {"x", "y", "label"}, ("w:wd.lambda", 1.0), False),
+    ("pages/8_Schedules.py", 3, {"line"}, {"factor", "step"}, ("w:sch", "cosine"), True),
+    ("pages/9_Second_order.py", 2, {"rect", "line"}, {"x", "y", "family"}, ("w:so.iter", 10), False),
 ]
 
 
 def _set(at, key, value):
-    widget = at.get("number_input")
-    for w in list(at.number_input) + list(at.slider) + list(at.select_slider):
+    for w in list(at.number_input) + list(at.slider) + list(at.select_slider) + list(at.selectbox):
         if w.key == key:
             widget = w
             break
