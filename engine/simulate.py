@@ -152,11 +152,14 @@ def _n_runs(sizes: Mapping[str, int]) -> int:
     return n.pop() if n else 1
 
 
-def _scalar_or_column(arr: np.ndarray):
-    """A python scalar for a size-1 array (fast in numpy ops), else a ``(B, 1)`` column."""
+def _scalar_or_column(arr: np.ndarray, dim: int | None = None):
+    """A python scalar for a size-1 array (fast in numpy ops), else one value per run:
+    a ``(B, 1)`` column, or with ``dim`` a contiguous ``(B, dim)`` array (numpy's
+    broadcasting of a column over a short last axis is several times slower)."""
     if arr.size == 1:
         return arr.reshape(()).item()
-    return arr.reshape(-1, 1)
+    col = arr.reshape(-1, 1)
+    return col if dim is None else np.ascontiguousarray(np.broadcast_to(col, (col.shape[0], dim)))
 
 
 def _check_int(name, value, low, high):
@@ -230,17 +233,14 @@ def _check_clip(name, value):
 
 
 def _stack_broadcast(values, shape):
-    """Stack per-step values that may be scalars, ``(B, 1)`` columns or full arrays."""
-    if all(np.shape(v) == shape for v in values):
-        return np.stack(values)
-    if all(np.ndim(v) == 0 for v in values):
+    """Stack per-step values that are all scalars, or all arrays broadcastable to ``shape``
+    (an optimiser returns the same kind of effective learning rate at every step)."""
+    if np.ndim(values[0]) == 0:
         return np.broadcast_to(np.asarray(values, dtype=float)[:, None, None],
                                (len(values), *shape)).copy()
+    if np.shape(values[0]) == shape:
+        return np.stack(values)
     return np.stack([np.broadcast_to(v, shape) for v in values])
-
-
-def _ignore_t(f):
-    return lambda p, t: f(p)
 
 
 def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0, steps,
@@ -250,22 +250,28 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
 
     Returns a dict of raw arrays; the callers wrap them in a ``Trace``.
     """
-    cols = {k: _scalar_or_column(v) for k, v in hyper.items()}
+    runs, dim = params0.shape
+    cols = {k: _scalar_or_column(v, dim) for k, v in hyper.items()}
     lr = cols.pop("lr")
     transform = spec.make(**cols)
-    runs, dim = params0.shape
+    update = transform.update
     params = params0.copy()
     state = transform.init(params)
     alive = np.ones((runs, 1), dtype=bool)
     stopped_at = np.full(runs, -1)
     any_stopped = False
 
-    rec_params, rec_loss, rec_grads, rec_eff, rec_step, rec_state = [params], [], [], [], [], []
-    if record == "loss":
-        rec_loss.append(value_fn(params))
-    lr_t = lr * factors  # (steps,) or (steps, B, 1) when lr is a column
-    if np.ndim(lr) == 2:
-        lr_t = factors[:, None, None] * lr[None]
+    rec_params, rec_grads, rec_eff, rec_step, rec_state = [params], [], [], [], []
+    t_rec = np.unique(np.r_[np.arange(0, steps + 1, every), steps])
+    if record == "loss":  # written in place: a sweep's loss table can be large
+        rec_loss = np.empty((len(t_rec), runs))
+        rec_loss[0] = value_fn(params)
+        n_loss = 1
+    # The learning rate of each step: lr itself when there is no schedule (1.0 * lr is lr),
+    # Python floats for one run, else one (B, D) product per step.
+    constant = bool((factors == 1.0).all())
+    lr_list = (lr * factors).tolist() if np.ndim(lr) == 0 else None
+    factor_list = factors.tolist()
     clipping = clip_norm is not None or clip_value is not None
     full = record == "full"
     # With every step recorded, divergence is found afterwards from the recorded
@@ -278,7 +284,8 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
                 g = _clip(g, clip_norm, clip_value)
             if check and any_stopped:
                 g = np.where(alive, g, 0.0)  # a stopped run may sit where its gradient is not finite
-            new_params, state, eff = transform.update(g, state, params, lr_t[t])
+            lr_t = lr if constant else lr_list[t] if lr_list is not None else factor_list[t] * lr
+            new_params, state, eff = update(g, state, params, lr_t)
             if check:
                 if any_stopped:
                     new_params = np.where(alive, new_params, params)
@@ -301,10 +308,10 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
                     if record_state:
                         rec_state.append(state)
                 else:
-                    rec_loss.append(value_fn(new_params))
+                    rec_loss[n_loss] = value_fn(new_params)
+                    n_loss += 1
             params = new_params
 
-    t_rec = np.unique(np.r_[np.arange(0, steps + 1, every), steps])
     out = {"t": t_rec, "final_params": params, "stopped_at": stopped_at}
     if record == "full":
         out["params"] = np.stack(rec_params)
@@ -317,7 +324,7 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
                             for name in rec_state[0]._fields
                             if np.shape(getattr(rec_state[0], name)) == (runs, dim)}
     else:
-        out["loss"] = np.stack(rec_loss)
+        out["loss"] = rec_loss
     return out
 
 
@@ -328,7 +335,7 @@ def _sanitise(out, value_fn):
     with np.errstate(all="ignore"):
         loss = out["loss"] if "loss" in out else value_fn(out["params"])
         # A loss that overflows while the parameters stay bounded also stops a run.
-        bad = ~(np.abs(loss) < LOSS_BOUND)
+        bad = ~((loss < LOSS_BOUND) & (loss > -LOSS_BOUND))  # NaN too, with no temporary |loss|
         if "params" in out:
             bad |= ~(np.abs(out["params"]) < DIVERGENCE_BOUND).all(-1)
             # a non-finite gradient: the update it drove (row i -> params[i + 1]) stops the run
@@ -460,25 +467,38 @@ def simulate(objective, optimizer: str, steps: int = 500, start=None, noise=0.0,
                         .integers(0, obj.n_samples, (steps, batch)) for s in seeds], axis=1)
         idx = idx if shared else idx[:, inverse]  # (T, 1 or B, batch)
 
-    grad = obj.grad
     if obj.stochastic:
         sample_grad = obj.sample_grad
 
-        def grad(p, t):
+        def base(p, t):
             return sample_grad(p, idx[t])
     else:
-        grad = _ignore_t(obj.grad)
+        objective_grad = obj.grad
+
+        def base(p, t):
+            return objective_grad(p)
 
     if not add_noise:
-        grad_fn = grad
+        grad_fn = base
+    elif shared and runs > 1 and obj.dim <= 4 and np.ndim(noise_col) == 0:
+        # One noise row for every run: added one coordinate at a time (the same additions;
+        # numpy broadcasts a (1, D) row over (B, D) several times more slowly).
+        z_cols = [z[:, 0, k].tolist() for k in range(obj.dim)]
+
+        def grad_fn(p, t):
+            g = base(p, t)
+            for k, zk in enumerate(z_cols):
+                g[:, k] += zk[t]
+            return g
     elif np.ndim(noise_col) == 0:  # the noise is already scaled
 
         def grad_fn(p, t):
-            return grad(p, t) + z[t]
+            return base(p, t) + z[t]
     else:
+        scale = _scalar_or_column(noise_arr, obj.dim)
 
         def grad_fn(p, t):
-            return grad(p, t) + z[t] * noise_col
+            return base(p, t) + z[t] * scale
 
     out = _run(spec, hyper, grad_fn, params0, steps, factors, clip_norm=clip_norm,
                clip_value=clip_value, value_fn=obj.value, record=record, every=every,
