@@ -1,0 +1,66 @@
+"""Fixtures for the real-browser tests: the app's server, Debian's chromium, a watched page.
+
+* ``server``: one ``streamlit run dashboard.py`` for the whole session (most tests).
+* ``fresh_server``: a server of its own, started for one test, for "first request after
+  a server start" behaviour (deep links).
+* ``browser``: one chromium per session; ``page``: a new context and page per test, with
+  its console errors, failed responses and script runs recorded (``harness.Watch``).
+
+Without playwright or /usr/bin/chromium the tests are skipped on a developer machine, but
+fail when ``CI=true``: in CI the browser tests must run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from .harness import VIEWPORT, Watch, browser_problem, chromium, running_server
+
+
+def require_browser() -> None:
+    problem = browser_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"real-browser tests cannot run in CI: {problem}. `.ci/run` must install "
+                    "Debian's chromium and requirements-dev.txt.", pytrace=False)
+    pytest.skip(f"real-browser tests need a browser: {problem}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    require_browser()
+    with running_server(tmp_path_factory.mktemp("server")) as srv:
+        yield srv
+
+
+@pytest.fixture
+def fresh_server(tmp_path):
+    """A server nobody has talked to yet: the test's first request is its first request."""
+    require_browser()
+    with running_server(tmp_path) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require_browser()
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def watch() -> Watch:
+    return Watch()
+
+
+@pytest.fixture
+def page(browser, watch):
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(30_000)
+    pg = context.new_page()
+    watch.attach(pg)
+    yield pg
+    context.close()

@@ -1,0 +1,131 @@
+"""The view's state in a real browser: deep links, page switches, bad links."""
+
+from __future__ import annotations
+
+import pytest
+
+from .harness import (
+    CHART,
+    EXCEPTION,
+    SIDEBAR,
+    open_page,
+    path_of,
+    query_of,
+    runs,
+    sidebar_link,
+    unexpected_console_errors,
+    wait_for_charts,
+    wait_idle,
+)
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the fixtures skip (or fail in CI) before any test body runs
+    expect = None
+
+pytestmark = pytest.mark.browser
+
+
+def number_input(page, label: str, where: str = ""):
+    """The visible number input with this label (``where``: a container selector)."""
+    return page.locator(f"{where} input[type=number][aria-label='{label}']".strip()).locator(
+        "visible=true").first
+
+
+def selected_optimisers(page) -> list[str]:
+    tags = page.locator(f"{SIDEBAR} [data-testid='stMultiSelect'] [data-tag]").locator("visible=true")
+    return [tags.nth(i).get_attribute("aria-label") for i in range(tags.count())]
+
+
+def expander_titles(page) -> list[str]:
+    summaries = page.locator(f"{SIDEBAR} [data-testid='stExpander'] summary")
+    return [t.replace("keyboard_arrow_right", "").strip() for t in summaries.all_inner_texts()]
+
+
+def link_notices(page) -> list[str]:
+    """The notices about the link's values (icon ``link_off``; divergence notices have another)."""
+    texts = page.locator("[data-testid='stMain'] [data-testid='stAlertContentWarning']").all_inner_texts()
+    return [t.removeprefix("link_off").strip() for t in texts if t.startswith("link_off")]
+
+
+def test_deep_link_is_the_first_request_after_a_server_start(fresh_server, page, watch):
+    """NOTES.md: with a ``pages/`` folder a deep link as the very first request of a fresh
+    server can run the page without the shared controls. Here the first request is one."""
+    query = "steps=300&adam.lr=0.05&seeds=3&opt=sgd,adam"
+    open_page(page, fresh_server.url, "Loss_curves", query)
+    expect(page.locator(CHART)).to_have_count(2, timeout=15_000)
+    wait_for_charts(page, 2)
+
+    assert path_of(page) == "Loss_curves"
+    assert page.locator("h1").first.inner_text().strip() == "Loss curves"
+    assert page.locator(EXCEPTION).count() == 0
+    # The shared sidebar controls are there, with the link's values.
+    expect(page.locator(SIDEBAR)).to_be_visible()
+    expect(number_input(page, "Steps", SIDEBAR)).to_have_value("300")
+    assert selected_optimisers(page) == ["SGD", "Adam"]
+    assert "Adam · η = 0.05" in expander_titles(page)
+    # The page's own control, too.
+    expect(number_input(page, "Seeds (runs per optimiser)")).to_have_value("3")
+    assert link_notices(page) == []
+    # The URL still reproduces the view.
+    assert query_of(page) == {"steps": "300", "adam.lr": "0.05", "seeds": "3", "opt": "sgd,adam"}
+    assert unexpected_console_errors(watch, fresh_server.url, ["Loss_curves"]) == []
+
+
+def switch_page(page, title: str) -> None:
+    before = runs(page)
+    sidebar_link(page, title).click()
+    wait_idle(page, after_runs=before)
+    assert page.locator("h1").first.inner_text().strip() == title
+
+
+def test_values_survive_page_switches(server, page, watch):
+    open_page(page, server.url, "Trajectories")
+    steps = number_input(page, "Steps", SIDEBAR)
+    expect(steps).to_have_value("2000")
+
+    before = runs(page)
+    steps.fill("250")
+    steps.press("Enter")
+    wait_idle(page, after_runs=before)
+    expect(steps).to_have_value("250")
+    assert query_of(page).get("steps") == "250"
+    # The scrubber follows the new number of steps: the rerun really used it.
+    expect(page.locator(f"{CHART} input[type=range][name=step]")).to_have_attribute("max", "250")
+
+    switch_page(page, "Loss curves")
+    assert path_of(page) == "Loss_curves"
+    expect(number_input(page, "Steps", SIDEBAR)).to_have_value("250")
+    assert query_of(page).get("steps") == "250"
+
+    switch_page(page, "Trajectories")
+    assert path_of(page) == "Trajectories"
+    expect(number_input(page, "Steps", SIDEBAR)).to_have_value("250")
+    assert query_of(page).get("steps") == "250"
+    expect(page.locator(f"{CHART} input[type=range][name=step]")).to_have_attribute("max", "250")
+
+    # A reload of the URL (a copied link) gives the same view.
+    open_page(page, server.url, "Trajectories", f"steps={query_of(page)['steps']}")
+    expect(number_input(page, "Steps", SIDEBAR)).to_have_value("250")
+
+    assert page.locator(EXCEPTION).count() == 0
+    assert unexpected_console_errors(watch, server.url, ["Trajectories", "Loss_curves"]) == []
+
+
+def test_a_bad_link_value_falls_back_to_its_default_with_a_notice(server, page, watch):
+    open_page(page, server.url, "Trajectories", "steps=abc&adam.lr=-1&bogus=1")
+    expect(page.locator(CHART)).to_have_count(1, timeout=15_000)
+    wait_for_charts(page, 1)
+    assert page.locator(EXCEPTION).count() == 0
+
+    notices = link_notices(page)
+    assert len(notices) == 3, notices
+    text = "\n".join(notices)
+    assert "steps" in text and "abc" in text
+    assert "adam.lr" in text and "-1" in text
+    assert "bogus" in text
+    # The defaults are in force, and the bad values are gone from the URL.
+    expect(number_input(page, "Steps", SIDEBAR)).to_have_value("2000")
+    assert "Adam · η = 0.01" in expander_titles(page)
+    assert not {"steps", "adam.lr", "bogus"} & set(query_of(page))
+    assert unexpected_console_errors(watch, server.url, ["Trajectories"]) == []
