@@ -6,7 +6,7 @@ Run with ``streamlit run dashboard.py``.
 import streamlit as st
 
 from engine import PRESETS, get_objective
-from ui import charts, frames, page
+from ui import charts, frames, page, snippets
 from ui.compute import simulate_cached
 from ui.page_fields import HOME_SEED, PAGE_FIELDS
 
@@ -38,6 +38,7 @@ with page.view("home", PAGE_FIELDS["home"]) as ctx:
             settings = ", ".join(f"{k} = {v:g}" for k, v in hyper.items())
             st.caption(f"{settings}")
     page.divergence_notice(traces)
+    chapter_paths = frames.path_frame(traces, objective, max_points=CHAPTER.steps + 1)
     st.info(
         "**What to look for.** All three reach the valley floor quickly; the difference is in "
         "the long walk along it. Momentum's steps grow along the valley; RMSProp and Adam "
@@ -52,3 +53,6 @@ with page.view("home", PAGE_FIELDS["home"]) as ctx:
                      query_params=ctx.query())
     st.caption("Every control lives in the sidebar and in the address bar: copy the URL to share "
                "exactly this view.")
+    runs = [snippets.Run(opt, opt, hyper) for opt, hyper in CHAPTER.runs]
+    page.share_panel(ctx, {"paths": chapter_paths}, snippets.runs_snippet(
+        CHAPTER.objective, {}, runs, CHAPTER.steps, CHAPTER.start, CHAPTER.noise, (seed,)))

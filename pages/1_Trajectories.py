@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import charts, frames, page
+from ui import charts, frames, page, stepper
 from ui.compute import run_settings
 
 with page.view("trajectories") as ctx:
@@ -12,8 +12,9 @@ with page.view("trajectories") as ctx:
     page.explain(
         f"Each coloured line is one optimiser's path on **{objective.title}**, all from the same "
         "start (black dot) with the same gradient noise. The shading is the height of the "
-        "function on a log scale: light is low. Drag the **Step** slider under the map to replay "
-        "the runs; hover a path for its step, position and loss.",
+        "function on a log scale: light is low. Drag the step slider above the map to replay "
+        "the runs, or press **Play**; hover a path for its step, position and loss. Beside the "
+        "map, the loss gap fills in as the runs go.",
         "Where the paths bend. Plain SGD and momentum follow the steepest slope and can zig-zag "
         "across a narrow valley; RMSProp and Adam rescale each coordinate, so they head more "
         "directly along it, at steps about the size of the learning rate.")
@@ -23,10 +24,19 @@ with page.view("trajectories") as ctx:
     else:
         traces = run_settings(s)
         page.divergence_notice(traces)
-        path = frames.path_frame(traces, objective, max_points=1500)
-        chart = charts.trajectory_chart(path, objective, s.steps, ctx.style)
-        page.chart(chart, ctx, key="trajectories")
+        path = frames.path_frame(traces, objective, max_points=1000)
+        param = charts.step_param(s.steps)
+        height = ctx.style.map_height
+        trajectory = charts.trajectory_chart(path, objective, s.steps, ctx.style, param=param, zoom=True)
+        progress = charts.progress_chart(path, "gap", "f(θ) − f*", ctx.style, param, height=height - 40,
+                                         width=int(height * 0.75))
+        stepper.step_through(charts.alt.hconcat(trajectory, progress).resolve_scale(color="shared"),
+                             s.steps, ctx.style, key="trajectories")
+        st.caption("Play, pause and step with the buttons or the keyboard (space, ← →, Home, End). "
+                   "Scroll on the map to zoom, drag to pan; the ⋯ menu saves the chart as PNG or SVG.")
         finals = " · ".join(f"**{frames.title(o)}** f = {t.final_loss[0]:.4g}" for o, t in traces.items())
         st.markdown(f"Final loss after {s.steps} steps: {finals}")
+        page.share_panel(ctx, {"paths": frames.path_frame(traces, objective, max_points=s.steps + 1)},
+                         page.settings_snippet(s))
     st.markdown("#### Update rules")
     page.formula_panel(s.optimizers, s)

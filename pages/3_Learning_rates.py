@@ -51,5 +51,7 @@ with page.view("learning_rates") as ctx:
                      **{f"first step ({n})": f"{v:.3g}" for n, v in zip(names or range(1, 99), first)},
                      **{f"last step ({n})": f"{v:.3g}" for n, v in zip(names or range(1, 99), last)}})
     st.dataframe(rows, key="eff_lr_table")
+    page.share_panel(ctx, {"effective_lr": frames.eff_lr_frame(traces, param_names=names, max_points=s.steps)},
+                     page.settings_snippet(s))
     st.markdown("#### Update rules")
     page.formula_panel(s.optimizers, s)

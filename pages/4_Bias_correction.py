@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui import charts, frames, page
+from ui import charts, frames, page, snippets
 from ui.compute import replay_cached, simulate_cached
 from ui.page_fields import BIAS_FIRST as FIRST
 from ui.page_fields import PAGE_FIELDS
@@ -106,5 +106,9 @@ with page.view("bias_correction", PAGE_FIELDS["bias_correction"]) as ctx:
     page.chart(chart, ctx, key="bias_beta2")
     ratios = [f"β₂ = {b:g}: first step {(1 - b1) / np.sqrt(1 - b):.2f}× the corrected one" for b in BETA2S]
     st.caption("Without correction, " + "; ".join(ratios) + ".")
+    page.share_panel(ctx, {"moments": pd.concat([m_df, v_df], ignore_index=True),
+                           "step_length": pd.concat(step_rows, ignore_index=True), "beta2": beta_df},
+                     snippets.bias_snippet(s.objective, dict(s.objective_options), hyper, s.steps, s.start, s.noise,
+                                           s.seed))
     st.markdown("#### Update rules")
     page.formula_panel(("adam",), s, columns=1)

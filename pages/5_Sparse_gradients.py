@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import get_objective
-from ui import charts, frames, page
+from ui import charts, frames, page, snippets
 from ui.compute import simulate_cached
 from ui.page_fields import PAGE_FIELDS
 from ui.page_fields import SPARSE_DIM as DIM
@@ -84,5 +84,8 @@ with page.view("sparse", PAGE_FIELDS["sparse"]) as ctx:
     path = frames.path_frame(traces2, obj2)
     page.chart(charts.trajectory_chart(path, obj2, steps, ctx.style), ctx,
                     key="sparse_map")
+    runs = [snippets.Run(o, o, {**s.hyper(o), "lr": lrs[o]}) for o in OPTS]
+    page.share_panel(ctx, {"per_parameter": per_param, "paths_2d": path},
+                     snippets.runs_snippet("sparse", dict(options), runs, steps, None, 0.0, seeds))
     st.markdown("#### Update rules")
     page.formula_panel(OPTS, s, overrides={o: {"lr": lrs[o]} for o in OPTS})

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import OPTIMIZERS
-from ui import analysis, charts, frames, page
+from ui import analysis, charts, frames, page, snippets
 from ui.compute import simulate_cached
 from ui.page_fields import LRS_POINTS as POINTS
 from ui.page_fields import LRS_SEEDS as SEEDS
@@ -91,5 +91,11 @@ with page.view("sensitivity", PAGE_FIELDS["sensitivity"]) as ctx:
                        ctx, key="sensitivity_paths")
         elif show:
             st.caption("Paths need a 2-D objective.")
+    if not best.empty:
+        code = snippets.sensitivity_snippet(
+            s.objective, dict(s.objective_options), {o: {k: v for k, v in s.hyper(o).items() if k != "lr"}
+                                                     for o in s.optimizers},
+            s.steps, s.start, s.noise, seeds, n_points)
+        page.share_panel(ctx, {"sensitivity": frame, "best": best}, code)
     st.markdown("#### Update rules")
     page.formula_panel(s.optimizers, s)

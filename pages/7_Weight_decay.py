@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import OPTIMIZERS, get_objective
-from ui import charts, frames, page
+from ui import charts, frames, page, snippets
 from ui.compute import simulate_cached
 from ui.page_fields import PAGE_FIELDS
 from ui.page_fields import WD_COND as COND
@@ -69,12 +69,16 @@ with page.view("weight_decay", PAGE_FIELDS["weight_decay"]) as ctx:
     table = pulls.pivot(index="label", columns="weight", values="final").rename(
         columns={"x": "final x", "y": "final y"})
     st.dataframe(table.style.format("{:.4f}"), key="wd_table")
+    runs = [snippets.Run(opt, opt, {**s.hyper(opt), "lr": lr, "weight_decay": wd}) for opt in SERIES]
+    page.share_panel(ctx, {"paths": frames.path_frame(traces, objective, labels=SERIES, max_points=steps + 1),
+                           "pull": pulls},
+                     snippets.runs_snippet("scaled", dict(options), runs, steps, None, noise, (s.seed,)))
     st.markdown("#### The two update rules")
     cols = st.columns(2)
     for col, opt in zip(cols, SERIES):
         with col:
             st.markdown(f"**{SERIES[opt]}**")
-            st.latex(OPTIMIZERS[opt].latex)
+            st.latex(page.rule_latex(OPTIMIZERS[opt].latex))
             if opt == "adam":
                 st.latex(r"g_t = \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}"
                          rf"\qquad \lambda = {wd:g},\ \eta = {lr:g}")

@@ -69,6 +69,10 @@ with page.view("schedules", PAGE_FIELDS["schedules"]) as ctx:
         loss = path.copy()
         page.chart(charts.curve_chart(loss, "gap", "f(θ) − f*", ctx.style, strokedash="variant",
                                       title="Loss gap"), ctx, key="schedule_loss")
+    extra = {"schedule": schedule, "schedule_options": options}
+    if clip != "none":
+        extra[f"clip_{clip}"] = clip_at
+    page.share_panel(ctx, {"runs": path, "schedule": curve}, page.settings_snippet(s, extra=extra))
     st.markdown("#### Update rules")
     page.formula_panel(s.optimizers, s)
     st.latex(r"\eta_t = \eta \cdot \mathrm{factor}(t)\qquad "

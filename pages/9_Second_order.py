@@ -76,3 +76,12 @@ with page.view("baselines", PAGE_FIELDS["baselines"]) as ctx:
                              "gradient evals": int(t.n_grad[0]), "Hessian evals": 0,
                              "final f": float(t.final_loss[0]), "converged": None} for o, t in traces.items()])
     st.dataframe(table.style.format({"final f": "{:.4g}"}), key="so_table", hide_index=True)
+    code = page.settings_snippet(s) + "\n".join([
+        "",
+        "from engine.baselines import scipy_path",
+        "",
+        f"for method in {list(methods)!r}:",
+        f"    path = scipy_path(objective, method, start={tuple(s.start)!r}, max_iter={max_iter})",
+        "    print(method, 'final f =', path.loss[-1], 'evaluations:', path.evaluations[-1])",
+    ]) + "\n"
+    page.share_panel(ctx, {"runs": both, "evaluations": table}, code)

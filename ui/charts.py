@@ -98,7 +98,8 @@ def markers_layer(objective: Objective, start, style: ChartStyle) -> alt.LayerCh
 
 
 def step_param(steps: int, name: str = "step", label: str = "Step ") -> alt.Parameter:
-    """A slider bound in the browser: scrubbing re-filters the data with no server round-trip."""
+    """A slider bound in the browser: scrubbing re-filters the data with no server round-trip
+    (the step-through component replaces the slider with its own controls)."""
     return alt.param(name=name, value=int(steps),
                      bind=alt.binding_range(min=0, max=int(steps), step=1, name=label))
 
@@ -106,8 +107,12 @@ def step_param(steps: int, name: str = "step", label: str = "Step ") -> alt.Para
 def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
                      title: str | None = None, scrub: bool = True, bounds=None,
                      contour_n: int = 70, height: int | None = None,
-                     fit_width: bool = False, dash: str | None = None) -> alt.LayerChart:
-    """Paths over the shaded contour map, start and minima marked, a step scrubber."""
+                     fit_width: bool = False, dash: str | None = None,
+                     param: alt.Parameter | None = None, zoom: bool = False) -> alt.LayerChart:
+    """Paths over the shaded contour map, start and minima marked, a step scrubber.
+
+    ``param``: a ``step`` param made by the caller (to share it with other charts);
+    ``zoom``: drag to pan and scroll to zoom the map."""
     labels, opts = legend_of(path)
     (x0, x1), (y0, y1) = bounds or objective.bounds
     xs = alt.Scale(domain=[x0, x1], nice=False)
@@ -122,7 +127,7 @@ def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style
     detail = alt.Detail("run:N")
     dashed = {"strokeDash": alt.StrokeDash(f"{dash}:N", legend=alt.Legend(title=None, orient="bottom"))} if dash else {}
     if scrub:
-        param = step_param(steps)
+        param = param or step_param(steps)
         line = base.mark_line(strokeWidth=style.line_width, clip=True, opacity=0.9).encode(
             order="step:Q", detail=detail, color=with_legend, **dashed).transform_filter(alt.datum.step <= param)
         points = base.mark_circle(size=style.point_size / 3, clip=True, opacity=0.01).encode(
@@ -133,6 +138,8 @@ def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style
             alt.datum.step <= param).transform_joinaggregate(
             last="max(step)", groupby=["series", "run", *([dash] if dash else [])]).transform_filter(
             alt.datum.step == alt.datum.last)
+        if zoom:
+            line = line.add_params(alt.selection_interval(bind="scales", name="zoom"))
         layers += [line.add_params(param), points, head]
     else:
         line = base.mark_line(strokeWidth=style.line_width, clip=True).encode(
@@ -289,3 +296,22 @@ def pull_chart(frame: pd.DataFrame, style: ChartStyle) -> alt.Chart:
                  alt.Tooltip("pull:Q", format=".4f")],
     ).properties(height=style.map_height - 60, width="container",
                  title="Effective regularisation of each weight")
+
+
+def progress_chart(path: pd.DataFrame, metric: str, title: str, style: ChartStyle, param: alt.Parameter,
+                   height: int, width: int) -> alt.LayerChart:
+    """A log-scale curve of ``metric`` against step that fills in up to the ``step`` param
+    (the whole run stays faintly visible), with a marker at the current step."""
+    labels, opts = legend_of(path)
+    base = alt.Chart(path).encode(
+        x=alt.X("step:Q", title="step"),
+        y=alt.Y(f"{metric}:Q", scale=alt.Scale(type="log"), axis=log_axis(title)),
+        color=series_color(labels, opts, legend=False), detail="run:N")
+    ghost = base.mark_line(strokeWidth=style.line_width / 2, opacity=0.2)
+    done = base.mark_line(strokeWidth=style.line_width).transform_filter(alt.datum.step <= param)
+    head = base.mark_point(filled=True, size=style.point_size * 1.5, opacity=1).encode(
+        tooltip=[alt.Tooltip("label:N", title="optimiser"), "step:Q",
+                 alt.Tooltip(f"{metric}:Q", format=".4g", title=title)]).transform_filter(
+        alt.datum.step <= param).transform_joinaggregate(
+        last="max(step)", groupby=["series", "run"]).transform_filter(alt.datum.step == alt.datum.last)
+    return alt.layer(ghost, done, head).properties(height=height, width=width, title=title)

@@ -17,13 +17,16 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from engine import OPTIMIZERS, Trace
 
-from . import charts, controls
+from . import charts, controls, snippets
 from .frames import divergence_messages
 from .params import SHARED_FIELDS, Field, Flag, Settings
 from .style import ChartStyle
@@ -107,7 +110,7 @@ def formula_panel(optimizers, settings: Settings, container=None, columns: int =
         hyper = {**settings.hyper(opt), **(overrides or {}).get(opt, {})}
         with cols[i % len(cols)]:
             st.markdown(f"**{spec.title}** — {spec.summary}")
-            st.latex(spec.latex)
+            st.latex(rule_latex(spec.latex))
             values = [rf"{spec.hypers[k].symbol} = {_fmt(v)}" for k, v in hyper.items()
                       if spec.hypers[k].kind != "bool"]
             flags = [f"{spec.hypers[k].label}: {_fmt(v)}" for k, v in hyper.items()
@@ -123,6 +126,48 @@ def chart(chart, ctx: ViewContext, key: str, container=None) -> None:
     spec_width = getattr(chart, "width", alt.Undefined)
     width = "content" if isinstance(spec_width, int) else "stretch"
     box.altair_chart(charts.styled(chart, ctx.style), key=key, width=width)
+
+
+def rule_latex(latex: str) -> str:
+    """KaTeX ignores a bare line break in display mode: lay multi-line rules out in `gathered`."""
+    return rf"\begin{{gathered}}{latex}\end{{gathered}}" if r"\\" in latex else latex
+
+
+def current_url(ctx: ViewContext) -> str:
+    """The address of exactly this view: the page's URL with every non-default value."""
+    base = (getattr(st.context, "url", None) or f"http://localhost:8501/{_url_path(ctx.page)}").split("?")[0]
+    query = urlencode(ctx.query(), safe=",")
+    return f"{base}?{query}" if query else base
+
+
+def _url_path(info: PageInfo) -> str:
+    if info.path == "dashboard.py":
+        return ""
+    return Path(info.path).stem.split("_", 1)[1]
+
+
+def share_panel(ctx: ViewContext, data: Mapping[str, pd.DataFrame], code: str) -> None:
+    """Link to this view, the data of its charts as CSV, and a script that recomputes it."""
+    with st.expander("Share, download, reproduce", icon=":material/share:"):
+        st.markdown("**Link to this exact view** (page, controls, presentation mode): copy it with the "
+                    "button at the right of the box.")
+        st.code(current_url(ctx), language=None)
+        st.markdown("**Data** of the charts, as CSV:")
+        cols = st.columns(max(len(data), 1))
+        for col, (name, frame) in zip(cols, data.items()):
+            col.download_button(f"{name}.csv", frame.to_csv(index=False).encode(),
+                                file_name=f"{ctx.page.id}-{name}.csv", mime="text/csv", key=f"download_{name}",
+                                icon=":material/download:")
+        st.markdown("**Charts as PNG or SVG**: the ⋯ menu at the top right of each chart.")
+        st.markdown("**Reproduce in Python** (run it from the repository root):")
+        st.code(code, language="python")
+
+
+def settings_snippet(s: Settings, optimizers=None, seeds=None, extra: Mapping[str, Any] | None = None) -> str:
+    """The script that recomputes the shared settings' runs (one per optimiser)."""
+    runs = [snippets.Run(o, o, s.hyper(o), extra or {}) for o in (optimizers or s.optimizers)]
+    return snippets.runs_snippet(s.objective, dict(s.objective_options), runs, s.steps, s.start, s.noise,
+                                 seeds if seeds is not None else (s.seed,))
 
 
 def divergence_notice(traces: Mapping[str, Trace], labels=None) -> None:

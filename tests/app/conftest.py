@@ -26,10 +26,14 @@ def open_page(path: str | None = None, query: dict[str, str] | None = None) -> A
 
 
 def charts(at: AppTest) -> list:
-    return list(at.get("vega_lite_chart"))
+    """Every chart on the page: Streamlit's Vega-Lite charts and the step-through component's."""
+    stepped = [c for c in at.get("component_instance") if "stepper" in c.proto.component_name]
+    return list(at.get("vega_lite_chart")) + stepped
 
 
 def spec(chart) -> dict:
+    if chart.proto.DESCRIPTOR.name == "ComponentInstance":
+        return json.loads(json.loads(chart.proto.json_args)["spec"])  # data inline, in "datasets"
     return json.loads(chart.proto.spec)
 
 
@@ -37,6 +41,9 @@ def data_digest(at: AppTest) -> str:
     """A digest of every chart's data: changes when what is plotted changes."""
     h = hashlib.sha256()
     for c in charts(at):
+        if c.proto.DESCRIPTOR.name == "ComponentInstance":
+            h.update(c.proto.json_args.encode())
+            continue
         for d in c.proto.datasets:
             h.update(d.data.SerializeToString())
         h.update(c.proto.spec.encode())
@@ -52,6 +59,15 @@ def marks(s: dict) -> list[str]:
     for key in ("layer", "hconcat", "vconcat", "concat"):
         for sub in s.get(key, []):
             out.extend(marks(sub))
+    return out
+
+
+def params(s: dict) -> list[dict]:
+    """Every param of a (compound) spec."""
+    out = list(s.get("params", []))
+    for key in ("layer", "hconcat", "vconcat", "concat"):
+        for sub in s.get(key, []):
+            out.extend(params(sub))
     return out
 
 

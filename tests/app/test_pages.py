@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from .conftest import charts, data_digest, fields, marks, no_exception, open_page, spec
+from .conftest import charts, data_digest, fields, marks, no_exception, open_page, params, spec
 
 # page script, number of charts at default settings, the marks and fields its first chart must have,
 # and a control (widget key, new value) that must change what is plotted.
 PAGES = [
     ("dashboard.py", 3, {"rect", "line"}, {"x", "y", "level"}, ("w:home.seed", 3), False),
-    ("pages/1_Trajectories.py", 1, {"rect", "line", "point"}, {"x", "y", "label", "step"},
+    ("pages/1_Trajectories.py", 1, {"rect", "line", "point"}, {"x", "y", "label", "step", "gap"},
      ("w:steps", 100), True),
     ("pages/2_Loss_curves.py", 2, {"area", "line"}, {"median", "lo", "hi", "step"}, ("w:noise", 1.0), True),
     ("pages/3_Learning_rates.py", 1, {"line"}, {"eff_lr", "step", "param"}, ("w:steps", 100), True),
@@ -183,9 +185,20 @@ def test_learning_rates_compare_button_selects_the_adaptive_trio():
     assert {"AdaGrad", "RMSProp", "Adam"} <= set(s["encoding"]["color"]["scale"]["domain"])
 
 
-def test_trajectory_scrubber_is_a_browser_side_param():
+def test_trajectories_step_through_drives_a_browser_side_param():
     at = open_page("pages/1_Trajectories.py", {"steps": "120"})
-    s = spec(charts(at)[0])
-    params = [p for layer in s["layer"] for p in layer.get("params", [])] + s.get("params", [])
-    step = [p for p in params if p["name"] == "step"]
-    assert step and step[0]["bind"]["input"] == "range" and step[0]["bind"]["max"] == 120
+    (chart,) = charts(at)
+    args = json.loads(chart.proto.json_args)
+    assert args["steps"] == 120
+    s = spec(chart)
+    step = [p for p in params(s) if p["name"] == "step"]
+    assert step and step[0]["value"] == 120 and "bind" not in step[0]  # the component has its own controls
+    assert any(p.get("select", {}).get("type") == "interval" and p.get("bind") == "scales" for p in params(s))
+    assert len(s["hconcat"]) == 2  # the map and the loss gap, moved by the same step
+
+
+def test_bound_step_slider_on_other_step_indexed_charts():
+    at = open_page("pages/8_Schedules.py", {"steps": "150"})
+    maps = [c for c in charts(at) if "rect" in marks(spec(c))]
+    step = [p for p in params(spec(maps[0])) if p["name"] == "step"]
+    assert step[0]["bind"]["input"] == "range" and step[0]["bind"]["max"] == 150

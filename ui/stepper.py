@@ -1,0 +1,54 @@
+"""Step-through playback of a Vega-Lite chart in the browser (a small Streamlit component).
+
+The component (``ui/components/stepper``) embeds the chart with the Vega libraries
+shipped beside it (no CDN: a classroom network or an offline laptop works) and
+drives its ``step`` param with play, pause, step forward/back, first/last, a
+scrubber and a speed menu. A frame only updates that param: nothing goes back to
+the server, the chart is not re-embedded (no flicker) and zoom/pan survive.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import altair as alt
+import streamlit as st
+import streamlit.components.v1 as components
+
+from .charts import styled
+from .style import ChartStyle
+
+_COMPONENT = components.declare_component(
+    "optimiser_lab_stepper", path=str(Path(__file__).parent / "components" / "stepper"))
+DIGITS = 6  # significant digits kept in the data sent to the browser
+
+
+def _round(value):
+    if isinstance(value, float):
+        return float(f"{value:.{DIGITS}g}")
+    if isinstance(value, list):
+        return [_round(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    return value
+
+
+def spec_for_browser(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec with its data inline, rounded, and the ``step`` param unbound
+    (the component draws its own controls)."""
+    with alt.data_transformers.disable_max_rows():
+        spec = chart.to_dict()
+    for p in spec.get("params", []):
+        if p.get("name") == "step":
+            p.pop("bind", None)
+    spec["datasets"] = {k: _round(v) for k, v in spec.get("datasets", {}).items()}
+    return spec
+
+
+def step_through(chart: alt.TopLevelMixin, steps: int, style: ChartStyle, key: str) -> None:
+    """Render ``chart`` (which filters on a ``step`` param) with step-through controls."""
+    spec = spec_for_browser(styled(chart, style))
+    theme = getattr(st.context.theme, "type", None) or "light"
+    _COMPONENT(spec=json.dumps(spec, separators=(",", ":"), allow_nan=False), steps=int(steps), theme=theme,
+               font_size=style.font_size + 2, key=key, default=None)
