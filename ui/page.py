@@ -72,6 +72,20 @@ PRESENT = Flag("present", False, "Presentation mode",
                "Large type and thick lines for projection; the sidebar starts collapsed.")
 
 
+# Projection: large type everywhere on the page (the charts scale through ChartStyle).
+PRESENTATION_CSS = """
+<style id="presentation-mode">
+  [data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+  [data-testid="stMain"] [data-testid="stMarkdownContainer"] li { font-size: 1.45rem; line-height: 1.45; }
+  [data-testid="stMain"] h1 { font-size: 3.2rem; }
+  [data-testid="stMain"] h4 { font-size: 1.9rem; }
+  [data-testid="stMain"] [data-testid="stWidgetLabel"] p { font-size: 1.25rem; }
+  [data-testid="stMain"] .katex { font-size: 1.45em; }
+  [data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 1.2rem; }
+</style>
+"""
+
+
 @dataclass
 class ViewContext:
     page: PageInfo
@@ -176,7 +190,13 @@ def divergence_notice(traces: Mapping[str, Trace], labels=None) -> None:
 
 
 def explain(text: str, look_for: str) -> None:
-    st.markdown(text)
+    """The page's explanation and its 'what to look for' (read aloud when presenting: then the
+    explanation folds away so that the charts fit on the projected screen)."""
+    if controls.get(PRESENT):
+        with st.expander("About this view"):
+            st.markdown(text)
+    else:
+        st.markdown(text)
     st.info(f"**What to look for.** {look_for}", icon=":material/visibility:")
 
 
@@ -208,6 +228,7 @@ def view(page_id: str, local_fields: tuple[Field, ...] = ()) -> Iterator[ViewCon
     controls.widget(PRESENT, st.sidebar)
     if controls.get(PRESENT):
         ctx.style = ChartStyle.presentation()
+        st.html(PRESENTATION_CSS)
     st.title(info.title)
     for msg in controls.notices():
         st.warning(msg, icon=":material/link_off:")
