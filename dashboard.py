@@ -40,10 +40,12 @@ with page.view("home", PAGE_FIELDS["home"]) as ctx:
     page.divergence_notice(traces)
     chapter_paths = frames.path_frame(traces, objective, max_points=CHAPTER.steps + 1)
     st.info(
-        "**What to look for.** All three reach the valley floor quickly; the difference is in "
-        "the long walk along it. Momentum's steps grow along the valley; RMSProp and Adam "
-        "divide each step by the recent gradient size, so their steps stay about the size "
-        "of the learning rate and jitter with the noise near the minimum.", icon=":material/visibility:")
+        "**What to look for.** All three reach the valley floor quickly; the difference is the "
+        "long walk along it. Momentum builds up speed along the valley and ends closest. "
+        "RMSProp divides each step by a short memory of recent squared gradients (ρ = 0.9), so "
+        "its steps stay close to η all the way. Adam's second moment remembers the steep start "
+        "for about 1/(1 − β₂) = 1000 steps: its effective learning rate stays small, and after "
+        "2000 steps it is still on its way (see the Learning rates page).", icon=":material/visibility:")
 
     st.markdown("### The views")
     for info in page.PAGES[1:]:

@@ -47,10 +47,14 @@ with page.view("learning_rates") as ctx:
     rows = []
     for opt, tr in traces.items():
         first, last = tr.eff_lr[0, 0], tr.eff_lr[-1, 0]
-        rows.append({"optimiser": frames.title(opt),
-                     **{f"first step ({n})": f"{v:.3g}" for n, v in zip(names or range(1, 99), first)},
-                     **{f"last step ({n})": f"{v:.3g}" for n, v in zip(names or range(1, 99), last)}})
-    st.dataframe(rows, key="eff_lr_table")
+        if names:
+            row = {**{f"first step ({n})": f"{v:.3g}" for n, v in zip(names, first)},
+                   **{f"last step ({n})": f"{v:.3g}" for n, v in zip(names, last)}}
+        else:  # many parameters: the spread
+            row = {"first step (min)": f"{first.min():.3g}", "first step (max)": f"{first.max():.3g}",
+                   "last step (min)": f"{last.min():.3g}", "last step (max)": f"{last.max():.3g}"}
+        rows.append({"optimiser": frames.title(opt), **row})
+    st.dataframe(rows, key="eff_lr_table", hide_index=True)
     page.share_panel(ctx, {"effective_lr": frames.eff_lr_frame(traces, param_names=names, max_points=s.steps)},
                      page.settings_snippet(s))
     st.markdown("#### Update rules")
