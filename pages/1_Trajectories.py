@@ -17,7 +17,8 @@ with page.view("trajectories") as ctx:
         "map, the loss gap fills in as the runs go.",
         "Where the paths bend. Plain SGD and momentum follow the steepest slope and can zig-zag "
         "across a narrow valley; RMSProp and Adam rescale each coordinate, so they head more "
-        "directly along it, at steps about the size of the learning rate.")
+        "directly along it. Press Play and watch the loss gap: where a path turns, its curve "
+        "changes slope.")
     if objective.dim != 2:
         st.warning(f"{objective.title} has {objective.dim} parameters and no map. Pick a 2-D "
                    "objective, or see the Sparse gradients page.")

@@ -31,7 +31,7 @@ with page.view("sparse", PAGE_FIELDS["sparse"]) as ctx:
         "weights hear about their error only now and then. This page has its own problem and "
         "settings (below); the other hyperparameters come from the sidebar.",
         "SGD gives every weight the same learning rate, so rare weights barely move: their error "
-        "stays high (right of the error chart). AdaGrad divides by the root of each weight's "
+        "stays high (left of the error chart, where the frequencies are low). AdaGrad divides by the root of each weight's "
         "summed squared gradients: rare weights have summed little, so they keep a large "
         "learning rate and catch up. RMSProp's average forgets between firings, which makes its "
         "rare-feature steps erratic.")
