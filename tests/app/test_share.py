@@ -1,0 +1,64 @@
+"""The share panel: the link reproduces the view, and the Python snippet reproduces its numbers."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from .conftest import ROOT, no_exception, open_page
+
+PAGES_WITH_SNIPPETS = [
+    "dashboard.py", "pages/1_Trajectories.py", "pages/2_Loss_curves.py", "pages/3_Learning_rates.py",
+    "pages/4_Bias_correction.py", "pages/5_Sparse_gradients.py", "pages/6_LR_sensitivity.py",
+    "pages/7_Weight_decay.py", "pages/8_Schedules.py", "pages/9_Second_order.py",
+]
+SMALL = {"steps": "120", "seeds": "3", "lrs.points": "6", "lrs.seeds": "2", "sp.steps": "80", "wd.steps": "150"}
+
+
+def _snippet(at) -> str:
+    codes = [c.value for c in at.code if "from engine import" in c.value]
+    assert len(codes) == 1, "one reproduce-in-Python snippet per page"
+    return codes[0]
+
+
+def _run(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("path", PAGES_WITH_SNIPPETS)
+def test_snippet_runs(path):
+    at = open_page(path, SMALL)
+    no_exception(at)
+    out = _run(_snippet(at))
+    assert out.strip(), "the snippet prints its results"
+    assert "Traceback" not in out
+
+
+def test_snippet_reproduces_the_trajectories_numbers():
+    query = {"opt": "sgd,adam,nesterov", "steps": "300", "adam.lr": "0.05", "seed": "4", "f": "beale"}
+    at = open_page("pages/1_Trajectories.py", query)
+    shown = " ".join(m.value for m in at.markdown if "Final loss after" in m.value)
+    printed = _run(_snippet(at))
+    for title, name in (("SGD", "sgd"), ("Adam", "adam"), ("Nesterov", "nesterov")):
+        on_page = re.search(rf"\*\*{title}\*\* f = ([-0-9.e+]+)", shown).group(1)
+        from_script = re.search(rf"^{name} final f = ([-0-9.e+]+)", printed, re.M).group(1)
+        assert f"{float(from_script):.4g}" == f"{float(on_page):.4g}"
+
+
+def test_link_holds_the_view_and_reopens_it():
+    query = {"f": "himmelblau", "opt": "adam,lion", "steps": "200", "lion.lr": "0.001", "present": "1"}
+    at = open_page("pages/2_Loss_curves.py", query)
+    links = [c.value for c in at.code if c.value.startswith("http")]
+    assert len(links) == 1
+    url = urlsplit(links[0])
+    assert url.path.endswith("/Loss_curves")
+    assert dict(parse_qsl(url.query)) == query
+    again = open_page("pages/2_Loss_curves.py", dict(parse_qsl(url.query)))
+    assert not again.warning
+    assert {k: again.session_state[f"v:{k}"] for k in ("f", "steps")} == {"f": "himmelblau", "steps": 200}
