@@ -522,6 +522,18 @@ _ADAM_LATEX = (r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t \qquad "
                r"\hat m_t = \frac{m_t}{1-\beta_1^t} \qquad \hat v_t = \frac{v_t}{1-\beta_2^t} \qquad ")
 
 
+def _adam_hypers(weight_decay: Hyper) -> dict[str, Hyper]:
+    """Adam's and AdamW's hyperparameters: the same but for the kind of weight decay."""
+    return {
+        "lr": _lr(0.001), "beta1": _BETA1, "beta2": _BETA2, "eps": _eps(1e-8), "weight_decay": weight_decay,
+        "amsgrad": Hyper(False, "bool", r"\text{AMSGrad}", "AMSGrad",
+                         help="Divide by the running maximum of v, so the scale never shrinks "
+                              "(apart from the bias correction of that maximum)."),
+        "bias_correction": Hyper(True, "bool", r"\text{bias correction}", "bias correction",
+                                 help="Divide m and v by (1 - beta^t) to undo their start at zero."),
+    }
+
+
 def _spec(name, title, factory, hypers, latex, summary, **kw):
     return OptimizerSpec(name, title, factory, MappingProxyType(dict(hypers)), latex, summary,
                          MappingProxyType(kw.pop("fixed", {})), **kw)
@@ -553,25 +565,11 @@ OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({s.name: s for s in [
           r"v_t = \rho\, v_{t-1} + (1-\rho)\, g_t^2 \qquad \theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{v_t}+\varepsilon}\, g_t",
           "AdaGrad with a memory that fades: the step adapts to recent gradient size and does not die out.",
           torch_name="RMSprop"),
-    _spec("adam", "Adam", adam,
-          {"lr": _lr(0.001), "beta1": _BETA1, "beta2": _BETA2, "eps": _eps(1e-8),
-           "weight_decay": _wd(0.0, coupled=True),
-           "amsgrad": Hyper(False, "bool", r"\text{AMSGrad}", "AMSGrad",
-                            help="Divide by the running maximum of v, so the scale never shrinks "
-                                 "(apart from the bias correction of that maximum)."),
-           "bias_correction": Hyper(True, "bool", r"\text{bias correction}", "bias correction",
-                                    help="Divide m and v by (1 - beta^t) to undo their start at zero.")},
+    _spec("adam", "Adam", adam, _adam_hypers(_wd(0.0, coupled=True)),
           _ADAM_LATEX + r"\theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{\hat v_t}+\varepsilon}\,\hat m_t",
           "Momentum (first moment) divided by an RMSProp-style scale (second moment), both bias-corrected.",
           torch_name="Adam"),
-    _spec("adamw", "AdamW", adam,
-          {"lr": _lr(0.001), "beta1": _BETA1, "beta2": _BETA2, "eps": _eps(1e-8),
-           "weight_decay": _wd(0.01, coupled=False),
-           "amsgrad": Hyper(False, "bool", r"\text{AMSGrad}", "AMSGrad",
-                            help="Divide by the running maximum of v, so the scale never shrinks "
-                                 "(apart from the bias correction of that maximum)."),
-           "bias_correction": Hyper(True, "bool", r"\text{bias correction}", "bias correction",
-                                    help="Divide m and v by (1 - beta^t) to undo their start at zero.")},
+    _spec("adamw", "AdamW", adam, _adam_hypers(_wd(0.01, coupled=False)),
           _ADAM_LATEX + r"\theta_t = (1-\eta\lambda)\,\theta_{t-1} - \frac{\eta}{\sqrt{\hat v_t}+\varepsilon}\,\hat m_t",
           "Adam with weight decay applied to the weights directly, not through the adaptive gradient scale.",
           fixed={"decoupled": True}, torch_name="AdamW"),
