@@ -31,11 +31,12 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
 
-# Page URL path -> (title shown in the sidebar link, charts drawn at the default settings).
-# The counts come from the page scripts: one ``page.chart`` call per chart.
+# Page URL path -> (title, charts drawn at the default settings). The counts come from the page
+# scripts: one chart per ``page.chart`` call (a ``stVegaLiteChart`` element) or per
+# ``stepper.step_through`` call (a Vega-Lite chart inside the step-through component's iframe).
 PAGES = {
     "": ("Home", 3),  # dashboard.py: the chapter's three optimisers, one map each
-    "Trajectories": ("Trajectories", 1),  # the map with the step scrubber
+    "Trajectories": ("Trajectories", 1),  # map + loss gap in the step-through component
     "Loss_curves": ("Loss curves", 2),  # loss gap, distance to the minimum
     "Learning_rates": ("Learning rates", 1),  # effective learning rate
     "Bias_correction": ("Bias correction", 5),  # m, v, step length, both paths, beta2 sweep
@@ -45,8 +46,11 @@ PAGES = {
 APP = "[data-testid='stApp']"
 IDLE = f"{APP}[data-test-script-state='notRunning']"
 CHART = "[data-testid='stVegaLiteChart']"
+STEPPER = "iframe[data-testid='stCustomComponentV1'][title='ui.stepper.optimiser_lab_stepper']"
 EXCEPTION = "[data-testid='stException']"
+SKELETON = "[data-testid='stSkeleton']"
 SIDEBAR = "[data-testid='stSidebar']"
+MAIN = "[data-testid='stMain']"
 
 SERVER_START_TIMEOUT = 60.0  # s, until /_stcore/health answers "ok"
 RERUN_TIMEOUT = 90_000  # ms, one script run (the first run of a page computes its charts)
@@ -171,9 +175,11 @@ def chromium():
 RUN_COUNTER = """
 (() => {
   window.__stRuns = 0;
+  window.__stStates = [];
   let last = null;
   const seen = (state) => {
     if (state === 'running' && last !== 'running') window.__stRuns += 1;
+    if (state && state !== last) window.__stStates.push(state);
     if (state) last = state;
   };
   new MutationObserver((records) => {
@@ -260,61 +266,90 @@ def script_state(page) -> str | None:
     return page.locator(APP).first.get_attribute("data-test-script-state")
 
 
-def wait_for_charts(page, count: int | None = None, timeout: float = RERUN_TIMEOUT) -> None:
-    """Wait until the charts are drawn: ``count`` stVegaLiteChart elements (at least one when
-    ``count`` is None), each holding a canvas or an svg. Streamlit attaches the Vega component
-    a little after the script run ends, so "notRunning" alone does not mean "drawn"."""
-    page.wait_for_function(
-        """([sel, count]) => {
-            const charts = [...document.querySelectorAll(sel)];
-            if (count === null ? charts.length === 0 : charts.length !== count) return false;
-            return charts.every(c => c.querySelector('canvas, svg'));
-        }""",
-        arg=[CHART, count], timeout=timeout)
+# True when the page shows no placeholder and its charts are drawn (Vega draws a canvas or an
+# svg of class "marks"), both the stVegaLiteChart elements and those in step-through iframes
+# (served by the same server, so their documents are readable).
+CHARTS_READY = """([vegaSel, frameSel, skeletonSel, count, atLeast]) => {
+    if (document.querySelector(skeletonSel)) return false;
+    const drawn = (root) => !!(root && root.querySelector('canvas.marks, svg.marks'));
+    const vega = [...document.querySelectorAll(vegaSel)];
+    const frames = [...document.querySelectorAll(frameSel)];
+    const n = vega.length + frames.length;
+    if (count !== null ? n !== count : n < atLeast) return false;
+    return vega.every(drawn) && frames.every((f) => {
+        try { return drawn(f.contentDocument); } catch (e) { return false; }
+    });
+}"""
 
 
-def wait_idle(page, after_runs: int | None = None, charts: int | None = None,
-              timeout: float = RERUN_TIMEOUT) -> None:
-    """Wait for a script run to finish: the app is ``notRunning`` and, if ``after_runs`` is
-    given, at least one run started since that count was taken (take it with ``runs(page)``
-    before the interaction). Then wait for the charts (see ``wait_for_charts``)."""
-    if after_runs is None:
-        page.wait_for_selector(IDLE, timeout=timeout)
-    else:
-        page.wait_for_function(
-            """([sel, n]) => (window.__stRuns || 0) > n && document.querySelector(sel) !== null""",
-            arg=[IDLE, after_runs], timeout=timeout)
-    wait_for_charts(page, charts, timeout=timeout)
+def chart_count(page) -> int:
+    """Charts on the page: stVegaLiteChart elements plus step-through components."""
+    return page.locator(CHART).count() + page.locator(STEPPER).count()
 
 
-def describe(page) -> str:
+def wait_for_charts(page, count: int | None = None, at_least: int = 1,
+                    timeout: float = RERUN_TIMEOUT) -> None:
+    """Wait until the page's charts are drawn: exactly ``count`` of them (at least ``at_least``
+    when ``count`` is None), each with its marks, and no placeholder left. Streamlit attaches
+    the Vega component and the content of large messages a little after the script run ends:
+    "notRunning" alone does not mean "drawn"."""
+    page.wait_for_function(CHARTS_READY, arg=[CHART, STEPPER, SKELETON, count, at_least], timeout=timeout)
+
+
+def server_health(base_url: str) -> str:
+    return _health(base_url) or "no answer"
+
+
+def describe(page, base_url: str | None = None) -> str:
     """Where the page is, for a failure message."""
     try:
-        main = page.locator("[data-testid='stMain']")
+        main = page.locator(MAIN)
         text = main.first.inner_text(timeout=2000)[:600] if main.count() else "(no stMain)"
-        return (f"url={page.url} runs={runs(page)} state={script_state(page)!r} "
-                f"charts={page.locator(CHART).count()} exceptions={page.locator(EXCEPTION).count()}\n"
-                f"main text: {text!r}")
+        states = page.evaluate("() => (window.__stStates || []).join(' > ')")
+        health = f" server /_stcore/health: {server_health(base_url)}" if base_url else ""
+        return (f"url={page.url} runs={runs(page)} states seen: {states} state={script_state(page)!r} "
+                f"charts={chart_count(page)} placeholders={page.locator(SKELETON).count()} "
+                f"exceptions={page.locator(EXCEPTION).count()}{health}\nmain text: {text!r}")
     except Exception as err:  # a description must never hide the real failure
         return f"(no description: {err})"
 
 
-def open_page(page, base_url: str, path: str = "", query: str = "", charts: int | None = None,
-              timeout: float = RERUN_TIMEOUT) -> None:
-    """Load a page URL and wait for its first script run and its charts."""
+def timeout_error():
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    return PlaywrightTimeout
+
+
+def wait_rerun(page, before: int, charts: int | None = None, at_least: int = 1,
+               timeout: float = RERUN_TIMEOUT) -> None:
+    """Wait for the script run that an interaction started to finish and draw: at least one
+    run started since ``before = runs(page)`` was taken, the app is ``notRunning`` again and
+    the charts are drawn (see ``wait_for_charts``)."""
+    try:
+        page.wait_for_function(
+            """([sel, n]) => (window.__stRuns || 0) > n && document.querySelector(sel) !== null""",
+            arg=[IDLE, before], timeout=timeout)
+        wait_for_charts(page, charts, at_least, timeout=timeout)
+    except timeout_error() as err:
+        base = f"{urlsplit(page.url).scheme}://{urlsplit(page.url).netloc}"
+        raise AssertionError(f"no finished rerun within {timeout / 1000:.0f} s: {describe(page, base)}") from err
+
+
+def open_page(page, base_url: str, path: str = "", query: str = "", charts: int | None = None,
+              at_least: int = 1, timeout: float = RERUN_TIMEOUT) -> None:
+    """Load a page URL and wait for its first script run and its charts."""
     url = f"{base_url}/{path.strip('/')}"
     if query:
         url += "?" + query.lstrip("?")
     page.goto(url)
-    # The first run must have started and finished: "notRunning" is also the state before
-    # the websocket connects.
+    # Before the first run the app's state is "initial", and charts exist only after a run:
+    # "notRunning" with the charts drawn means the first run is over.
     try:
-        wait_idle(page, after_runs=0, charts=charts, timeout=timeout)
-    except PlaywrightTimeout as err:
+        page.wait_for_selector(IDLE, timeout=timeout)
+        wait_for_charts(page, charts, at_least, timeout=timeout)
+    except timeout_error() as err:
         raise AssertionError(f"{url} did not finish drawing within {timeout / 1000:.0f} s: "
-                             f"{describe(page)}") from err
+                             f"{describe(page, base_url)}") from err
 
 
 def query_of(page) -> dict[str, str]:

@@ -1,13 +1,34 @@
-"""The Trajectories step scrubber is a Vega-Lite param bound to a range input: it runs in the
-browser, with no server round-trip (AppTest cannot see this; only a browser can)."""
+"""Step scrubbers run in the browser, with no server round-trip (AppTest cannot see this).
+
+* Trajectories: the step-through component (an iframe with Vega and its own controls: a
+  range input labelled "Step", play/pause, step buttons) drives the chart's ``step`` param.
+* Bias correction ("Both trajectories"; the Sparse gradients 2-D map works the same way):
+  the ``step`` param is bound by Vega-Lite itself to a range input labelled "Step" inside
+  the chart.
+
+Each test moves the scrubber, then checks that the chart's picture changed, that no script
+run started (the page never went to "running") and that not one websocket message went to
+the server.
+"""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from .harness import CHART, EXCEPTION, open_page, runs, script_state, unexpected_console_errors
+from .harness import (
+    CHART,
+    EXCEPTION,
+    STEPPER,
+    open_page,
+    runs,
+    script_state,
+    unexpected_console_errors,
+)
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the fixtures skip (or fail in CI) before any test body runs
+    expect = None
 
 pytestmark = pytest.mark.browser
 
@@ -16,45 +37,107 @@ SET_RANGE = """(el, value) => {
     el.dispatchEvent(new Event('input', {bubbles: true}));
     el.dispatchEvent(new Event('change', {bubbles: true}));
 }"""
+REDRAW_MS = 1000  # Vega redraws on its next frame; a wrongly triggered rerun would show by then
 
 
-def test_step_scrubber_redraws_the_chart_without_a_rerun(server, page, watch):
+def stable_picture(page, chart) -> bytes:
+    """A screenshot of ``chart`` once Vega has finished painting (two equal in a row), so
+    that a later difference is the scrubber's doing."""
+    page.wait_for_timeout(1000)
+    shot = chart.screenshot()
+    for _ in range(5):
+        page.wait_for_timeout(300)
+        again = chart.screenshot()
+        if again == shot:
+            return shot
+        shot = again
+    raise AssertionError("the chart keeps changing on its own")
+
+
+class NoRoundTrip:
+    """Asserts that nothing went to the server between ``__init__`` and ``check``."""
+
+    def __init__(self, page, watch):
+        self.page, self.watch = page, watch
+        self.runs, self.frames = runs(page), watch.frames_sent
+
+    def check(self) -> None:
+        assert runs(self.page) == self.runs, "the scrubber started a script run"
+        assert script_state(self.page) == "notRunning"
+        assert self.watch.frames_sent == self.frames, "the scrubber sent a message to the server"
+
+
+def test_trajectories_step_through_runs_in_the_browser(server, page, watch):
     open_page(page, server.url, "Trajectories", charts=1)
-    chart = page.locator(CHART).first
-    scrubber = chart.locator("input[type=range][name=step]")
-    assert scrubber.count() == 1
-    assert scrubber.locator("xpath=..").inner_text().strip().startswith("Step")  # its label
-    assert scrubber.get_attribute("min") == "0"
-    assert scrubber.get_attribute("max") == "2000"  # the default number of steps
-    assert scrubber.input_value() == "2000"  # starts at the end: the whole paths
+    frame = page.frame_locator(STEPPER)
+    chart, scrub = frame.locator("#chart"), frame.locator("input#scrub")
+    expect(scrub).to_have_attribute("aria-label", "Step")
+    expect(scrub).to_have_attribute("min", "0")
+    expect(scrub).to_have_attribute("max", "2000")  # the default number of steps
+    expect(scrub).to_have_value("2000")  # starts at the end: the whole paths
+    body = frame.locator("body")
 
-    time.sleep(1.0)  # let Vega finish its first paint before the "before" picture
-    before = chart.screenshot()
-    # The picture is stable on its own, so a difference below is the scrubber's doing.
-    page.wait_for_timeout(300)
-    assert chart.screenshot() == before
-    runs_before, frames_before = runs(page), watch.frames_sent
+    before = stable_picture(page, chart)
+    quiet = NoRoundTrip(page, watch)
 
-    scrubber.evaluate(SET_RANGE, 25)
-    # Vega redraws on its next animation frame; give a wrongly triggered rerun time to show.
-    page.wait_for_timeout(1500)
-
-    assert scrubber.input_value() == "25"
-    assert chart.locator(".vega-bind span").last.inner_text().strip() == "25"  # Vega's own readout
+    scrub.evaluate(SET_RANGE, 25)
+    page.wait_for_timeout(REDRAW_MS)
+    expect(body).to_have_attribute("data-step", "25")
+    expect(frame.locator("#label")).to_have_text("step 25 / 2000")
     after = chart.screenshot()
     assert after != before, "moving the Step slider did not change the chart"
-    # No rerun, and not a single message to the server.
-    assert runs(page) == runs_before
-    assert script_state(page) == "notRunning"
-    assert watch.frames_sent == frames_before
+    quiet.check()
 
-    # Back to the end: the full paths again (not byte-identical to the first picture:
-    # Vega's antialiasing of a redraw differs in a few pixels).
-    scrubber.evaluate(SET_RANGE, 2000)
-    page.wait_for_timeout(1000)
-    assert chart.locator(".vega-bind span").last.inner_text().strip() == "2000"
+    # The buttons too: one step forward, then play for a moment and pause.
+    frame.get_by_role("button", name="One step forward").click()
+    expect(body).to_have_attribute("data-step", "26")
+    frame.get_by_role("button", name="Play").click()
+    page.wait_for_timeout(800)
+    frame.get_by_role("button", name="Pause").click()
+    played = int(body.get_attribute("data-step"))
+    assert 26 < played <= 2000, played
+    expect(body).to_have_attribute("data-playing", "0")
+    page.wait_for_timeout(300)
+    assert int(body.get_attribute("data-step")) == played  # paused means paused
+    frame.get_by_role("button", name="Last step").click()
+    expect(body).to_have_attribute("data-step", "2000")
+    page.wait_for_timeout(REDRAW_MS)
     assert chart.screenshot() != after
-    assert runs(page) == runs_before and watch.frames_sent == frames_before
+    quiet.check()
 
     assert page.locator(EXCEPTION).count() == 0
     assert unexpected_console_errors(watch, server.url, ["Trajectories"]) == []
+
+
+def test_vega_bound_step_slider_runs_in_the_browser(server, page, watch):
+    path, steps = "Bias_correction", 2000
+    open_page(page, server.url, path, charts=5)
+    chart = page.locator(CHART).filter(has=page.locator("input[type=range][name=step]"))
+    expect(chart).to_have_count(1)  # the map of both trajectories
+    scrub = chart.locator("input[type=range][name=step]")
+    assert chart.locator(".vega-bind-name").inner_text().strip() == "Step"  # its label
+    assert scrub.get_attribute("min") == "0"
+    assert scrub.get_attribute("max") == str(steps)  # the page's number of steps
+    assert scrub.input_value() == str(steps)  # starts at the end: the whole paths
+    readout = chart.locator(".vega-bind label > span").last
+
+    before = stable_picture(page, chart)
+    quiet = NoRoundTrip(page, watch)
+
+    scrub.evaluate(SET_RANGE, 5)
+    page.wait_for_timeout(REDRAW_MS)
+    assert scrub.input_value() == "5"
+    assert readout.inner_text().strip() == "5"  # Vega's own readout
+    after = chart.screenshot()
+    assert after != before, "moving the Step slider did not change the chart"
+
+    # Back to the end: the full paths again (not byte-identical to the first picture: a
+    # redraw's antialiasing differs in a few pixels, but unlike the scrubbed one).
+    scrub.evaluate(SET_RANGE, steps)
+    page.wait_for_timeout(REDRAW_MS)
+    assert readout.inner_text().strip() == str(steps)
+    assert chart.screenshot() != after
+    quiet.check()
+
+    assert page.locator(EXCEPTION).count() == 0
+    assert unexpected_console_errors(watch, server.url, [path]) == []

@@ -8,6 +8,7 @@ from .harness import (
     CHART,
     EXCEPTION,
     SIDEBAR,
+    STEPPER,
     open_page,
     path_of,
     query_of,
@@ -15,7 +16,7 @@ from .harness import (
     sidebar_link,
     unexpected_console_errors,
     wait_for_charts,
-    wait_idle,
+    wait_rerun,
 )
 
 try:
@@ -72,10 +73,15 @@ def test_deep_link_is_the_first_request_after_a_server_start(fresh_server, page,
     assert unexpected_console_errors(watch, fresh_server.url, ["Loss_curves"]) == []
 
 
+def scrubber(page):
+    """The Trajectories step-through scrubber (in the component's iframe)."""
+    return page.frame_locator(STEPPER).locator("input#scrub")
+
+
 def switch_page(page, title: str) -> None:
     before = runs(page)
     sidebar_link(page, title).click()
-    wait_idle(page, after_runs=before)
+    wait_rerun(page, before)
     assert page.locator("h1").first.inner_text().strip() == title
 
 
@@ -87,11 +93,11 @@ def test_values_survive_page_switches(server, page, watch):
     before = runs(page)
     steps.fill("250")
     steps.press("Enter")
-    wait_idle(page, after_runs=before)
+    wait_rerun(page, before)
     expect(steps).to_have_value("250")
     assert query_of(page).get("steps") == "250"
-    # The scrubber follows the new number of steps: the rerun really used it.
-    expect(page.locator(f"{CHART} input[type=range][name=step]")).to_have_attribute("max", "250")
+    # The step-through scrubber follows the new number of steps: the rerun really used it.
+    expect(scrubber(page)).to_have_attribute("max", "250")
 
     switch_page(page, "Loss curves")
     assert path_of(page) == "Loss_curves"
@@ -102,7 +108,7 @@ def test_values_survive_page_switches(server, page, watch):
     assert path_of(page) == "Trajectories"
     expect(number_input(page, "Steps", SIDEBAR)).to_have_value("250")
     assert query_of(page).get("steps") == "250"
-    expect(page.locator(f"{CHART} input[type=range][name=step]")).to_have_attribute("max", "250")
+    expect(scrubber(page)).to_have_attribute("max", "250")
 
     # A reload of the URL (a copied link) gives the same view.
     open_page(page, server.url, "Trajectories", f"steps={query_of(page)['steps']}")
@@ -113,9 +119,7 @@ def test_values_survive_page_switches(server, page, watch):
 
 
 def test_a_bad_link_value_falls_back_to_its_default_with_a_notice(server, page, watch):
-    open_page(page, server.url, "Trajectories", "steps=abc&adam.lr=-1&bogus=1")
-    expect(page.locator(CHART)).to_have_count(1, timeout=15_000)
-    wait_for_charts(page, 1)
+    open_page(page, server.url, "Trajectories", "steps=abc&adam.lr=-1&bogus=1", charts=1)
     assert page.locator(EXCEPTION).count() == 0
 
     notices = link_notices(page)

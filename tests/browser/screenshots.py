@@ -1,0 +1,78 @@
+"""The README's screenshots: one PNG per page, taken by the real-browser test setup.
+
+Run from the repository root::
+
+    python -m tests.browser.screenshots          # or: python tests/browser/screenshots.py
+    SCREENSHOTS=1 python -m pytest tests/browser -k screenshots   # the same, as an opt-in test
+
+It starts the app's server, opens every page at 1400x1000 with the default settings, waits
+for the charts (and ~2 s for Vega to finish painting) and writes
+``docs/screenshots/<page>.png``: the whole page, or only the first screen when the whole
+page would be larger than ``MAX_BYTES``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+if __package__:
+    from .harness import PAGES, ROOT, VIEWPORT, chromium, open_page, running_server
+else:  # run as a script: python tests/browser/screenshots.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from harness import PAGES, ROOT, VIEWPORT, chromium, open_page, running_server
+
+OUT_DIR = ROOT / "docs" / "screenshots"
+MAX_BYTES = 400_000
+SETTLE_MS = 2000  # Vega draws after the chart element is attached; let it finish
+
+
+def file_name(path: str) -> str:
+    return f"{path.lower() or 'home'}.png"
+
+
+def take(browser, base_url: str, out_dir: Path = OUT_DIR, pages=tuple(PAGES)) -> list[Path]:
+    """Screenshot every page of ``pages`` (URL paths) into ``out_dir``; returns the files."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in pages:
+        context = browser.new_context(viewport=VIEWPORT)
+        try:
+            page = context.new_page()
+            open_page(page, base_url, path, charts=PAGES[path][1] if path in PAGES else None)
+            page.wait_for_timeout(SETTLE_MS)
+            # Streamlit scrolls inside its own container, not the document: make the window as
+            # tall as the content so that a full-page screenshot holds all of it.
+            height = page.evaluate(
+                """() => Math.max(document.documentElement.scrollHeight,
+                       ...[...document.querySelectorAll("[data-testid='stMain'], section")]
+                          .map(e => e.scrollHeight))""")
+            target = out_dir / file_name(path)
+            if height > VIEWPORT["height"]:
+                page.set_viewport_size({"width": VIEWPORT["width"], "height": int(height)})
+                page.wait_for_timeout(SETTLE_MS)  # charts resize with the window
+            png = page.screenshot(full_page=True)
+            if len(png) > MAX_BYTES:  # too big for a README: the first screen only
+                page.set_viewport_size(VIEWPORT)
+                page.wait_for_timeout(SETTLE_MS)
+                png = page.screenshot()
+            target.write_bytes(png)
+            written.append(target)
+        finally:
+            context.close()
+    return written
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="output folder (default: %(default)s)")
+    args = parser.parse_args(argv)
+    with running_server() as server, chromium() as browser:
+        for f in take(browser, server.url, args.out):
+            print(f"{f.relative_to(ROOT) if f.is_relative_to(ROOT) else f}  {f.stat().st_size // 1024} KB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
