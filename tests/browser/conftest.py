@@ -8,6 +8,8 @@
 
 Without playwright or /usr/bin/chromium the tests are skipped on a developer machine, but
 fail when ``CI=true``: in CI the browser tests must run.
+
+``test_screenshots.py`` (rewrites docs/screenshots) is collected only with ``SCREENSHOTS=1``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import os
 import pytest
 
 from .harness import VIEWPORT, Watch, browser_problem, chromium, running_server
+
+collect_ignore = [] if os.environ.get("SCREENSHOTS") == "1" else ["test_screenshots.py"]
 
 
 def require_browser() -> None:

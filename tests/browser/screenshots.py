@@ -7,13 +7,15 @@ Run from the repository root::
 
 It starts the app's server, opens every page at 1400x1000 with the default settings, waits
 for the charts (and ~2 s for Vega to finish painting) and writes
-``docs/screenshots/<page>.png``: the whole page, or only the first screen when the whole
-page would be larger than ``MAX_BYTES``.
+``docs/screenshots/<page>.png``: the whole page. A page larger than ``MAX_BYTES`` is saved
+with a 256-colour palette (UI and charts survive it well); if it is still too large, only
+the first screen is saved.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
 
@@ -30,6 +32,20 @@ SETTLE_MS = 2000  # Vega draws after the chart element is attached; let it finis
 
 def file_name(path: str) -> str:
     return f"{path.lower() or 'home'}.png"
+
+
+def small_png(png: bytes) -> bytes:
+    """``png`` itself when it is small enough, else the same picture with a 256-colour palette
+    (Pillow comes with Streamlit)."""
+    if len(png) <= MAX_BYTES:
+        return png
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    palette = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    palette.save(out, "PNG", optimize=True)
+    return min(png, out.getvalue(), key=len)
 
 
 def take(browser, base_url: str, out_dir: Path = OUT_DIR, pages=tuple(PAGES)) -> list[Path]:
@@ -52,11 +68,11 @@ def take(browser, base_url: str, out_dir: Path = OUT_DIR, pages=tuple(PAGES)) ->
             if height > VIEWPORT["height"]:
                 page.set_viewport_size({"width": VIEWPORT["width"], "height": int(height)})
                 page.wait_for_timeout(SETTLE_MS)  # charts resize with the window
-            png = page.screenshot(full_page=True)
+            png = small_png(page.screenshot(full_page=True))
             if len(png) > MAX_BYTES:  # too big for a README: the first screen only
                 page.set_viewport_size(VIEWPORT)
                 page.wait_for_timeout(SETTLE_MS)
-                png = page.screenshot()
+                png = small_png(page.screenshot())
             target.write_bytes(png)
             written.append(target)
         finally:
