@@ -17,9 +17,13 @@ from ui.page_fields import SPARSE_SEEDS as SEEDS
 from ui.page_fields import SPARSE_STEPS as STEPS
 
 
+RECORDED_ROWS = 500  # the charts need summaries: at most this many recorded steps per run
+
+
 def run(objective, options, opt, lr, s, steps, seeds):
     hyper = {**s.hyper(opt), "lr": lr}
-    return simulate_cached(objective, options, opt, tuple(hyper.items()), steps, None, 0.0, seeds)
+    return simulate_cached(objective, options, opt, tuple(hyper.items()), steps, None, 0.0, seeds,
+                           every=max(1, steps // RECORDED_ROWS))
 
 
 with page.view("sparse", PAGE_FIELDS["sparse"]) as ctx:

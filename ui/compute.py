@@ -16,7 +16,8 @@ from engine.baselines import BaselinePath, scipy_path
 
 from .params import Settings
 
-CACHE = {"max_entries": 512, "ttl": 3600, "show_spinner": False}
+# Bounded: a class shares one server (at most this many results, each dropped after 30 minutes).
+CACHE = {"max_entries": 128, "ttl": 1800, "show_spinner": False}
 
 
 @st.cache_data(**CACHE)
