@@ -61,7 +61,7 @@ def test_other_page_renders_without_error(server, page, watch, path):
     """Every further page in ``pages/``: it runs to the end, shows no exception and no
     placeholder, logs no console error (no chart count: those pages are not specified here)."""
     open_page(page, server.url, path, at_least=0)
-    page.wait_for_timeout(1000)  # charts and large messages attach a little after the run
+    page.wait_for_timeout(500)  # charts and large messages attach a little after the run
     wait_for_charts(page, at_least=0)
     assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
     assert page.locator("h1").first.inner_text().strip()

@@ -43,7 +43,7 @@ REDRAW_MS = 1000  # Vega redraws on its next frame; a wrongly triggered rerun wo
 def stable_picture(page, chart) -> bytes:
     """A screenshot of ``chart`` once Vega has finished painting (two equal in a row), so
     that a later difference is the scrubber's doing."""
-    page.wait_for_timeout(1000)
+    page.wait_for_timeout(500)
     shot = chart.screenshot()
     for _ in range(5):
         page.wait_for_timeout(300)

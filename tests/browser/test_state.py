@@ -7,8 +7,10 @@ import pytest
 from .harness import (
     CHART,
     EXCEPTION,
+    RUN_COUNTER,
     SIDEBAR,
     STEPPER,
+    VIEWPORT,
     open_page,
     path_of,
     query_of,
@@ -110,12 +112,30 @@ def test_values_survive_page_switches(server, page, watch):
     assert query_of(page).get("steps") == "250"
     expect(scrubber(page)).to_have_attribute("max", "250")
 
-    # A reload of the URL (a copied link) gives the same view.
-    open_page(page, server.url, "Trajectories", f"steps={query_of(page)['steps']}")
-    expect(number_input(page, "Steps", SIDEBAR)).to_have_value("250")
-
     assert page.locator(EXCEPTION).count() == 0
     assert unexpected_console_errors(watch, server.url, ["Trajectories", "Loss_curves"]) == []
+
+
+def test_two_visitors_do_not_share_values(server, browser, page):
+    """Values are per browser session: one visitor's change is not another's."""
+    open_page(page, server.url, "Learning_rates", charts=1)
+    steps = number_input(page, "Steps", SIDEBAR)
+    before = runs(page)
+    steps.fill("120")
+    steps.press("Enter")
+    wait_rerun(page, before)
+    expect(steps).to_have_value("120")
+
+    other = browser.new_context(viewport=VIEWPORT)
+    try:
+        visitor = other.new_page()
+        visitor.add_init_script(RUN_COUNTER)
+        open_page(visitor, server.url, "Learning_rates", charts=1)
+        expect(number_input(visitor, "Steps", SIDEBAR)).to_have_value("2000")
+        assert "steps" not in query_of(visitor)
+    finally:
+        other.close()
+    expect(steps).to_have_value("120")
 
 
 def test_a_bad_link_value_falls_back_to_its_default_with_a_notice(server, page, watch):
