@@ -52,7 +52,7 @@ with page.view("home", PAGE_FIELDS["home"]) as ctx:
         if not (page.ROOT / info.path).exists():
             continue
         st.page_link(info.path, label=f"**{info.title}** — {info.summary}", icon=info.icon,
-                     query_params=ctx.query())
+                     query_params=ctx.shared_query())
     st.caption("Every control lives in the sidebar and in the address bar: copy the URL to share "
                "exactly this view.")
     runs = [snippets.Run(opt, opt, hyper) for opt, hyper in CHAPTER.runs]

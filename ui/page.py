@@ -103,8 +103,13 @@ class ViewContext:
         return controls.get(f)
 
     def query(self) -> dict[str, str]:
-        """The URL values of the view so far (for links to other pages)."""
+        """The URL values of the view so far."""
         return controls.url_values(self.fields, self.used)
+
+    def shared_query(self) -> dict[str, str]:
+        """The values a link to another page carries: the shared ones (another page does not
+        know this page's own controls, and would flag them as unknown)."""
+        return {k: v for k, v in self.query().items() if k in SHARED_FIELDS or k == PRESENT.key}
 
 
 def _fmt(v) -> str:
@@ -242,4 +247,4 @@ def view(page_id: str, local_fields: tuple[Field, ...] = ()) -> Iterator[ViewCon
     finally:
         query = controls.url_values(fields, ctx.used)
         controls.write_url(query)
-        _nav(nav, info, query)
+        _nav(nav, info, ctx.shared_query())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -202,3 +203,13 @@ def test_bound_step_slider_on_other_step_indexed_charts():
     maps = [c for c in charts(at) if "rect" in marks(spec(c))]
     step = [p for p in params(spec(maps[0])) if p["name"] == "step"]
     assert step[0]["bind"]["input"] == "range" and step[0]["bind"]["max"] == 150
+
+
+def test_links_to_other_pages_carry_only_shared_values():
+    at = open_page("pages/2_Loss_curves.py", {"seeds": "4", "steps": "90", "present": "1"})
+    links = list(at.get("page_link"))
+    assert len(links) >= 11  # the sidebar's navigation (and the home page's map when on home)
+    for link in links:
+        query = dict(parse_qsl(link.proto.query_string))
+        assert "seeds" not in query
+        assert query.get("steps") == "90" and query.get("present") == "1"
