@@ -517,9 +517,9 @@ class OptimizerSpec:
         return self.factory(**self.fixed, **args)
 
 
-_ADAM_LATEX = (r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t \qquad "
+_ADAM_LATEX = (r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\ "
                r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\ "
-               r"\hat m_t = \frac{m_t}{1-\beta_1^t} \qquad \hat v_t = \frac{v_t}{1-\beta_2^t} \qquad ")
+               r"\hat m_t = \frac{m_t}{1-\beta_1^t} \\ \hat v_t = \frac{v_t}{1-\beta_2^t} \\ ")
 
 
 def _adam_hypers(weight_decay: Hyper) -> dict[str, Hyper]:
@@ -545,15 +545,15 @@ OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({s.name: s for s in [
           "The same step size for every parameter, straight down the (noisy) gradient.",
           torch_name="SGD"),
     _spec("momentum", "SGD + Momentum", sgd, {"lr": _lr(0.01), "momentum": _MOMENTUM},
-          r"b_t = \mu\, b_{t-1} + g_t \qquad \theta_t = \theta_{t-1} - \eta\, b_t",
+          r"b_t = \mu\, b_{t-1} + g_t \\ \theta_t = \theta_{t-1} - \eta\, b_t",
           "A velocity that accumulates past gradients: fast along consistent directions, damped across oscillations.",
           torch_name="SGD"),
     _spec("nesterov", "Nesterov", sgd, {"lr": _lr(0.01), "momentum": _MOMENTUM},
-          r"b_t = \mu\, b_{t-1} + g_t \qquad \theta_t = \theta_{t-1} - \eta\,(g_t + \mu\, b_t)",
+          r"b_t = \mu\, b_{t-1} + g_t \\ \theta_t = \theta_{t-1} - \eta\,(g_t + \mu\, b_t)",
           "Momentum that looks ahead: the step uses the gradient plus the next velocity.",
           fixed={"nesterov": True}, torch_name="SGD"),
     _spec("adagrad", "AdaGrad", adagrad, {"lr": _lr(0.01, high=10.0), "eps": _eps(1e-10)},
-          r"G_t = G_{t-1} + g_t^2 \qquad \theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{G_t}+\varepsilon}\, g_t",
+          r"G_t = G_{t-1} + g_t^2 \\ \theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{G_t}+\varepsilon}\, g_t",
           "Divides each parameter's step by the root of its summed squared gradients: rare features get big steps, and every step shrinks for ever.",
           torch_name="Adagrad"),
     _spec("rmsprop", "RMSProp", rmsprop,
@@ -562,7 +562,7 @@ OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({s.name: s for s in [
            "eps": _eps(1e-8),
            "centered": Hyper(False, "bool", r"\text{centered}", "centered",
                              help="Divide by the gradient's standard deviation instead of its RMS.")},
-          r"v_t = \rho\, v_{t-1} + (1-\rho)\, g_t^2 \qquad \theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{v_t}+\varepsilon}\, g_t",
+          r"v_t = \rho\, v_{t-1} + (1-\rho)\, g_t^2 \\ \theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{v_t}+\varepsilon}\, g_t",
           "AdaGrad with a memory that fades: the step adapts to recent gradient size and does not die out.",
           torch_name="RMSprop"),
     _spec("adam", "Adam", adam, _adam_hypers(_wd(0.0, coupled=True)),
@@ -577,35 +577,35 @@ OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({s.name: s for s in [
           {"lr": _lr(0.002), "beta1": _BETA1, "beta2": _BETA2, "eps": _eps(1e-8),
            "momentum_decay": Hyper(4e-3, "nonneg", r"\psi", "momentum decay", 0.0, 0.05,
                                    help="Speed of the momentum schedule mu_t.")},
-          r"\mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right) \qquad "
+          r"\mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right) \\ "
           r"\theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{\hat v_t}+\varepsilon}"
           r"\left(\frac{(1-\mu_t)\, g_t}{1-\prod_{i\le t}\mu_i} + \frac{\mu_{t+1}\, m_t}{1-\prod_{i\le t+1}\mu_i}\right)",
           "Adam with Nesterov's look-ahead applied to the first moment.",
           torch_name="NAdam"),
     _spec("radam", "RAdam", radam,
           {"lr": _lr(0.001), "beta1": _BETA1, "beta2": _BETA2, "eps": _eps(1e-8)},
-          r"\rho_t = \rho_\infty - \frac{2t\beta_2^t}{1-\beta_2^t} \qquad "
+          r"\rho_t = \rho_\infty - \frac{2t\beta_2^t}{1-\beta_2^t} \\ "
           r"\theta_t = \theta_{t-1} - \eta\, \hat m_t \cdot \begin{cases} r_t\frac{\sqrt{1-\beta_2^t}}{\sqrt{v_t}+\varepsilon} & \rho_t > 5 \\ 1 & \text{otherwise}\end{cases}",
           "Adam that switches its adaptive scale on only once the variance estimate is trustworthy.",
           torch_name="RAdam"),
     _spec("adamax", "Adamax", adamax,
           {"lr": _lr(0.002), "beta1": _BETA1, "beta2": _BETA2, "eps": _eps(1e-8)},
-          r"u_t = \max(\beta_2 u_{t-1},\ |g_t| + \varepsilon) \qquad \theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{u_t}",
+          r"u_t = \max(\beta_2 u_{t-1},\ |g_t| + \varepsilon) \\ \theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{u_t}",
           "Adam with the infinity norm: the scale is a decaying maximum of |g|.",
           torch_name="Adamax"),
     _spec("adadelta", "Adadelta", adadelta,
           {"lr": _lr(1.0, low=1e-3, high=10.0),
            "rho": _beta(0.9, r"\rho", "rho", 0.0, 0.9999, help="Decay of both moving averages."),
            "eps": _eps(1e-6)},
-          r"v_t = \rho v_{t-1} + (1-\rho) g_t^2 \qquad \Delta_t = \frac{\sqrt{D_{t-1}+\varepsilon}}{\sqrt{v_t+\varepsilon}}\, g_t \\ "
-          r"D_t = \rho D_{t-1} + (1-\rho)\Delta_t^2 \qquad \theta_t = \theta_{t-1} - \eta\,\Delta_t",
+          r"v_t = \rho v_{t-1} + (1-\rho) g_t^2 \\ \Delta_t = \frac{\sqrt{D_{t-1}+\varepsilon}}{\sqrt{v_t+\varepsilon}}\, g_t \\ "
+          r"D_t = \rho D_{t-1} + (1-\rho)\Delta_t^2 \\ \theta_t = \theta_{t-1} - \eta\,\Delta_t",
           "Step sizes in the units of the parameters: a ratio of two moving RMS values, no hand-set scale.",
           torch_name="Adadelta"),
     _spec("lion", "Lion", lion,
           {"lr": _lr(1e-4, low=1e-6, high=0.1), "beta1": _BETA1,
            "beta2": _beta(0.99, r"\beta_2", "beta2", help="Decay of the momentum kept between steps."),
            "weight_decay": _wd(0.0, coupled=False)},
-          r"c_t = \beta_1 m_{t-1} + (1-\beta_1) g_t \qquad \theta_t = (1-\eta\lambda)\theta_{t-1} - \eta\,\mathrm{sign}(c_t) \\ "
+          r"c_t = \beta_1 m_{t-1} + (1-\beta_1) g_t \\ \theta_t = (1-\eta\lambda)\theta_{t-1} - \eta\,\mathrm{sign}(c_t) \\ "
           r"m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t",
           "Only the sign of an interpolated momentum: every parameter moves by exactly the learning rate.",
           torch_name=None),

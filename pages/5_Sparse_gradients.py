@@ -39,13 +39,17 @@ with page.view("sparse", PAGE_FIELDS["sparse"]) as ctx:
         "summed squared gradients: rare weights have summed little, so they keep a large "
         "learning rate and catch up. RMSProp's average forgets between firings, which makes its "
         "rare-feature steps erratic.")
-    with st.expander("Problem and learning rates", expanded=True):
-        c = st.columns(5)
+    with st.expander("This page's problem and learning rates", expanded=True):
+        st.caption("The sidebar's objective, steps, noise and start do not apply on this page (its "
+                   "problem is fixed: sparse features, no added noise); its seed and the optimisers' "
+                   "other hyperparameters do.")
+        c = st.columns(3)
         steps = int(ctx.widget(STEPS, c[0]))
         dim = int(ctx.widget(DIM, c[1]))
-        freq = ctx.widget(FREQ, c[2])
-        n_seeds = int(ctx.widget(SEEDS, c[3]))
-        rare = ctx.widget(RARE, c[4])
+        n_seeds = int(ctx.widget(SEEDS, c[2]))
+        c = st.columns(3)
+        freq = ctx.widget(FREQ, c[0])
+        rare = ctx.widget(RARE, c[1])
         c = st.columns(len(OPTS))
         lrs = {o: ctx.widget(f, c[i]) for i, (o, f) in enumerate(zip(OPTS, LRS))}
     options = (("dim", dim), ("freq_min", freq))

@@ -108,7 +108,8 @@ def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style
                      title: str | None = None, scrub: bool = True, bounds=None,
                      contour_n: int = 70, height: int | None = None,
                      fit_width: bool = False, dash: str | None = None,
-                     param: alt.Parameter | None = None, zoom: bool = False) -> alt.LayerChart:
+                     param: alt.Parameter | None = None, zoom: bool = False, legend: bool = True,
+                     width: int | None = None) -> alt.LayerChart:
     """Paths over the shaded contour map, start and minima marked, a step scrubber.
 
     ``param``: a ``step`` param made by the caller (to share it with other charts);
@@ -119,7 +120,7 @@ def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style
     ys = alt.Scale(domain=[y0, y1], nice=False)
     base = alt.Chart(path).encode(x=alt.X("x:Q", scale=xs), y=alt.Y("y:Q", scale=ys),
                                   color=series_color(labels, opts, legend=False))
-    with_legend = alt.Color.from_dict(series_color(labels, opts).to_dict())
+    with_legend = alt.Color.from_dict(series_color(labels, opts, legend=legend).to_dict())
     tooltip = [alt.Tooltip("label:N", title="optimiser"), alt.Tooltip("step:Q"),
                alt.Tooltip("x:Q", format=".4f"), alt.Tooltip("y:Q", format=".4f"),
                alt.Tooltip("loss:Q", format=".4g", title="f")]
@@ -151,7 +152,8 @@ def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style
     layers.append(markers_layer(objective, start_xy, style))
     height = height or style.map_height
     # Equal scales on both axes where the page allows it: a map should not be stretched.
-    width = "container" if fit_width else int(np.clip(height * (x1 - x0) / (y1 - y0), 0.8 * height, 2.0 * height))
+    if width is None:
+        width = "container" if fit_width else int(np.clip(height * (x1 - x0) / (y1 - y0), 0.8 * height, 2.0 * height))
     chart = alt.layer(*layers).properties(height=height, width=width)
     return chart.properties(title=title) if title else chart
 
@@ -221,7 +223,8 @@ def beta2_chart(frame: pd.DataFrame, style: ChartStyle) -> alt.Chart:
     return alt.Chart(frame).mark_line(strokeWidth=style.line_width).encode(
         x=alt.X("step:Q", title="step"),
         y=alt.Y("size:Q", scale=alt.Scale(type="log"), axis=log_axis("|Δθ| (step length)")),
-        color=alt.Color("label:O", sort=order, scale=alt.Scale(scheme="viridis", domain=order),
+        color=alt.Color("label:O", sort=order,
+                        scale=alt.Scale(domain=order, range=["#56B4E9", "#009E73", "#E69F00", "#D55E00"]),
                         legend=alt.Legend(title="β₂", orient="bottom")),
         strokeDash=alt.StrokeDash("correction:N", legend=alt.Legend(title=None, orient="bottom")),
         detail="series:N",

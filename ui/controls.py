@@ -169,8 +169,8 @@ def widget(field: Field, container=None, label: str | None = None, disabled: boo
             ss[key] = list(value)
         new = box.multiselect(label, field.options, key=key, format_func=field.label_of,
                               help=field.help or None, max_selections=field.max_items,
-                              disabled=disabled)
-        new = tuple(new) if new else tuple(value)  # never empty: keep the last choice
+                              disabled=disabled, on_change=_keep_one, args=(field.key, tuple(value)))
+        new = tuple(new) if new else tuple(value)
     elif isinstance(field, Text):
         if key not in ss:
             ss[key] = str(value)
@@ -211,6 +211,13 @@ def widget(field: Field, container=None, label: str | None = None, disabled: boo
         raise TypeError(f"no widget for {type(field).__name__}")
     put(field, new)
     return new
+
+
+def _keep_one(key: str, previous: tuple) -> None:
+    """A list of choices is never empty: removing the last one puts it back, with a word why."""
+    if not st.session_state.get(wkey(key)):
+        st.session_state[wkey(key)] = list(previous)
+        st.toast("Keep at least one: the last choice stays until you add another.", icon=":material/info:")
 
 
 def _on_choice_change(key: str) -> None:

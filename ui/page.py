@@ -113,9 +113,17 @@ class ViewContext:
 
 
 def _fmt(v) -> str:
+    """A value for LaTeX: 1e-08 reads like a subtraction there, so small and large numbers
+    are written as powers of ten."""
     if isinstance(v, bool):
         return "on" if v else "off"
-    return controls._fmt_number(float(v))
+    v = float(v)
+    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e4):
+        mantissa, exponent = f"{v:.2e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        power = rf"10^{{{int(exponent)}}}"
+        return power if mantissa == "1" else rf"{mantissa} \cdot {power}"
+    return f"{v:g}"
 
 
 def formula_panel(optimizers, settings: Settings, container=None, columns: int = 2,
@@ -143,7 +151,8 @@ def chart(chart, ctx: ViewContext, key: str, container=None) -> None:
     """Render a chart with the page's type sizes; maps keep their own width (no stretching)."""
     box = container or st
     spec_width = getattr(chart, "width", alt.Undefined)
-    width = "content" if isinstance(spec_width, int) else "stretch"
+    fixed = isinstance(spec_width, int) or isinstance(chart, alt.HConcatChart)
+    width = "content" if fixed else "stretch"
     box.altair_chart(charts.styled(chart, ctx.style), key=key, width=width)
 
 

@@ -173,6 +173,8 @@ class Point(Field):
 # The first view reproduces the chapter's figure: its optimisers and settings.
 DEFAULT_OPTIMIZERS = ("momentum", "rmsprop", "adam")
 UI_DEFAULTS = {
+    "sgd.lr": 0.001,  # 0.01 diverges at once on the default Rosenbrock start
+    "nesterov.lr": 0.001,
     "momentum.lr": 0.001,
     "rmsprop.lr": 0.005,
     "adam.lr": 0.01,

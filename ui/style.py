@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 OPTIMIZER_COLORS = {
     "momentum": "#D55E00",  # vermillion: the chapter's SGD+Momentum red
-    "rmsprop": "#E69F00",  # orange: the chapter's RMSProp
+    "rmsprop": "#CC79A7",  # reddish purple: distinct from momentum's vermillion where paths overlap
     "adam": "#0072B2",  # blue: the chapter's Adam
     "sgd": "#555555",
     "adagrad": "#009E73",
-    "nesterov": "#CC79A7",
+    "nesterov": "#E69F00",
     "adamw": "#56B4E9",
     "lion": "#B8860B",
     "nadam": "#882255",

@@ -12,7 +12,7 @@ from .conftest import charts, data_digest, fields, marks, no_exception, open_pag
 # page script, number of charts at default settings, the marks and fields its first chart must have,
 # and a control (widget key, new value) that must change what is plotted.
 PAGES = [
-    ("dashboard.py", 3, {"rect", "line"}, {"x", "y", "level"}, ("w:home.seed", 3), False),
+    ("dashboard.py", 1, {"rect", "line"}, {"x", "y", "level"}, ("w:home.seed", 3), False),
     ("pages/1_Trajectories.py", 1, {"rect", "line", "point"}, {"x", "y", "label", "step", "gap"},
      ("w:steps", 100), True),
     ("pages/2_Loss_curves.py", 2, {"area", "line"}, {"median", "lo", "hi", "step"}, ("w:noise", 1.0), True),

@@ -35,7 +35,7 @@ VIEWPORT = {"width": 1400, "height": 1000}
 # scripts: one chart per ``page.chart`` call (a ``stVegaLiteChart`` element) or per
 # ``stepper.step_through`` call (a Vega-Lite chart inside the step-through component's iframe).
 PAGES = {
-    "": ("Home", 3),  # dashboard.py: the chapter's three optimisers, one map each
+    "": ("Home", 1),  # dashboard.py: the chapter's figure, three optimisers in one chart of three maps
     "Trajectories": ("Trajectories", 1),  # map + loss gap in the step-through component
     "Loss_curves": ("Loss curves", 2),  # loss gap, distance to the minimum
     "Learning_rates": ("Learning rates", 1),  # effective learning rate
