@@ -292,7 +292,9 @@ def _substitute(node, u):
 def _evaluate(node, x, y):
     kind = node[0]
     if kind == "num":
-        return node[1]
+        # numpy scalars, not Python floats: 1/0 or a huge power gives inf (a stopped run), not an
+        # exception, also in parts of the function that do not depend on x and y
+        return np.float64(node[1])
     if kind == "var":
         return x if node[1] == "x" else y
     if kind == "neg":
@@ -389,8 +391,8 @@ def parse_function(text: str) -> ParsedFunction:
         raise ExprError(f"unexpected {value!r} at position {pos + 1}")
     if _size(tree) > MAX_NODES:
         raise ExprError(f"the function is too large ({_size(tree)} terms; the limit is {MAX_NODES})")
-    _check_exponents(tree)
     tree = _simplify(tree)
+    _check_exponents(tree)  # after folding: x**(10*10) and x**-51 are caught too
     grads = tuple(_simplify(_diff(tree, v)) for v in VARIABLES)
     hess = tuple(tuple(_simplify(_diff(g, v)) for v in VARIABLES) for g in grads)
     return ParsedFunction(text, tree, grads, hess)

@@ -453,7 +453,7 @@ class Hyper:
     """One hyperparameter: its default, validity rule and UI range.
 
     ``kind``: ``"lr"`` (finite, > 0), ``"unit"`` (in [0, 1)), ``"nonneg"`` (finite,
-    >= 0), ``"pos"`` (finite, > 0) or ``"bool"``. ``low``/``high`` are the UI slider
+    >= 0), ``"pos"`` (finite, >= 1e-30) or ``"bool"``. ``low``/``high`` are the UI slider
     bounds (the engine accepts any valid value); ``log`` asks for a log-scale slider.
     """
 
@@ -634,7 +634,8 @@ def _check(name, value, hyper: Hyper, opt_name):
         raise ValueError(f"{opt_name}: {name} must be finite, got {value!r}")
     rules = {
         "lr": (arr > 0, "must be > 0"),
-        "pos": (arr > 0, "must be > 0"),
+        # eps below 1e-30 only adds overflow: lr / (sqrt(0) + 1e-320) is inf
+        "pos": (arr >= 1e-30, "must be at least 1e-30"),
         "nonneg": (arr >= 0, "must be >= 0"),
         "unit": ((arr >= 0) & (arr < 1), "must be in [0, 1)"),
     }

@@ -318,7 +318,8 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
         out["grads"] = np.stack(rec_grads)
         out["eff_lr"] = _stack_broadcast(rec_eff, (runs, dim))
         # With every step recorded, the step taken is the same subtraction done afterwards.
-        out["step"] = np.diff(out["params"], axis=0) if every == 1 else np.stack(rec_step)
+        with np.errstate(all="ignore"):  # a diverged run's inf - inf is held afterwards
+            out["step"] = np.diff(out["params"], axis=0) if every == 1 else np.stack(rec_step)
         if record_state and rec_state:
             out["state"] = {name: np.stack([getattr(s, name) for s in rec_state])
                             for name in rec_state[0]._fields
@@ -338,8 +339,12 @@ def _sanitise(out, value_fn):
         bad = ~((loss < LOSS_BOUND) & (loss > -LOSS_BOUND))  # NaN too, with no temporary |loss|
         if "params" in out:
             bad |= ~(np.abs(out["params"]) < DIVERGENCE_BOUND).all(-1)
-            # a non-finite gradient: the update it drove (row i -> params[i + 1]) stops the run
+            # a non-finite gradient, effective learning rate or optimiser state (say g**2 overflowing
+            # in v): the update it belongs to (row i -> params[i + 1]) stops the run
             bad[1:] |= ~np.isfinite(out["grads"]).all(-1)
+            bad[1:] |= ~np.isfinite(out["eff_lr"]).all(-1)
+            for arr in out.get("state", {}).values():
+                bad[1:] |= ~np.isfinite(arr).all(-1)
         first = np.where(bad.any(0), bad.argmax(0), -1)
     found = np.where(first > 0, t[np.maximum(first, 0)], -1)
     earlier = (found > 0) & ((stopped_at < 0) | (found < stopped_at))

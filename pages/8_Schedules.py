@@ -6,7 +6,7 @@ import streamlit as st
 
 from engine import SCHEDULES, schedule_factors
 from ui import charts, frames, page
-from ui.compute import simulate_cached
+from ui.compute import record_every, simulate_cached
 from ui.page_fields import CLIP, CLIP_AT, GAMMA, MIN_FACTOR, PAGE_FIELDS, SCHEDULE, STEP_SIZE, WARMUP
 
 VARIANT_ON, VARIANT_OFF = "with schedule / clipping", "constant η, no clipping"
@@ -49,7 +49,8 @@ with page.view("schedules", PAGE_FIELDS["schedules"]) as ctx:
     traces, labels, variant = {}, {}, {}
     for opt in s.optimizers:
         hyper = tuple(s.hyper(opt).items())
-        common = (s.objective, s.objective_options, opt, hyper, s.steps, s.start, s.noise, (s.seed,))
+        common = (s.objective, s.objective_options, opt, hyper, s.steps, s.start, s.noise, (s.seed,),
+                  record_every(s.steps, 1, objective.dim))
         traces[f"{opt}|on"] = simulate_cached(
             *common, schedule=schedule, schedule_options=tuple(sorted(options.items())),
             clip_norm=clip_at if clip == "norm" else None, clip_value=clip_at if clip == "value" else None)

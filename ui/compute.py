@@ -47,9 +47,21 @@ def replay_cached(optimizer: str, source: tuple, hyper: tuple, record_state: boo
                   record_state=record_state, **dict(hyper))
 
 
+RECORD_BUDGET = 4_000_000  # numbers one full-record call may keep (32 MB): a class shares the server
+
+
+def record_every(steps: int, runs: int, dim: int, arrays: int = 4, budget: int = RECORD_BUDGET) -> int:
+    """Record every k-th step so that one call keeps at most ``budget`` numbers: 1 for the
+    usual 2-D views; many seeds of a 200-parameter problem get a thinner (still smooth) record."""
+    return max(1, -(-steps * runs * dim * arrays // budget))
+
+
 def run_settings(settings: Settings, optimizers=None, seeds=None, **kw) -> dict[str, Trace]:
     """One trace per optimiser for the shared settings (``seeds``: several runs each)."""
     seeds = tuple(seeds) if seeds is not None else (settings.seed,)
+    if "every" not in kw:
+        dim = settings.objective_obj().dim
+        kw["every"] = record_every(settings.steps, len(seeds), dim)
     out = {}
     for opt in optimizers or settings.optimizers:
         out[opt] = simulate_cached(settings.objective, settings.objective_options, opt,

@@ -75,7 +75,10 @@ def test_amsgrad_with_bias_correction_grows_no_faster_than_the_correction(grads,
     t = np.arange(1, grads.shape[0] + 1)[:, None, None]
     scale = lr / trace.eff_lr - eps  # sqrt(max v) / sqrt(1 - b2^t)
     unscaled = scale * np.sqrt(1 - beta2**t)  # sqrt(max v)
-    assert (np.diff(unscaled, axis=0) >= -1e-9 * unscaled[1:]).all()
+    # Recovering sqrt(max v) by subtracting eps cancels catastrophically where it is far below
+    # eps (gradients of 1e-23): compare only where eps does not swamp it.
+    clear = (scale[1:] > 1e3 * eps) & (scale[:-1] > 1e3 * eps)
+    assert (np.diff(unscaled, axis=0) >= -1e-9 * unscaled[1:])[clear].all()
 
 
 def test_amsgrad_effective_lr_can_grow_with_bias_correction():

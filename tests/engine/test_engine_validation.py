@@ -29,7 +29,7 @@ BAD_SIMULATE = [
     ("momentum one", {"optimizer": "momentum", "momentum": 1.0},
      "momentum for momentum: 1.0 must be in [0, 1)"),
     ("rho too big", {"optimizer": "rmsprop", "rho": 1.5}, "Invalid rho for rmsprop: 1.5 must be in [0, 1)"),
-    ("eps zero", {"eps": 0.0}, "Invalid eps for adam: 0.0 must be > 0"),
+    ("eps zero", {"eps": 0.0}, "Invalid eps for adam: 0.0 must be at least 1e-30"),
     ("weight decay negative", {"optimizer": "adamw", "weight_decay": -0.1}, "weight_decay for adamw"),
     ("flag not boolean", {"amsgrad": 2}, "amsgrad must be True or False"),
     ("noise negative", {"noise": -0.1}, "noise must be a finite number >= 0"),

@@ -24,7 +24,7 @@ import pytest
 from engine import OBJECTIVES, PRESETS, get_objective, replay, simulate
 from engine import expr as engine_expr
 from engine.expr import ExprError, parse_function
-from ui import params
+from ui import compute, params
 from ui.page_fields import (
     BIAS_FIRST,
     FIELDS,
@@ -164,18 +164,23 @@ CHAPTER = PRESETS["chapter"]
 # Each page's largest single engine call within the UI caps: (runs, steps, parameters, record, every).
 # Mirrors the simulate_cached calls in dashboard.py and pages/*.py (reviewed by hand; a new page
 # must be added here).
+def _shared(runs, dim):
+    """A call through ui.compute.run_settings: it thins the record to a numbers budget."""
+    return (runs, STEPS, dim, "full", compute.record_every(STEPS, runs, dim))
+
+
 WORST_CALLS = {
     "home": (1, CHAPTER.steps, 2, "full", 1),
-    "trajectories": (1, STEPS, 2, "full", 1),  # 2-D objectives only (no map otherwise)
-    "loss": (int(LOSS_SEEDS.high), STEPS, MAX_DIM, "full", 1),
-    "learning_rates": (1, STEPS, MAX_DIM, "full", 1),
+    "trajectories": _shared(1, 2),  # 2-D objectives only (no map otherwise)
+    "loss": _shared(int(LOSS_SEEDS.high), MAX_DIM),
+    "learning_rates": _shared(1, MAX_DIM),
     "bias_correction": (8, max(int(BIAS_FIRST.high), 10), MAX_DIM, "full", 1),  # the beta2 sweep
     "bias_correction (main run)": (1, STEPS, MAX_DIM, "full", 1),
     "sparse": (int(SPARSE_SEEDS.high), int(SPARSE_STEPS.high), int(SPARSE_DIM.high), "full", SPARSE_EVERY),
     "sensitivity": (int(LRS_POINTS.high) * int(LRS_SEEDS.high), STEPS, MAX_DIM, "loss", STEPS),
     "weight_decay": (1, int(WD_STEPS.high), 2, "full", 1),
-    "schedules": (1, STEPS, MAX_DIM, "full", 1),
-    "baselines": (1, STEPS, MAX_DIM, "full", 1),
+    "schedules": _shared(1, MAX_DIM),
+    "baselines": _shared(1, MAX_DIM),
     "guide": None,  # no computation
 }
 
@@ -207,9 +212,9 @@ MAX_OPTS = params.MAX_OPTIMIZERS
 # record, every, optimiser-state arrays recorded), from dashboard.py and pages/*.py.
 VIEW_CALLS = {
     "home": [(3, 1, CHAPTER.steps, 2, "full", 1, 0)],
-    "trajectories": [(MAX_OPTS, 1, STEPS, 2, "full", 1, 0)],
-    "loss": [(MAX_OPTS, int(LOSS_SEEDS.high), STEPS, MAX_DIM, "full", 1, 0)],
-    "learning_rates": [(MAX_OPTS, 1, STEPS, MAX_DIM, "full", 1, 0)],
+    "trajectories": [(MAX_OPTS, *_shared(1, 2), 0)],
+    "loss": [(MAX_OPTS, *_shared(int(LOSS_SEEDS.high), MAX_DIM), 0)],
+    "learning_rates": [(MAX_OPTS, *_shared(1, MAX_DIM), 0)],
     "bias_correction": [(2, 1, STEPS, MAX_DIM, "full", 1, 3), (1, 1, STEPS, 2, "full", 1, 0),
                         (1, 8, max(int(BIAS_FIRST.high), 10), MAX_DIM, "full", 1, 0)],
     "sparse": [(4, int(SPARSE_SEEDS.high), int(SPARSE_STEPS.high), int(SPARSE_DIM.high), "full", SPARSE_EVERY, 0),
@@ -217,8 +222,8 @@ VIEW_CALLS = {
     "sensitivity": [(MAX_OPTS, int(LRS_POINTS.high) * int(LRS_SEEDS.high), STEPS, MAX_DIM, "loss", STEPS, 0),
                     (MAX_OPTS, 1, STEPS, 2, "full", 1, 0)],
     "weight_decay": [(2, 1, int(WD_STEPS.high), 2, "full", 1, 0)],
-    "schedules": [(2 * MAX_OPTS, 1, STEPS, MAX_DIM, "full", 1, 0)],
-    "baselines": [(MAX_OPTS, 1, STEPS, MAX_DIM, "full", 1, 0)],
+    "schedules": [(2 * MAX_OPTS, *_shared(1, MAX_DIM), 0)],
+    "baselines": [(MAX_OPTS, *_shared(1, MAX_DIM), 0)],
     "guide": [],
 }
 
