@@ -41,6 +41,11 @@ PAGES = {
     "Learning_rates": ("Learning rates", 1),  # effective learning rate
     "Bias_correction": ("Bias correction", 5),  # m, v, step length, both paths, beta2 sweep
     "Sparse_gradients": ("Sparse gradients", 3),  # lr vs frequency, error vs frequency, 2-D map
+    "LR_sensitivity": ("LR sensitivity", 1),  # final loss against learning rate
+    "Weight_decay": ("Weight decay", 2),  # both paths on the map, pull per weight
+    "Schedules": ("Schedules", 3),  # schedule curve, paths, loss gap
+    "Second_order": ("Second order", 2),  # paths with scipy's, loss against evaluations
+    "Practical_guide": ("Practical guide", 0),  # a table of presets
 }
 
 APP = "[data-testid='stApp']"
