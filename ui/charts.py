@@ -20,7 +20,7 @@ CONTOUR_LEVELS = 18
 
 
 def series_color(labels: Sequence[str], optimizers: Sequence[str], title: str | None = "Optimiser",
-                 field: str = "label", legend: bool = True, columns: int = 4) -> alt.Color:
+                 field: str = "label", legend: bool = True, columns: int = 2) -> alt.Color:
     """Colour by legend label; each label's colour is its optimiser's colour."""
     scale = alt.Scale(domain=list(labels), range=[OPTIMIZER_COLORS.get(o, "#333333") for o in optimizers])
     if not legend:
@@ -126,7 +126,8 @@ def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style
                alt.Tooltip("loss:Q", format=".4g", title="f")]
     layers = [contour_layer(objective, style, contour_n, bounds)]
     detail = alt.Detail("run:N")
-    dashed = {"strokeDash": alt.StrokeDash(f"{dash}:N", legend=alt.Legend(title=None, orient="bottom"))} if dash else {}
+    dashed = ({"strokeDash": alt.StrokeDash(f"{dash}:N", legend=alt.Legend(title=None, orient="bottom", columns=1))}
+              if dash else {})
     if scrub:
         param = param or step_param(steps)
         line = base.mark_line(strokeWidth=style.line_width, clip=True, opacity=0.9).encode(
@@ -184,7 +185,7 @@ def curve_chart(frame: pd.DataFrame, y: str, y_title: str, style: ChartStyle, lo
     }
     detail = ["series"]
     if strokedash:
-        enc["strokeDash"] = alt.StrokeDash(f"{strokedash}:N", legend=alt.Legend(orient="bottom"))
+        enc["strokeDash"] = alt.StrokeDash(f"{strokedash}:N", legend=alt.Legend(orient="bottom", columns=1))
         detail.append(strokedash)
     if "run" in frame.columns:
         detail.append("run")
