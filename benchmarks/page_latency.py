@@ -88,17 +88,28 @@ async def _measure_page(port: int, pid: int, page: str, repeats: int) -> dict:
     return out
 
 
-def measure(app_dir: Path, pages: list[str], repeats: int, log=print) -> list[dict]:
+def measure(app_dir: Path, pages: list[str], repeats: int, log=print, attempts: int = 3) -> list[dict]:
     rows = []
     for page in pages:
-        with load.running_server(app_dir) as srv:
-            time.sleep(0.5)
-            res = asyncio.run(_measure_page(srv.port, srv.pid, page, repeats))
-            res["server_start_s"] = srv.healthy - srv.launched
-            res["rss_mb"] = load.rss_tree(srv.pid) / 2**20
-            if not srv.alive():
-                res["problem"] = f"server died: {srv.log_tail()}"
+        for attempt in range(1, attempts + 1):
+            with load.running_server(app_dir) as srv:
+                time.sleep(0.5)
+                try:
+                    res = asyncio.run(_measure_page(srv.port, srv.pid, page, repeats))
+                except (OSError, load.websockets.ConnectionClosed) as err:
+                    res = {"page": page or "home", "problem": f"{type(err).__name__}: {err}"}
+                res["server_start_s"] = srv.healthy - srv.launched
+                res["rss_mb"] = load.rss_tree(srv.pid) / 2**20
+                died = not srv.alive()
+            if not died and "problem" not in res:
+                break
+            # The server was stopped by someone else (seen on this shared machine): measure again.
+            log(f"  /{page}: the server stopped during the measurement ({res.get('problem', 'exit')}); "
+                f"attempt {attempt} of {attempts}", flush=True)
+        res["attempts"] = attempt
         rows.append(res)
+        if "problem" in res:
+            continue
         log(f"  /{page}: first {res['first']['wall']:.2f} s ({res['first']['cpu']:.2f} CPU s), "
             f"cleared {res['cleared']['wall']:.2f} s ({res['cleared']['cpu']:.2f}), "
             f"cached {res['cached']['wall']:.2f} s ({res['cached']['cpu']:.2f}); "
@@ -111,6 +122,9 @@ def table(rows: list[dict]) -> str:
            "| cached rerun: wall (CPU) | sent per run | charts | status |",
            "|---|---|---|---|---|---|---|"]
     for r in rows:
+        if "problem" in r:
+            out.append(f"| {r['page']} | — | — | — | — | — | {r['problem'][:80]} |")
+            continue
         f, c, k = r["first"], r["cleared"], r["cached"]
 
         def cell(d):
@@ -283,7 +297,7 @@ def main(argv=None) -> int:
     out = {"environment": env, "pages": rows}
     target = None
     if args.profile == "auto":
-        target = max(rows, key=lambda r: r["cleared"]["cpu"])["page"]
+        target = max((r for r in rows if "cleared" in r), key=lambda r: r["cleared"]["cpu"])["page"]
     elif args.profile != "none":
         target = args.profile
     if target is not None:
