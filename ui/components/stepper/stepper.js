@@ -68,10 +68,14 @@
     return spec;
   }
 
-  let lastArgs = null, resizeTimer = null;
+  // Refit when the frame's width changes (a new window size, the sidebar opened or closed); not
+  // when only its height changes, which our own setFrameHeight does after every drawing.
+  let lastArgs = null, resizeTimer = null, fittedWidth = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(() => { if (lastArgs) { specText = null; render(lastArgs); } }, 250);
+    resizeTimer = setTimeout(() => {
+      if (lastArgs && document.body.clientWidth !== fittedWidth) { specText = null; render(lastArgs); }
+    }, 250);
   });
 
   async function render(args) {
@@ -80,6 +84,7 @@
     document.body.style.setProperty("--fs", (args.font_size || 15) + "px");
     if (args.spec === specText) { setHeight(); return; }  // same chart: keep the view, zoom and step
     specText = args.spec;
+    fittedWidth = document.body.clientWidth;
     const spec = fit(JSON.parse(args.spec));
     steps = args.steps;
     $("scrub").max = String(steps);
@@ -92,7 +97,8 @@
       sel.appendChild(o);
     });
     stepsPerSecond = Number(sel.value);
-    const keep = Math.min(step || steps, steps);
+    // a new chart opens at its last step; a redrawn one (new data, resize) stays where the user was
+    const keep = view ? Math.min(step, steps) : steps;
     try {
       const result = await vegaEmbed("#chart", spec, {
         actions: { export: true, source: false, compiled: false, editor: false },
