@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,24 @@ CHANGES = (1, 1)  # open, 1 change, switch, 1 change: 4 runs a session
 
 @pytest.fixture(scope="module")
 def level():
-    return load.run_level(SESSIONS, ROOT, think=(0.1, 0.3), ramp=0.5, seed=1, rerun_timeout=180,
-                          level_timeout=600, keep_runs=True, changes=CHANGES)
+    # In a thread of its own: the load script runs its own asyncio loop, and in the same pytest
+    # process the browser tests' Playwright (sync API) may have left an event loop on this thread.
+    result = {}
+
+    def run():
+        try:
+            result["level"] = load.run_level(SESSIONS, ROOT, think=(0.1, 0.3), ramp=0.5, seed=1,
+                                             rerun_timeout=180, level_timeout=600, keep_runs=True,
+                                             changes=CHANGES)
+        except BaseException as err:  # handed to the test below
+            result["error"] = err
+
+    worker = threading.Thread(target=run, name="load-smoke")
+    worker.start()
+    worker.join()
+    if "error" in result:
+        raise result["error"]
+    return result["level"]
 
 
 def test_every_run_of_every_session_finishes_without_error(level):
@@ -54,7 +71,7 @@ def test_sessions_open_change_and_switch_pages(level):
     for r in runs:
         by_session.setdefault(r["session"], []).append(r)
     assert sorted(by_session) == list(range(SESSIONS))
-    for i, rs in by_session.items():
+    for rs in by_session.values():
         actions = [r["action"] for r in rs]
         assert actions[0] == "open", actions
         assert actions.count("switch") == 1, actions
