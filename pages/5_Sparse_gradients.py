@@ -16,7 +16,6 @@ from ui.page_fields import SPARSE_RARE as RARE
 from ui.page_fields import SPARSE_SEEDS as SEEDS
 from ui.page_fields import SPARSE_STEPS as STEPS
 
-
 RECORDED_ROWS = 500  # the charts need summaries: at most this many recorded steps per run
 
 
@@ -35,8 +34,8 @@ with page.view("sparse", PAGE_FIELDS["sparse"]) as ctx:
         "weights hear about their error only now and then. This page has its own problem and "
         "settings (below); the other hyperparameters come from the sidebar.",
         "SGD gives every weight the same learning rate, so rare weights barely move: their error "
-        "stays high (left of the error chart, where the frequencies are low). AdaGrad divides by the root of each weight's "
-        "summed squared gradients: rare weights have summed little, so they keep a large "
+        "stays high (left of the error chart, where the frequencies are low). AdaGrad divides by "
+        "the root of each weight's summed squared gradients: rare weights have summed little, so they keep a large "
         "learning rate and catch up. RMSProp's average forgets between firings, which makes its "
         "rare-feature steps erratic.")
     with st.expander("This page's problem and learning rates", expanded=True):
