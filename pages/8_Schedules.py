@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import SCHEDULES, schedule_factors
-from ui import charts, frames, page
+from ui import charts, frames, page, stepper
 from ui.compute import record_every, simulate_cached
 from ui.page_fields import CLIP, CLIP_AT, GAMMA, MIN_FACTOR, PAGE_FIELDS, SCHEDULE, STEP_SIZE, WARMUP
 
@@ -61,15 +61,11 @@ with page.view("schedules", PAGE_FIELDS["schedules"]) as ctx:
     page.divergence_notice(traces, {k: f"{labels[k]} ({variant[k]})" for k in traces})
     path = frames.path_frame(traces, objective, labels=labels, max_points=1200)
     path["variant"] = path["series"].map(variant)
-    cols = st.columns(2)
-    if objective.dim == 2:
-        with cols[0]:
-            page.chart(charts.trajectory_chart(path, objective, s.steps, ctx.style, dash="variant",
-                                               height=int(ctx.style.map_height * 0.8), fit_width=True),
-                       ctx, key="schedule_paths")
-    with cols[1] if objective.dim == 2 else st.container():
-        loss = path.copy()
-        page.chart(charts.curve_chart(loss, "gap", "f(θ) − f*", ctx.style, strokedash="variant",
+    if objective.dim == 2:  # paths and loss gap, played together
+        stepper.step_through(charts.map_and_progress(path, objective, s.steps, ctx.style, dash="variant"),
+                             s.steps, ctx.style, key="schedule_paths")
+    else:
+        page.chart(charts.curve_chart(path, "gap", "f(θ) − f*", ctx.style, strokedash="variant",
                                       title="Loss gap"), ctx, key="schedule_loss")
     extra = {"schedule": schedule, "schedule_options": options}
     if clip != "none":

@@ -303,14 +303,15 @@ def pull_chart(frame: pd.DataFrame, style: ChartStyle) -> alt.Chart:
 
 
 def progress_chart(path: pd.DataFrame, metric: str, title: str, style: ChartStyle, param: alt.Parameter,
-                   height: int, width: int) -> alt.LayerChart:
+                   height: int, width: int, dash: str | None = None) -> alt.LayerChart:
     """A log-scale curve of ``metric`` against step that fills in up to the ``step`` param
     (the whole run stays faintly visible), with a marker at the current step."""
     labels, opts = legend_of(path)
     base = alt.Chart(path).encode(
         x=alt.X("step:Q", title="step"),
         y=alt.Y(f"{metric}:Q", scale=alt.Scale(type="log"), axis=log_axis(title)),
-        color=series_color(labels, opts, legend=False), detail="run:N")
+        color=series_color(labels, opts, legend=False), detail="run:N",
+        **({"strokeDash": alt.StrokeDash(f"{dash}:N", legend=None)} if dash else {}))
     ghost = base.mark_line(strokeWidth=style.line_width / 2, opacity=0.2)
     done = base.mark_line(strokeWidth=style.line_width).transform_filter(alt.datum.step <= param)
     head = base.mark_point(filled=True, size=style.point_size * 1.5, opacity=1).encode(
@@ -319,3 +320,15 @@ def progress_chart(path: pd.DataFrame, metric: str, title: str, style: ChartStyl
         alt.datum.step <= param).transform_joinaggregate(
         last="max(step)", groupby=["series", "run"]).transform_filter(alt.datum.step == alt.datum.last)
     return alt.layer(ghost, done, head).properties(height=height, width=width, title=title)
+
+
+def map_and_progress(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
+                     metric: str = "gap", metric_title: str = "f(θ) − f*", dash: str | None = None) -> alt.HConcatChart:
+    """The paths over the map beside the loss gap, both moved by one ``step`` param (for the
+    step-through player)."""
+    param = step_param(steps)
+    height = style.map_height
+    trajectory = trajectory_chart(path, objective, steps, style, param=param, zoom=True, dash=dash)
+    progress = progress_chart(path, metric, metric_title, style, param, height=height - 40,
+                              width=int(height * 0.75), dash=dash)
+    return alt.hconcat(trajectory, progress).resolve_scale(color="shared")

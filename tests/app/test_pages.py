@@ -22,7 +22,7 @@ PAGES = [
     ("pages/6_LR_sensitivity.py", 1, {"rect", "area", "line", "point"}, {"lr", "median", "lo", "hi"},
      ("w:lrs.points", 10), True),
     ("pages/7_Weight_decay.py", 2, {"rect", "line", "point"}, {"x", "y", "label"}, ("w:wd.lambda", 1.0), False),
-    ("pages/8_Schedules.py", 3, {"line"}, {"factor", "step"}, ("w:sch", "cosine"), True),
+    ("pages/8_Schedules.py", 2, {"line"}, {"factor", "step"}, ("w:sch", "cosine"), True),
     ("pages/9_Second_order.py", 2, {"rect", "line"}, {"x", "y", "family"}, ("w:so.iter", 10), False),
 ]
 
@@ -199,10 +199,18 @@ def test_trajectories_step_through_drives_a_browser_side_param():
 
 
 def test_bound_step_slider_on_other_step_indexed_charts():
-    at = open_page("pages/8_Schedules.py", {"steps": "150"})
+    at = open_page("pages/4_Bias_correction.py", {"steps": "150"})
     maps = [c for c in charts(at) if "rect" in marks(spec(c))]
     step = [p for p in params(spec(maps[0])) if p["name"] == "step"]
     assert step[0]["bind"]["input"] == "range" and step[0]["bind"]["max"] == 150
+
+
+def test_schedules_play_paths_and_loss_together():
+    at = open_page("pages/8_Schedules.py", {"steps": "150"})
+    stepped = [c for c in charts(at) if c.proto.DESCRIPTOR.name == "ComponentInstance"]
+    assert len(stepped) == 1
+    s = spec(stepped[0])
+    assert len(s["hconcat"]) == 2 and "variant" in fields(s)  # scheduled (solid) against constant (dashed)
 
 
 def test_links_to_other_pages_carry_only_shared_values():

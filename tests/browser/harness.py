@@ -43,7 +43,7 @@ PAGES = {
     "Sparse_gradients": ("Sparse gradients", 3),  # lr vs frequency, error vs frequency, 2-D map
     "LR_sensitivity": ("LR sensitivity", 1),  # final loss against learning rate
     "Weight_decay": ("Weight decay", 2),  # both paths on the map, pull per weight
-    "Schedules": ("Schedules", 3),  # schedule curve, paths, loss gap
+    "Schedules": ("Schedules", 2),  # schedule curve; paths and loss gap in the step-through player
     "Second_order": ("Second order", 2),  # paths with scipy's, loss against evaluations
     "Practical_guide": ("Practical guide", 0),  # a table of presets
 }
