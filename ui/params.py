@@ -13,8 +13,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from engine import OBJECTIVES, OPTIMIZERS, get_objective
 from engine.expr import MAX_LENGTH, parse_function
 
@@ -329,8 +327,3 @@ def start_problem(objective, start) -> str | None:
         if not (lo - pad <= v <= hi + pad):
             return f"({', '.join(f'{s:g}' for s in start)}) is far outside the plot of {objective.title}"
     return None
-
-
-def nearest_on_grid(value: float, grid: list[float]) -> float:
-    arr = np.asarray(grid)
-    return float(arr[np.argmin(np.abs(np.log(arr) - math.log(value)))])
