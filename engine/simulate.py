@@ -345,13 +345,17 @@ def _sanitise(out, value_fn):
             bad[1:] |= ~np.isfinite(out["eff_lr"]).all(-1)
             for arr in out.get("state", {}).values():
                 bad[1:] |= ~np.isfinite(arr).all(-1)
-        first = np.where(bad.any(0), bad.argmax(0), -1)
+        any_bad = bad.any(0)
+        first = np.where(any_bad, bad.argmax(0), -1) if any_bad.any() else np.full(len(stopped_at), -1)
     found = np.where(first > 0, t[np.maximum(first, 0)], -1)
     earlier = (found > 0) & ((stopped_at < 0) | (found < stopped_at))
     stopped_at = np.where(earlier, found, stopped_at)
     out["stopped_at"] = stopped_at
     if (first == 0).any():
         raise ValueError("the objective is not finite at the start point")
+    if (stopped_at < 0).all():  # nothing stopped: nothing to hold (the usual case, and a sweep's table is big)
+        out["loss"] = loss
+        return out
     after = t[None, :] >= np.where(stopped_at >= 0, stopped_at, np.iinfo(int).max)[:, None]  # (B, n)
     # Runs stopped inside the loop were frozen there; runs found here are held now.
     held = after & earlier[:, None]
