@@ -64,6 +64,9 @@ class Objective:
     # Exact Hessian (..., D, D), for Newton-type baselines; None where not provided.
     hess: Callable[[np.ndarray], np.ndarray] | None = None
     minima_estimated: bool = False  # True when the minimum was found numerically (your own function)
+    # Optional fused (value, grad) with the same arithmetic as value and grad (a sweep that
+    # records the loss every step then evaluates shared terms once).
+    value_and_grad: Callable[[np.ndarray], tuple] | None = None
 
     @property
     def stochastic(self) -> bool:
@@ -137,6 +140,13 @@ def rosenbrock_grad(x, y):
     """``(2(x-1) - 400 x (y - x^2), 200 (y - x^2))``."""
     r = y - x * x
     return 2.0 * (x - 1.0) - 400.0 * x * r, 200.0 * r
+
+
+def rosenbrock_value_and_grad(p):
+    """``(rosenbrock(p), rosenbrock_grad(p))`` for a batch, sharing ``y - x^2`` (bit for bit the same)."""
+    x, y = p[..., 0], p[..., 1]
+    r = y - x * x
+    return (1.0 - x) ** 2 + 100.0 * r**2, _pair(2.0 * (x - 1.0) - 400.0 * x * r, 200.0 * r)
 
 
 def _beale_terms(x, y):
@@ -274,11 +284,12 @@ def _constant_hess(matrix):
     return hess
 
 
-def _fixed(name, title, latex, value, grad, bounds, minima, fmin, start, description, formula):
+def _fixed(name, title, latex, value, grad, bounds, minima, fmin, start, description, formula,
+           value_and_grad=None):
     """A 2-D function without options; ``formula`` (engine.expr syntax) gives its Hessian."""
     def build():
         return Objective(name, title, latex, 2, value, grad, bounds, tuple(minima), fmin,
-                         start, description, hess=_symbolic_hess(formula))
+                         start, description, hess=_symbolic_hess(formula), value_and_grad=value_and_grad)
     return _Family(title, build, MappingProxyType({}))
 
 
@@ -391,7 +402,7 @@ OBJECTIVES: Mapping[str, _Family] = MappingProxyType({
         "rosenbrock", "Rosenbrock", r"f(x, y) = (1-x)^2 + 100\,(y - x^2)^2",
         rosenbrock, rosenbrock_grad, ((-1.5, 1.5), (-0.5, 1.5)), [(1.0, 1.0)], 0.0, (-1.0, 0.5),
         "A curved, flat-bottomed valley: easy to reach, slow to follow to the minimum at (1, 1).",
-        "(1-x)^2 + 100*(y-x^2)^2"),
+        "(1-x)^2 + 100*(y-x^2)^2", rosenbrock_value_and_grad),
     "beale": _fixed(
         "beale", "Beale",
         r"f(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",

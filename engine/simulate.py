@@ -245,7 +245,7 @@ def _stack_broadcast(values, shape):
 
 def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0, steps,
          factors, *, clip_norm=None, clip_value=None, value_fn=None, record="full", every=1,
-         record_state=False):
+         record_state=False, value_grad_fn=None):
     """The loop over steps shared by ``simulate`` and ``replay``.
 
     Returns a dict of raw arrays; the callers wrap them in a ``Trace``.
@@ -263,9 +263,13 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
 
     rec_params, rec_grads, rec_eff, rec_step, rec_state = [params], [], [], [], []
     t_rec = np.unique(np.r_[np.arange(0, steps + 1, every), steps])
+    # Loss every step with a fused (value, grad): the loss of step t is taken with the gradient
+    # of step t + 1 (the same parameters), and the last one after the loop.
+    fused = record == "loss" and every == 1 and value_grad_fn is not None
     if record == "loss":  # written in place: a sweep's loss table can be large
         rec_loss = np.empty((len(t_rec), runs))
-        rec_loss[0] = value_fn(params)
+        if not fused:
+            rec_loss[0] = value_fn(params)
         n_loss = 1
     # The learning rate of each step: lr itself when there is no schedule (1.0 * lr is lr),
     # Python floats for one run, else one (B, D) product per step.
@@ -279,7 +283,10 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
     check = not (full and every == 1)
     with np.errstate(all="ignore"):
         for t in range(steps):
-            g = grad_fn(params, t)
+            if fused:
+                rec_loss[t], g = value_grad_fn(params, t)
+            else:
+                g = grad_fn(params, t)
             if clipping:
                 g = _clip(g, clip_norm, clip_value)
             if check and any_stopped:
@@ -307,10 +314,12 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
                         rec_step.append(new_params - params)
                     if record_state:
                         rec_state.append(state)
-                else:
+                elif not fused:
                     rec_loss[n_loss] = value_fn(new_params)
                     n_loss += 1
             params = new_params
+        if fused:
+            rec_loss[steps] = value_fn(params)
 
     out = {"t": t_rec, "final_params": params, "stopped_at": stopped_at}
     if record == "full":
@@ -488,30 +497,44 @@ def simulate(objective, optimizer: str, steps: int = 500, start=None, noise=0.0,
             return objective_grad(p)
 
     if not add_noise:
-        grad_fn = base
+        noisy = None
     elif shared and runs > 1 and obj.dim <= 4 and np.ndim(noise_col) == 0:
         # One noise row for every run: added one coordinate at a time (the same additions;
         # numpy broadcasts a (1, D) row over (B, D) several times more slowly).
         z_cols = [z[:, 0, k].tolist() for k in range(obj.dim)]
 
-        def grad_fn(p, t):
-            g = base(p, t)
+        def noisy(g, t):
             for k, zk in enumerate(z_cols):
                 g[:, k] += zk[t]
             return g
     elif np.ndim(noise_col) == 0:  # the noise is already scaled
 
-        def grad_fn(p, t):
-            return base(p, t) + z[t]
+        def noisy(g, t):
+            return g + z[t]
     else:
         scale = _scalar_or_column(noise_arr, obj.dim)
 
+        def noisy(g, t):
+            return g + z[t] * scale
+
+    if noisy is None:
+        grad_fn = base
+    else:
+
         def grad_fn(p, t):
-            return base(p, t) + z[t] * scale
+            return noisy(base(p, t), t)
+
+    value_grad_fn = None
+    if obj.value_and_grad is not None and not obj.stochastic:
+        value_and_grad = obj.value_and_grad
+
+        def value_grad_fn(p, t):
+            value, g = value_and_grad(p)
+            return value, (g if noisy is None else noisy(g, t))
 
     out = _run(spec, hyper, grad_fn, params0, steps, factors, clip_norm=clip_norm,
                clip_value=clip_value, value_fn=obj.value, record=record, every=every,
-               record_state=record_state)
+               record_state=record_state, value_grad_fn=value_grad_fn)
     return _trace(obj.name, spec, hyper, steps, out, start_arr, seed_arr, noise_arr, factors,
                   obj.value)
 
