@@ -10,6 +10,7 @@ the server, the chart is not re-embedded (no flicker) and zoom/pan survive.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import altair as alt
@@ -22,6 +23,11 @@ from .style import ChartStyle
 _COMPONENT = components.declare_component(
     "optimiser_lab_stepper", path=str(Path(__file__).parent / "components" / "stepper"))
 DIGITS = 6  # significant digits kept in the data sent to the browser
+
+try:  # the lock Streamlit holds while it changes Altair's process-wide settings
+    from streamlit.elements.vega_charts import _altair_globals_lock as _ALTAIR_LOCK
+except ImportError:  # another Streamlit: at least our own sessions take turns
+    _ALTAIR_LOCK = threading.Lock()
 
 
 def _round(value):
@@ -36,8 +42,13 @@ def _round(value):
 
 def spec_for_browser(chart: alt.TopLevelMixin) -> dict:
     """The chart's Vega-Lite spec with its data inline, rounded, and the ``step`` param unbound
-    (the component draws its own controls)."""
-    with alt.data_transformers.disable_max_rows():
+    (the component draws its own controls).
+
+    Altair's data transformer is one setting for the whole process, and ``st.altair_chart``
+    switches it (to its Arrow side channel) in other sessions' threads under Streamlit's lock:
+    without taking the same lock, a chart here could go out without its data, or leave the
+    setting switched for everyone (found by the load test, ``tests/load``)."""
+    with _ALTAIR_LOCK, alt.data_transformers.enable("default", max_rows=None):
         spec = chart.to_dict()
     for p in spec.get("params", []):
         if p.get("name") == "step":
