@@ -39,7 +39,9 @@ Reported per level N: runs asked for and finished without error, latency (send -
 ``script_finished``) p50/p95/max, the server's resident memory (psutil: the server process and
 its children, sampled every 0.25 s; peak during the level and at its end), and errors: exception
 elements (``st.exception`` / uncaught exceptions shown in the app), compile errors,
-``page_not_found``, failed connections and timeouts. ``st.error`` alerts are counted apart.
+``page_not_found``, failed connections and timeouts. Counted apart: ``st.error`` alerts, and runs
+that drew a chart whose data did not arrive (a Vega-Lite spec naming a dataset that neither its
+inline ``datasets`` nor the message's Arrow datasets carry: the chart would be drawn empty).
 
     python benchmarks/load.py                          # N = 1, 10, 30, 60
     python benchmarks/load.py --levels 30 --json out.json
@@ -325,6 +327,7 @@ class RunResult:
     messages: int = 0
     bytes: int = 0
     charts: int = 0  # vega_lite_chart + custom components (the trajectory map)
+    chart_problems: list[str] = field(default_factory=list)  # charts whose data did not arrive
     chained_runs: int = 0  # script_finished(FINISHED_EARLY_FOR_RERUN) before the final one
 
     @property
@@ -412,6 +415,7 @@ class Session:
                 widgets, links = {}, {}
                 result.exceptions.clear()
                 result.error_alerts.clear()
+                result.chart_problems.clear()
                 result.charts = 0
                 status = "ok"
             elif kind == "navigation":
@@ -445,6 +449,7 @@ class Session:
                         result.error_alerts.append(proto.body[:300])
                 elif et in ("vega_lite_chart", "component_instance", "bidi_component"):
                     result.charts += 1
+                    result.chart_problems += chart_problems(et, proto)
                 elif et == "page_link":
                     links[proto.page] = (proto.page_script_hash, proto.query_string)
                 elif hasattr(proto, "id") and proto.id:
@@ -510,6 +515,49 @@ class Session:
         if key in self.known and self.known[key][0] == w.id:
             return self.known[key][1]
         return current_value(w)
+
+
+# ---------------------------------------------------------------------------
+# Charts: did their data arrive?
+# ---------------------------------------------------------------------------
+
+
+def _data_names(node, out: set[str]) -> set[str]:
+    """Names of the datasets a Vega-Lite spec refers to (``{"data": {"name": ...}}``)."""
+    if isinstance(node, dict):
+        data = node.get("data")
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            out.add(data["name"])
+        for k, v in node.items():
+            if k != "datasets":
+                _data_names(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _data_names(v, out)
+    return out
+
+
+def chart_problems(kind: str, proto) -> list[str]:
+    """Datasets a chart's spec names but that the message does not carry (the chart would be drawn
+    empty). ``vega_lite_chart``: inline ``datasets`` or Arrow ``proto.datasets``; a component
+    (the step-through chart): the Vega-Lite spec in its ``spec`` argument, with inline datasets."""
+    try:
+        if kind == "vega_lite_chart":
+            spec = json.loads(proto.spec) if proto.spec else {}
+            have = set(spec.get("datasets") or {}) | {d.name for d in proto.datasets}
+        else:
+            args = json.loads(proto.json_args) if proto.json_args else {}
+            if not isinstance(args.get("spec"), str):
+                return []
+            spec = json.loads(args["spec"])
+            have = set(spec.get("datasets") or {})
+    except (ValueError, AttributeError) as err:
+        return [f"{kind}: unreadable spec ({err})"]
+    missing = _data_names(spec, set()) - have
+    title = spec.get("title")
+    title = title.get("text") if isinstance(title, dict) else title
+    return [f"{kind} {str(title or '')[:40]!r}: {len(missing)} dataset(s) named in the spec are missing"] \
+        if missing else []
 
 
 # ---------------------------------------------------------------------------
@@ -696,6 +744,7 @@ class LevelResult:
     rss_after_close_mb: float  # 3 s after every session disconnected
     exceptions: int  # runs with an exception element / compile error / page not found
     error_alerts: int  # runs showing an st.error
+    charts_without_data: int  # runs that drew a chart whose data did not arrive
     connection_errors: int
     timeouts: int
     wall_s: float
@@ -708,6 +757,7 @@ class LevelResult:
     per_page: dict = field(default_factory=dict)
     per_action: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
+    chart_problems: list = field(default_factory=list)
     runs_detail: list = field(default_factory=list)
 
 
@@ -796,6 +846,7 @@ def run_level(n: int, app_dir: Path = ROOT, think=(1.0, 3.0), ramp: float = 5.0,
         rss_end_mb=rss_end / 2**20, rss_after_close_mb=rss_closed / 2**20,
         exceptions=sum(r.status in ("exception", "compile_error", "page_not_found") for r in runs),
         error_alerts=sum(bool(r.error_alerts) for r in runs),
+        charts_without_data=sum(bool(r.chart_problems) for r in runs),
         connection_errors=sum(r.status in ("connection", "client_error") for r in runs),
         timeouts=sum(r.status == "timeout" for r in runs),
         wall_s=wall, server_cpu_s=cpu, mb_received=sum(r.bytes for r in runs) / 2**20,
@@ -804,6 +855,8 @@ def run_level(n: int, app_dir: Path = ROOT, think=(1.0, 3.0), ramp: float = 5.0,
         per_page={(p or "home"): _lat_summary(rs) for p, rs in sorted(by_page.items())},
         per_action={a: _lat_summary(rs) for a, rs in sorted(by_action.items())},
         errors=errors + [f"st.error: {a}" for a in alerts],
+        chart_problems=[f"session {r.session} run {r.index} ({r.action} {r.detail}) on /{r.page}: "
+                        + "; ".join(r.chart_problems) for r in runs if r.chart_problems],
         runs_detail=[asdict(r) for r in runs] if keep_runs else [],
         server_died=died,
     )
@@ -821,16 +874,16 @@ def _s(x: float | None, unit: str = " s", nd: int = 2) -> str:
 
 def markdown_table(results: list[LevelResult]) -> str:
     head = ("| N sessions | runs ok / asked | sessions clean | p50 | p95 | max | RSS peak | RSS end "
-            "| exceptions | st.error | conn. errors | timeouts | wall | server CPU (per run) "
-            "| load avg before → after |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            "| exceptions | charts without data | st.error | conn. errors | timeouts | wall "
+            "| server CPU (per run) | load avg before → after |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     rows = []
     for r in results:
         rows.append(
             f"| {r.sessions} | {r.runs_ok} / {r.runs} | {r.sessions_completed} / {r.sessions} "
             f"| {_s(r.latency_p50)} | {_s(r.latency_p95)} | {_s(r.latency_max)} "
             f"| {r.rss_peak_mb:.0f} MB | {r.rss_end_mb:.0f} MB ({r.rss_after_close_mb:.0f} after close) "
-            f"| {r.exceptions} | {r.error_alerts} | {r.connection_errors} | {r.timeouts} "
+            f"| {r.exceptions} | {r.charts_without_data} | {r.error_alerts} | {r.connection_errors} | {r.timeouts} "
             f"| {r.wall_s:.0f} s | {r.server_cpu_s:.0f} s = {100 * r.server_cpu_s / max(r.wall_s, 1e-9):.0f}% "
             f"of a core ({r.server_cpu_s / max(r.runs, 1):.2f} s) "
             f"| {r.load_before[0]:.1f} → {r.load_after[0]:.1f} |")
@@ -897,7 +950,7 @@ def main(argv=None) -> int:
             print("   ! the server stopped during the level: " + r.errors[-1].splitlines()[0], flush=True)
         results.append(r)
         print(markdown_table([r]).splitlines()[-1], flush=True)
-        for e in r.errors[:10]:
+        for e in (r.errors + r.chart_problems)[:10]:
             print("   !", e, flush=True)
     print()
     print(markdown_table(results))
@@ -908,7 +961,7 @@ def main(argv=None) -> int:
         args.json.write_text(json.dumps({"environment": env, "args": {k: str(v) for k, v in vars(args).items()},
                                          "levels": [asdict(r) for r in results]}, indent=1))
         print(f"\nsaved {args.json}")
-    errors = sum(r.exceptions + r.connection_errors + r.timeouts for r in results)
+    errors = sum(r.exceptions + r.connection_errors + r.timeouts + r.charts_without_data for r in results)
     return 1 if errors else 0
 
 
