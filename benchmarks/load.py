@@ -720,6 +720,25 @@ async def lesson(session: Session, rng: random.Random, think: tuple[float, float
             return
 
 
+def run_async(make_coro):
+    """``asyncio.run(make_coro())`` in a thread of its own, so that it works whatever event loop the
+    calling thread holds (e.g. Playwright's sync API in the same pytest process)."""
+    result: dict = {}
+
+    def target():
+        try:
+            result["value"] = asyncio.run(make_coro())
+        except BaseException as err:  # handed back to the caller
+            result["error"] = err
+
+    worker = threading.Thread(target=target, name="load-asyncio")
+    worker.start()
+    worker.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
 def percentile(xs: list[float], q: float) -> float | None:
     if not xs:
         return None
@@ -817,7 +836,7 @@ def run_level(n: int, app_dir: Path = ROOT, think=(1.0, 3.0), ramp: float = 5.0,
                 rss_end = rss_tree(srv.pid)
                 await asyncio.gather(*(s.close() for s in sessions))
                 return sessions, problems, rss_end
-            sessions, problems, rss_end = asyncio.run(main())
+            sessions, problems, rss_end = run_async(main)
             wall = time.perf_counter() - t0
             time.sleep(3.0)
             rss_closed = rss_tree(srv.pid)

@@ -95,7 +95,7 @@ def measure(app_dir: Path, pages: list[str], repeats: int, log=print, attempts: 
             with load.running_server(app_dir) as srv:
                 time.sleep(0.5)
                 try:
-                    res = asyncio.run(_measure_page(srv.port, srv.pid, page, repeats))
+                    res = load.run_async(lambda p=page, s=srv: _measure_page(s.port, s.pid, p, repeats))
                 except (OSError, load.websockets.ConnectionClosed) as err:
                     res = {"page": page or "home", "problem": f"{type(err).__name__}: {err}"}
                 res["server_start_s"] = srv.healthy - srv.launched

@@ -68,7 +68,7 @@ async def _burst(port: int) -> tuple[list, list, list]:
 
 def test_step_through_charts_keep_their_data_under_concurrent_sessions(tmp_path):
     with load.running_server(ROOT, log_path=tmp_path / "server.log") as srv:
-        during, after, _ = asyncio.run(_burst(srv.port))
+        during, after, _ = load.run_async(lambda: _burst(srv.port))  # its own thread and loop
     for r in during + after:
         assert r.status == "ok", (r.detail, r.status, r.exceptions)
     assert all(r.charts >= 1 for r in during + after)
