@@ -72,8 +72,11 @@ def path_frame(traces: Mapping[str, Trace], objective: Objective, max_points: in
 def band_frame(path: pd.DataFrame, metric: str, q: tuple[float, float] = (0.1, 0.9)) -> pd.DataFrame:
     """Median and a quantile band of ``metric`` over runs, per series and step."""
     g = path.groupby(["series", "label", "optimizer", "step"], sort=False)[metric]
-    out = g.agg(median="median", lo=lambda s: s.quantile(q[0]), hi=lambda s: s.quantile(q[1]),
-                runs="count").reset_index()
+    # pandas' own (vectorised) quantiles: a Python function per group took seconds on a long run
+    out = g.agg(median="median", runs="count")
+    out["lo"] = g.quantile(q[0])
+    out["hi"] = g.quantile(q[1])
+    out = out.reset_index()
     out["metric"] = metric
     return out
 

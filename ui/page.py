@@ -13,6 +13,7 @@ draws the navigation with links that carry them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -174,6 +175,10 @@ def _url_path(info: PageInfo) -> str:
     return Path(info.path).stem.split("_", 1)[1]
 
 
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
 def share_panel(ctx: ViewContext, data: Mapping[str, pd.DataFrame], code: str) -> None:
     """Link to this view, the data of its charts as CSV, and a script that recomputes it."""
     with st.expander("Share, download, reproduce", icon=":material/share:"):
@@ -183,7 +188,8 @@ def share_panel(ctx: ViewContext, data: Mapping[str, pd.DataFrame], code: str) -
         st.markdown("**Data** of the charts, as CSV:")
         cols = st.columns(max(len(data), 1))
         for col, (name, frame) in zip(cols, data.items()):
-            col.download_button(f"{name}.csv", frame.to_csv(index=False).encode(),
+            # the CSV is made when the button is clicked, not on every rerun
+            col.download_button(f"{name}.csv", functools.partial(_csv, frame),
                                 file_name=f"{ctx.page.id}-{name}.csv", mime="text/csv", key=f"download_{name}",
                                 icon=":material/download:")
         st.markdown("**Charts as PNG or SVG**: the ⋯ menu at the top right of each chart.")
