@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -36,24 +35,10 @@ CHANGES = (1, 1)  # open, 1 change, switch, 1 change: 4 runs a session
 
 @pytest.fixture(scope="module")
 def level():
-    # In a thread of its own: the load script runs its own asyncio loop, and in the same pytest
-    # process the browser tests' Playwright (sync API) may have left an event loop on this thread.
-    result = {}
-
-    def run():
-        try:
-            result["level"] = load.run_level(SESSIONS, ROOT, think=(0.1, 0.3), ramp=0.5, seed=1,
-                                             rerun_timeout=180, level_timeout=600, keep_runs=True,
-                                             changes=CHANGES)
-        except BaseException as err:  # handed to the test below
-            result["error"] = err
-
-    worker = threading.Thread(target=run, name="load-smoke")
-    worker.start()
-    worker.join()
-    if "error" in result:
-        raise result["error"]
-    return result["level"]
+    # run_level runs its asyncio loop in a thread of its own (load.run_async): it works even where
+    # the browser tests' Playwright (sync API) holds this thread's event loop.
+    return load.run_level(SESSIONS, ROOT, think=(0.1, 0.3), ramp=0.5, seed=1, rerun_timeout=180,
+                          level_timeout=600, keep_runs=True, changes=CHANGES)
 
 
 def test_every_run_of_every_session_finishes_without_error(level):
