@@ -26,8 +26,10 @@ DIGITS = 6  # significant digits kept in the data sent to the browser
 
 try:  # the lock Streamlit holds while it changes Altair's process-wide settings
     from streamlit.elements.vega_charts import _altair_globals_lock as _ALTAIR_LOCK
+    from streamlit.elements.vega_charts import _to_arrow_dataset as _STREAMLIT_TRANSFORMER
 except ImportError:  # another Streamlit: at least our own sessions take turns
     _ALTAIR_LOCK = threading.Lock()
+    _STREAMLIT_TRANSFORMER = None
 
 
 def _round(value):
@@ -47,9 +49,18 @@ def spec_for_browser(chart: alt.TopLevelMixin) -> dict:
     Altair's data transformer is one setting for the whole process, and ``st.altair_chart``
     switches it (to its Arrow side channel) in other sessions' threads under Streamlit's lock:
     without taking the same lock, a chart here could go out without its data, or leave the
-    setting switched for everyone (found by the load test, ``tests/load``)."""
-    with _ALTAIR_LOCK, alt.data_transformers.enable("default", max_rows=None):
-        spec = chart.to_dict()
+    setting switched for everyone (found by the load test, ``tests/load``).
+
+    Leaving ``enable(...)`` restores the registry as it was on entry, and ``st.altair_chart``
+    registers its transformer *before* it takes the lock: so its name is registered here first,
+    or the first Altair chart of a fresh server, drawn while a step-through chart is being
+    serialised, would find its transformer gone (``NoSuchEntryPoint: to_arrow_dataset``, seen
+    in CI)."""
+    with _ALTAIR_LOCK:
+        if _STREAMLIT_TRANSFORMER is not None:
+            alt.data_transformers.register("to_arrow_dataset", _STREAMLIT_TRANSFORMER)
+        with alt.data_transformers.enable("default", max_rows=None):
+            spec = chart.to_dict()
     for p in spec.get("params", []):
         if p.get("name") == "step":
             p.pop("bind", None)
