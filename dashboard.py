@@ -21,22 +21,27 @@ with page.view("home", PAGE_FIELDS["home"]) as ctx:
         f"({CHAPTER.start[0]:g}, {CHAPTER.start[1]:g})). The minimum is the gold diamond at (1, 1).")
     objective = get_objective(CHAPTER.objective)
     seed = int(ctx.widget(HOME_SEED, st.columns(3)[0]))
-    traces, panels = {}, []
-    param = charts.step_param(CHAPTER.steps)
-    for opt, hyper in CHAPTER.runs:
-        trace = simulate_cached(CHAPTER.objective, (), opt, tuple(hyper.items()), CHAPTER.steps,
-                                CHAPTER.start, CHAPTER.noise, (seed,))
-        traces[opt] = trace
-        path = frames.path_frame({opt: trace}, objective, max_points=800)
-        settings = ", ".join(f"{k} = {v:g}" for k, v in hyper.items())
+    traces = {opt: simulate_cached(CHAPTER.objective, (), opt, tuple(hyper.items()), CHAPTER.steps,
+                                   CHAPTER.start, CHAPTER.noise, (seed,))
+              for opt, hyper in CHAPTER.runs}
+
+    def figure():
+        """One figure of three panels, like the chapter's (one colour per optimiser, named in
+        each title), fitted to the page's width, with Play to watch the three runs side by side."""
+        param = charts.step_param(CHAPTER.steps)
         height = int(ctx.style.map_height * 0.45)
-        panels.append(charts.trajectory_chart(
-            path, objective, CHAPTER.steps, ctx.style, param=param, contour_n=60, legend=False,
-            height=height, width=int(height * 1.5),
-            title=charts.alt.Title(f"{frames.title(opt)}: final f = {trace.final_loss[0]:.4f}", subtitle=settings)))
-    # One figure of three panels, like the chapter's (one colour per optimiser, named in each
-    # title), fitted to the page's width, with Play to watch the three runs side by side.
-    stepper.step_through(charts.alt.hconcat(*panels), CHAPTER.steps, ctx.style, key="chapter")
+        panels = []
+        for opt, hyper in CHAPTER.runs:
+            path = frames.path_frame({opt: traces[opt]}, objective, max_points=800)
+            settings = ", ".join(f"{k} = {v:g}" for k, v in hyper.items())
+            panels.append(charts.trajectory_chart(
+                path, objective, CHAPTER.steps, ctx.style, param=param, contour_n=60, legend=False,
+                height=height, width=int(height * 1.5),
+                title=charts.alt.Title(f"{frames.title(opt)}: final f = {traces[opt].final_loss[0]:.4f}",
+                                       subtitle=settings)))
+        return charts.alt.hconcat(*panels)
+
+    stepper.step_through(figure, CHAPTER.steps, ctx.style, key="chapter", view=ctx.state())
     page.divergence_notice(traces)
     chapter_paths = frames.path_frame(traces, objective, max_points=CHAPTER.steps + 1)
     st.info(

@@ -26,8 +26,8 @@ with page.view("trajectories") as ctx:
         traces = run_settings(s)
         page.divergence_notice(traces)
         path = frames.path_frame(traces, objective, max_points=1000)
-        stepper.step_through(charts.map_and_progress(path, objective, s.steps, ctx.style), s.steps, ctx.style,
-                             key="trajectories")
+        stepper.step_through(lambda: charts.map_and_progress(path, objective, s.steps, ctx.style), s.steps, ctx.style,
+                             key="trajectories", view=ctx.state())
         st.caption("Play, pause and step with the buttons or the keyboard (space, ← →, Home, End). "
                    "Scroll on the map to zoom, drag to pan; the ⋯ menu saves the chart as PNG or SVG.")
         finals = " · ".join(f"**{frames.title(o)}** f = {t.final_loss[0]:.4g}" for o, t in traces.items())

@@ -32,10 +32,9 @@ with page.view("loss", PAGE_FIELDS["loss"]) as ctx:
     cols = st.columns(2)
     for col, metric, label, key in ((cols[0], "gap", "f(θ) − f*", "loss_gap"),
                                     (cols[1], "dist", "distance to nearest minimum", "loss_dist")):
-        band = frames.band_frame(path, metric)
-        chart = charts.band_chart(band, label, ctx.style, title=label)
         with col:
-            page.chart(chart, ctx, key=key)
+            page.chart(lambda m=metric, t=label: charts.band_chart(frames.band_frame(path, m), t, ctx.style, title=t),
+                       ctx, key=key)
     final = frames.final_frame(traces)
     summary = final.groupby("label", sort=False).agg(
         median_final_f=("final_loss", "median"),

@@ -41,9 +41,8 @@ with page.view("learning_rates") as ctx:
         keep = {f"w{j + 1}" for j in np.linspace(0, objective.dim - 1, 4).astype(int)}
         eff = eff[eff["param"].isin(keep)]
         st.caption(f"{objective.dim} parameters: four of them are shown.")
-    chart = charts.curve_chart(eff, "eff_lr", "effective learning rate", ctx.style,
-                               strokedash="param")
-    page.chart(chart, ctx, key="eff_lr")
+    page.chart(lambda: charts.curve_chart(eff, "eff_lr", "effective learning rate", ctx.style,
+                                          strokedash="param"), ctx, key="eff_lr")
     rows = []
     for opt, tr in traces.items():
         first, last = tr.eff_lr[0, 0], tr.eff_lr[-1, 0]

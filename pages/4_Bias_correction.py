@@ -53,11 +53,11 @@ with page.view("bias_correction", PAGE_FIELDS["bias_correction"]) as ctx:
     v_df["value"] = np.maximum(v_df["value"], frames.LOG_FLOOR)
     cols = st.columns(2)
     with cols[0]:
-        page.chart(charts.curve_chart(
+        page.chart(lambda: charts.curve_chart(
             m_df, "value", "first moment", ctx.style, log_y=False, strokedash="param", legend_title=None,
             title="m against m̂ (the mean of g)"), ctx, key="bias_m")
     with cols[1]:
-        page.chart(charts.curve_chart(
+        page.chart(lambda: charts.curve_chart(
             v_df, "value", "second moment", ctx.style, strokedash="param", legend_title=None,
             title="v against v̂ (the mean of g², log scale)"), ctx, key="bias_v")
 
@@ -67,7 +67,7 @@ with page.view("bias_correction", PAGE_FIELDS["bias_correction"]) as ctx:
         size = np.sqrt((tr.step[:n, 0] ** 2).sum(-1))
         step_rows.append(pd.DataFrame({"step": t, "size": np.maximum(size, frames.LOG_FLOOR),
                                        "series": label, "label": label, "optimizer": opt}))
-    page.chart(charts.curve_chart(
+    page.chart(lambda: charts.curve_chart(
         pd.concat(step_rows, ignore_index=True), "size", "|Δθ| (step length)", ctx.style, legend_title=None,
         title="Step length over the first steps, same gradients"), ctx, key="bias_step")
 
@@ -81,7 +81,7 @@ with page.view("bias_correction", PAGE_FIELDS["bias_correction"]) as ctx:
         page.divergence_notice(traces, labels)
         path = frames.path_frame(traces, objective, labels=labels)
         path.loc[path["series"] == "off", "optimizer"] = "adam_nobc"
-        page.chart(charts.trajectory_chart(
+        page.chart(lambda: charts.trajectory_chart(
             path, objective, s.steps, ctx.style, title="Both trajectories (same noise)"), ctx,
             key="bias_paths")
         st.caption(f"Final f: corrected {on.final_loss[0]:.4g}, uncorrected {off_own.final_loss[0]:.4g}.")
@@ -102,8 +102,7 @@ with page.view("bias_correction", PAGE_FIELDS["bias_correction"]) as ctx:
                                   "label": label, "series": label, "optimizer": "adam",
                                   "correction": "corrected" if bc else "no correction"}))
     beta_df = pd.concat(rows, ignore_index=True)
-    chart = charts.beta2_chart(beta_df, ctx.style)
-    page.chart(chart, ctx, key="bias_beta2")
+    page.chart(lambda: charts.beta2_chart(beta_df, ctx.style), ctx, key="bias_beta2")
     ratios = [f"β₂ = {b:g}: first step {(1 - b1) / np.sqrt(1 - b):.2f}× the corrected one" for b in BETA2S]
     st.caption("Without correction, " + "; ".join(ratios) + ".")
     page.share_panel(ctx, {"moments": pd.concat([m_df, v_df], ignore_index=True),

@@ -70,11 +70,11 @@ with page.view("sparse", PAGE_FIELDS["sparse"]) as ctx:
     cols = st.columns(2)
     extra = [charts.alt.Tooltip("param:N")]
     with cols[0]:
-        page.chart(charts.xy_chart(
+        page.chart(lambda: charts.xy_chart(
             per_param, "freq", "eff_lr", "feature frequency", "effective learning rate", ctx.style,
             title="Learning rate each weight gets", tooltip_extra=extra), ctx, key="sparse_lr")
     with cols[1]:
-        page.chart(charts.xy_chart(
+        page.chart(lambda: charts.xy_chart(
             per_param, "freq", "error", "feature frequency", "|w − w*| after the run", ctx.style,
             title=f"Error of each weight after {steps} steps", tooltip_extra=extra), ctx,
             key="sparse_err")
@@ -89,7 +89,7 @@ with page.view("sparse", PAGE_FIELDS["sparse"]) as ctx:
     traces2 = {o: run("sparse2d", options2, o, lrs[o], s, steps, (s.seed,)) for o in OPTS}
     page.divergence_notice(traces2)
     path = frames.path_frame(traces2, obj2)
-    page.chart(charts.trajectory_chart(path, obj2, steps, ctx.style), ctx,
+    page.chart(lambda: charts.trajectory_chart(path, obj2, steps, ctx.style), ctx,
                     key="sparse_map")
     runs = [snippets.Run(o, o, {**s.hyper(o), "lr": lrs[o]}) for o in OPTS]
     page.share_panel(ctx, {"per_parameter": per_param, "paths_2d": path},

@@ -65,7 +65,7 @@ with page.view("sensitivity", PAGE_FIELDS["sensitivity"]) as ctx:
     if best.empty:
         st.warning("Every run diverged at every learning rate: try fewer steps or a gentler objective.")
     else:
-        page.chart(charts.sensitivity_chart(frame, best, ctx.style, ceiling), ctx, key="sensitivity")
+        page.chart(lambda: charts.sensitivity_chart(frame, best, ctx.style, ceiling), ctx, key="sensitivity")
         table = best[["label", "best_lr", "best_loss", "lr_lo", "lr_hi", "decades"]].rename(columns={
             "label": "optimiser", "best_lr": "best η", "best_loss": "median final f − f*",
             "lr_lo": "2× range from", "lr_hi": "2× range to", "decades": "width (decades)"})
@@ -86,7 +86,7 @@ with page.view("sensitivity", PAGE_FIELDS["sensitivity"]) as ctx:
             labels = {r["series"]: f"{r['label']} (η = {r['best_lr']:.3g})" for r in best_rows}
             page.divergence_notice(best_traces, labels)
             path = frames.path_frame(best_traces, objective, labels=labels)
-            page.chart(charts.trajectory_chart(path, objective, s.steps, ctx.style,
+            page.chart(lambda: charts.trajectory_chart(path, objective, s.steps, ctx.style,
                                                title="Each optimiser at its own best learning rate"),
                        ctx, key="sensitivity_paths")
         elif show:

@@ -43,15 +43,18 @@ with page.view("weight_decay", PAGE_FIELDS["weight_decay"]) as ctx:
     page.divergence_notice(traces, SERIES)
     l2 = np.array([1.0 / (1.0 + wd), cond / (cond + wd)])  # argmin f + λ/2 |θ|²
     path = frames.path_frame(traces, objective, labels=SERIES)
-    chart = charts.trajectory_chart(path, objective, steps, ctx.style, title="Paths towards (1, 1), pulled to 0")
-    marker = pd.DataFrame({"x": [l2[0]], "y": [l2[1]], "what": ["L2-regularised minimum"]})
-    chart = charts.alt.layer(chart, charts.alt.Chart(marker).mark_point(
-        shape="cross", size=ctx.style.point_size * 4, filled=True, color="black", opacity=1).encode(
-        x="x:Q", y="y:Q", tooltip=["what:N", charts.alt.Tooltip("x:Q", format=".4f"),
-                                   charts.alt.Tooltip("y:Q", format=".4f")]))
+
+    def paths_chart():
+        chart = charts.trajectory_chart(path, objective, steps, ctx.style, title="Paths towards (1, 1), pulled to 0")
+        marker = pd.DataFrame({"x": [l2[0]], "y": [l2[1]], "what": ["L2-regularised minimum"]})
+        return charts.alt.layer(chart, charts.alt.Chart(marker).mark_point(
+            shape="cross", size=ctx.style.point_size * 4, filled=True, color="black", opacity=1).encode(
+            x="x:Q", y="y:Q", tooltip=["what:N", charts.alt.Tooltip("x:Q", format=".4f"),
+                                       charts.alt.Tooltip("y:Q", format=".4f")]))
+
     cols = st.columns([3, 2])
     with cols[0]:
-        page.chart(chart, ctx, key="wd_paths")
+        page.chart(paths_chart, ctx, key="wd_paths")
     # Effective regularisation: how far each weight ends up pulled from its optimum, averaged
     # over the last tenth of the run (noise makes single iterates jitter).
     rows = []
@@ -65,7 +68,7 @@ with page.view("weight_decay", PAGE_FIELDS["weight_decay"]) as ctx:
                      "final": l2[j], "pull": 1.0 - l2[j]})
     pulls = pd.DataFrame(rows)
     with cols[1]:
-        page.chart(charts.pull_chart(pulls, ctx.style), ctx, key="wd_pull")
+        page.chart(lambda: charts.pull_chart(pulls, ctx.style), ctx, key="wd_pull")
     table = pulls.pivot(index="label", columns="weight", values="final").rename(
         columns={"x": "final x", "y": "final y"})
     st.dataframe(table.style.format("{:.4f}"), key="wd_table")

@@ -44,7 +44,7 @@ with page.view("schedules", PAGE_FIELDS["schedules"]) as ctx:
     curve = curve.iloc[frames.keep_index(len(curve), 2000)]
     st.markdown(f"**{SCHEDULES[schedule]}**: the learning rate of step t is η × factor(t); base η: "
                 + ", ".join(f"{frames.title(o)} {s.hyper(o)['lr']:g}" for o in s.optimizers) + ".")
-    page.chart(charts.curve_chart(curve, "factor", "factor(t) = η_t / η", ctx.style, log_y=False,
+    page.chart(lambda: charts.curve_chart(curve, "factor", "factor(t) = η_t / η", ctx.style, log_y=False,
                                   legend_title=None, height=220), ctx, key="schedule_curve")
     traces, labels, variant = {}, {}, {}
     for opt in s.optimizers:
@@ -62,10 +62,10 @@ with page.view("schedules", PAGE_FIELDS["schedules"]) as ctx:
     path = frames.path_frame(traces, objective, labels=labels, max_points=1200)
     path["variant"] = path["series"].map(variant)
     if objective.dim == 2:  # paths and loss gap, played together
-        stepper.step_through(charts.map_and_progress(path, objective, s.steps, ctx.style, dash="variant"),
-                             s.steps, ctx.style, key="schedule_paths")
+        stepper.step_through(lambda: charts.map_and_progress(path, objective, s.steps, ctx.style, dash="variant"),
+                             s.steps, ctx.style, key="schedule_paths", view=ctx.state())
     else:
-        page.chart(charts.curve_chart(path, "gap", "f(θ) − f*", ctx.style, strokedash="variant",
+        page.chart(lambda: charts.curve_chart(path, "gap", "f(θ) − f*", ctx.style, strokedash="variant",
                                       title="Loss gap"), ctx, key="schedule_loss")
     extra = {"schedule": schedule, "schedule_options": options}
     if clip != "none":

@@ -62,11 +62,11 @@ with page.view("baselines", PAGE_FIELDS["baselines"]) as ctx:
     cols = st.columns(2)
     if objective.dim == 2:
         with cols[0]:
-            page.chart(charts.trajectory_chart(both, objective, s.steps, ctx.style, dash="family", scrub=False,
+            page.chart(lambda: charts.trajectory_chart(both, objective, s.steps, ctx.style, dash="family", scrub=False,
                                                height=int(ctx.style.map_height * 0.8), fit_width=True),
                        ctx, key="so_paths")
     with cols[1] if objective.dim == 2 else st.container():
-        page.chart(charts.curve_chart(both, "gap", "f(θ) − f*", ctx.style, x="evals", log_x=True,
+        page.chart(lambda: charts.curve_chart(both, "gap", "f(θ) − f*", ctx.style, x="evals", log_x=True,
                                       x_title="evaluations (log scale)", strokedash="family",
                                       title="Loss gap against evaluations"), ctx, key="so_loss")
     table = pd.DataFrame([{"method": m, "iterations": len(p.loss) - 1, "function evals": int(p.nfev[-1]),

@@ -34,17 +34,24 @@ def legend_of(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     return pairs["label"].tolist(), pairs["optimizer"].tolist()
 
 
-def styled(chart, style: ChartStyle):
+def style_config(style: ChartStyle) -> dict:
     """Top-level type sizes: axis, legend, title (readable from the back when presenting)."""
-    return (chart.configure_axis(labelFontSize=style.font_size, titleFontSize=style.font_size + 1,
-                                 grid=True, gridOpacity=0.4)
-            .configure_legend(labelFontSize=style.font_size, titleFontSize=style.font_size,
-                              symbolStrokeWidth=style.line_width, symbolSize=style.point_size * 2,
-                              labelLimit=400)
-            .configure_title(fontSize=style.title_size, anchor="start")
-            .configure_header(labelFontSize=style.font_size, titleFontSize=style.font_size)
-            .configure_text(fontSize=style.font_size)
-            .configure_view(strokeWidth=0))
+    fs = style.font_size
+    return {"axis": {"labelFontSize": fs, "titleFontSize": fs + 1, "grid": True, "gridOpacity": 0.4},
+            "legend": {"labelFontSize": fs, "titleFontSize": fs, "symbolStrokeWidth": style.line_width,
+                       "symbolSize": style.point_size * 2, "labelLimit": 400},
+            "title": {"fontSize": style.title_size, "anchor": "start"},
+            "header": {"labelFontSize": fs, "titleFontSize": fs},
+            "text": {"fontSize": fs},
+            "view": {"strokeWidth": 0}}
+
+
+def styled(chart, style: ChartStyle):
+    """The chart with the style's type sizes as its config. One shallow copy: Altair's
+    ``configure_*`` methods each deep-copy the whole chart (0.3 s for the home figure)."""
+    out = chart.copy(deep=False)
+    out.config = alt.Config.from_dict(style_config(style))
+    return out
 
 
 # ---------------------------------------------------------------------------

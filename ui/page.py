@@ -13,6 +13,7 @@ draws the navigation with links that carry them.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -107,6 +108,15 @@ class ViewContext:
         """The URL values of the view so far."""
         return controls.url_values(self.fields, self.used)
 
+    def state(self) -> tuple:
+        """Every value of the view (shared, presentation, this page's own), resolved: with the
+        page's id, what a chart of the page depends on. Cached chart specs are keyed on it."""
+        values = []
+        for k, f in sorted(self.fields.items()):
+            v = controls.get(f)
+            values.append((k, tuple(v) if isinstance(v, list) else v))
+        return (self.page.id, tuple(values))
+
     def shared_query(self) -> dict[str, str]:
         """The values a link to another page carries: the shared ones (another page does not
         know this page's own controls, and would flag them as unknown)."""
@@ -148,13 +158,39 @@ def formula_panel(optimizers, settings: Settings, container=None, columns: int =
                 st.caption(" · ".join(flags))
 
 
-def chart(chart, ctx: ViewContext, key: str, container=None) -> None:
-    """Render a chart with the page's type sizes; maps keep their own width (no stretching)."""
-    box = container or st
+# Chart specs per view, shared by the sessions that show the same view (each gets a copy).
+SPEC_CACHE = {"max_entries": 256, "ttl": 1800, "show_spinner": False}
+
+
+def _spec(chart, style: ChartStyle) -> tuple[dict, bool]:
+    """The chart's Vega-Lite spec (data as DataFrames, sent as Arrow: what ``st.altair_chart``
+    sends) and whether it keeps its own width (maps: no stretching)."""
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
     spec_width = getattr(chart, "width", alt.Undefined)
     fixed = isinstance(spec_width, int) or isinstance(chart, alt.HConcatChart)
-    width = "content" if fixed else "stretch"
-    box.altair_chart(charts.styled(chart, ctx.style), key=key, width=width)
+    return _convert_altair_to_vega_lite_spec(charts.styled(chart, style)), fixed
+
+
+@st.cache_data(**SPEC_CACHE)
+def _cached_spec(view: tuple, key: str, style: tuple, _build) -> tuple[dict, bool]:
+    return _spec(_build(), ChartStyle(*style))
+
+
+def chart(build, ctx: ViewContext, key: str, container=None) -> None:
+    """Render a chart with the page's type sizes.
+
+    ``build``: a function that builds the Altair chart. Its spec is cached per view
+    (``ctx.state()``, the key and the style): Altair's chart building and serialisation are
+    most of a page's server time, and a rerun, or another student on the same view, skips
+    them. ``build`` must depend only on the view's values (as every page's charts do: the URL
+    reproduces the view). An Altair chart object is drawn as it is, uncached."""
+    box = container or st
+    if callable(build):
+        spec, fixed = _cached_spec(ctx.state(), key, dataclasses.astuple(ctx.style), build)
+    else:
+        spec, fixed = _spec(build, ctx.style)
+    box.vega_lite_chart(spec=spec, key=key, width="content" if fixed else "stretch")
 
 
 def rule_latex(latex: str) -> str:

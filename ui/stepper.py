@@ -9,8 +9,10 @@ the server, the chart is not re-embedded (no flicker) and zoom/pan survive.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import altair as alt
@@ -60,7 +62,7 @@ def spec_for_browser(chart: alt.TopLevelMixin) -> dict:
         if _STREAMLIT_TRANSFORMER is not None:
             alt.data_transformers.register("to_arrow_dataset", _STREAMLIT_TRANSFORMER)
         with alt.data_transformers.enable("default", max_rows=None):
-            spec = chart.to_dict()
+            spec = chart.to_dict(validate=False)  # validated in the tests (tests/ui), not per view
     for p in spec.get("params", []):
         if p.get("name") == "step":
             p.pop("bind", None)
@@ -68,9 +70,27 @@ def spec_for_browser(chart: alt.TopLevelMixin) -> dict:
     return spec
 
 
-def step_through(chart: alt.TopLevelMixin, steps: int, style: ChartStyle, key: str) -> None:
-    """Render ``chart`` (which filters on a ``step`` param) with step-through controls."""
-    spec = spec_for_browser(styled(chart, style))
+def _spec_json(chart: alt.TopLevelMixin, style: ChartStyle) -> str:
+    return json.dumps(spec_for_browser(styled(chart, style)), separators=(",", ":"), allow_nan=False)
+
+
+@st.cache_data(max_entries=32, ttl=1800, show_spinner=False)
+def _cached_spec_json(view: tuple, key: str, style: tuple, _build: Callable[[], alt.TopLevelMixin]) -> str:
+    """The spec of the chart ``_build()`` draws in the view ``view`` (every value of the page,
+    see ``ViewContext.state``): built and serialised once for all sessions showing that view.
+    A string, immutable: sharing it between sessions is safe. At most 32 kept (about 1 MB each)."""
+    return _spec_json(_build(), ChartStyle(*style))
+
+
+def step_through(chart, steps: int, style: ChartStyle, key: str, view: tuple | None = None) -> None:
+    """Render a chart that filters on a ``step`` param, with step-through controls.
+
+    ``chart``: the chart, or a function that builds it; with ``view`` (the page's values,
+    ``ViewContext.state()``) the built spec is cached for that view, so a rerun or another
+    student on the same view skips Altair (most of a page's server time)."""
+    if callable(chart) and view is not None:
+        spec = _cached_spec_json(view, key, dataclasses.astuple(style), chart)
+    else:
+        spec = _spec_json(chart() if callable(chart) else chart, style)
     theme = getattr(st.context.theme, "type", None) or "light"
-    _COMPONENT(spec=json.dumps(spec, separators=(",", ":"), allow_nan=False), steps=int(steps), theme=theme,
-               font_size=style.font_size + 2, key=key, default=None)
+    _COMPONENT(spec=spec, steps=int(steps), theme=theme, font_size=style.font_size + 2, key=key, default=None)
