@@ -50,7 +50,7 @@ def styled(chart, style: ChartStyle):
     """The chart with the style's type sizes as its config. One shallow copy: Altair's
     ``configure_*`` methods each deep-copy the whole chart (0.3 s for the home figure)."""
     out = chart.copy(deep=False)
-    out.config = alt.Config.from_dict(style_config(style))
+    out.config = alt.Config.from_dict(style_config(style), validate=False)  # a fixed, tested dict
     return out
 
 
@@ -127,7 +127,7 @@ def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style
     ys = alt.Scale(domain=[y0, y1], nice=False)
     base = alt.Chart(path).encode(x=alt.X("x:Q", scale=xs), y=alt.Y("y:Q", scale=ys),
                                   color=series_color(labels, opts, legend=False))
-    with_legend = alt.Color.from_dict(series_color(labels, opts, legend=legend).to_dict())
+    with_legend = series_color(labels, opts, legend=legend)
     tooltip = [alt.Tooltip("label:N", title="optimiser"), alt.Tooltip("step:Q"),
                alt.Tooltip("x:Q", format=".4f"), alt.Tooltip("y:Q", format=".4f"),
                alt.Tooltip("loss:Q", format=".4g", title="f")]

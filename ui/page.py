@@ -28,7 +28,7 @@ import streamlit as st
 
 from engine import OPTIMIZERS, Trace
 
-from . import charts, controls, snippets
+from . import charts, controls, snippets, stepper
 from .frames import divergence_messages
 from .params import SHARED_FIELDS, Field, Flag, Settings
 from .style import ChartStyle
@@ -163,13 +163,17 @@ SPEC_CACHE = {"max_entries": 256, "ttl": 1800, "show_spinner": False}
 
 
 def _spec(chart, style: ChartStyle) -> tuple[dict, bool]:
-    """The chart's Vega-Lite spec (data as DataFrames, sent as Arrow: what ``st.altair_chart``
-    sends) and whether it keeps its own width (maps: no stretching)."""
-    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
-
+    """The chart's Vega-Lite spec as ``st.altair_chart`` makes it (data as DataFrames, sent as
+    Arrow), without Altair's JSON-schema validation (a quarter of a page's server time; the
+    tests validate every chart builder's spec), and whether it keeps its own width (maps)."""
     spec_width = getattr(chart, "width", alt.Undefined)
     fixed = isinstance(spec_width, int) or isinstance(chart, alt.HConcatChart)
-    return _convert_altair_to_vega_lite_spec(charts.styled(chart, style)), fixed
+    chart = charts.styled(chart, style)
+    datasets: dict[str, Any] = {}
+    with stepper.altair_transformer("to_arrow_dataset", no_theme=True, datasets=datasets):
+        spec = chart.to_dict(validate=False)
+    spec["datasets"] = {**spec.get("datasets", {}), **datasets}
+    return spec, fixed
 
 
 @st.cache_data(**SPEC_CACHE)

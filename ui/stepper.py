@@ -9,13 +9,17 @@ the server, the chart is not re-embedded (no flicker) and zoom/pan survive.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
@@ -34,19 +38,59 @@ except ImportError:  # another Streamlit: at least our own sessions take turns
     _STREAMLIT_TRANSFORMER = None
 
 
-def _round(value):
-    if isinstance(value, float):
-        return float(f"{value:.{DIGITS}g}")
-    if isinstance(value, list):
-        return [_round(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _round(v) for k, v in value.items()}
-    return value
+def _significant(x: np.ndarray, digits: int = DIGITS) -> np.ndarray:
+    """``x`` rounded to ``digits`` significant digits, vectorised (the shortest repr of each
+    result is at most ``digits`` digits long, so the JSON stays small)."""
+    out = np.array(x, dtype=float)
+    ok = np.isfinite(out) & (out != 0)
+    if ok.any():
+        v = out[ok]
+        keep = digits - 1 - np.floor(np.log10(np.abs(v))).astype(int)  # decimals kept
+        r = np.empty_like(v)
+        up, down = (keep >= 0) & (keep <= 22), (keep < 0) & (keep >= -22)  # 10**k is exact for |k| <= 22
+        r[up] = np.round(v[up] * 10.0 ** keep[up]) / 10.0 ** keep[up]
+        r[down] = np.round(v[down] / 10.0 ** -keep[down]) * 10.0 ** -keep[down]
+        rest = ~(up | down)  # tiny magnitudes: the slow, exact way
+        r[rest] = [float(f"{a:.{digits}g}") for a in v[rest]]
+        out[ok] = r
+    return out
 
 
-def spec_for_browser(chart: alt.TopLevelMixin) -> dict:
-    """The chart's Vega-Lite spec with its data inline, rounded, and the ``step`` param unbound
-    (the component draws its own controls).
+def columns(frame: pd.DataFrame) -> dict[str, list]:
+    """A DataFrame as JSON-ready columns: floats to ``DIGITS`` significant digits, non-finite
+    values as ``None`` (JSON has no NaN; Vega-Lite drops them like missing values)."""
+    out = {}
+    for name, col in frame.items():
+        values = col.to_numpy()
+        if values.dtype.kind == "f":
+            rounded = _significant(values)
+            finite = np.isfinite(rounded)
+            if finite.all():
+                out[str(name)] = rounded.tolist()
+            else:
+                obj = rounded.astype(object)
+                obj[~finite] = None
+                out[str(name)] = obj.tolist()
+        elif values.dtype.kind in "iub":
+            out[str(name)] = values.tolist()
+        else:
+            out[str(name)] = [None if v is None or v != v else str(v) for v in values.tolist()]
+    return out
+
+
+def _to_columns(data, datasets: dict) -> dict:
+    """Altair data transformer: the chart's DataFrames, each as columns under a content-hashed
+    name (a dataset used by several layers is sent once). The component turns them into rows.
+    Altair's own inline transformer builds a dict per row and is most of a map's server time."""
+    cols = columns(data if isinstance(data, pd.DataFrame) else pd.DataFrame(data))
+    name = "data-" + hashlib.sha1(json.dumps(cols, separators=(",", ":")).encode()).hexdigest()[:16]
+    datasets[name] = {"columns": cols}
+    return {"name": name}
+
+
+@contextlib.contextmanager
+def altair_transformer(name: str, no_theme: bool = False, **options):
+    """Altair's data transformer ``name`` switched on for this thread's ``to_dict`` calls.
 
     Altair's data transformer is one setting for the whole process, and ``st.altair_chart``
     switches it (to its Arrow side channel) in other sessions' threads under Streamlit's lock:
@@ -57,17 +101,43 @@ def spec_for_browser(chart: alt.TopLevelMixin) -> dict:
     registers its transformer *before* it takes the lock: so its name is registered here first,
     or the first Altair chart of a fresh server, drawn while a step-through chart is being
     serialised, would find its transformer gone (``NoSuchEntryPoint: to_arrow_dataset``, seen
-    in CI)."""
+    in CI). ``no_theme``: Altair's theme switched off as ``st.altair_chart`` does (Streamlit's
+    own theme applies in the browser)."""
     with _ALTAIR_LOCK:
         if _STREAMLIT_TRANSFORMER is not None:
             alt.data_transformers.register("to_arrow_dataset", _STREAMLIT_TRANSFORMER)
-        with alt.data_transformers.enable("default", max_rows=None):
-            spec = chart.to_dict(validate=False)  # validated in the tests (tests/ui), not per view
+        alt.data_transformers.register("optimiser_lab_columns", _to_columns)
+        off = no_theme and alt.theme.active == "default"
+        theme = alt.theme.enable("none") if off else contextlib.nullcontext()
+        with theme, alt.data_transformers.enable(name, **options):
+            yield
+
+
+def spec_for_browser(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec with its data inline, by columns (``{"columns": {...}}`` in
+    ``datasets``: the component makes rows of them), and the ``step`` param unbound (the
+    component draws its own controls)."""
+    datasets: dict = {}
+    with altair_transformer("optimiser_lab_columns", datasets=datasets):
+        spec = chart.to_dict(validate=False)  # validated in the tests (tests/app), not per view
     for p in spec.get("params", []):
         if p.get("name") == "step":
             p.pop("bind", None)
-    spec["datasets"] = {k: _round(v) for k, v in spec.get("datasets", {}).items()}
+    spec["datasets"] = {**spec.get("datasets", {}), **datasets}
     return spec
+
+
+def rows(spec: dict) -> dict:
+    """The spec with its column datasets made rows again (what the component embeds)."""
+    out = dict(spec)
+    out["datasets"] = {}
+    for name, d in spec.get("datasets", {}).items():
+        if isinstance(d, dict) and "columns" in d:
+            cols = d["columns"]
+            keys = list(cols)
+            d = [dict(zip(keys, vals)) for vals in zip(*cols.values())] if keys else []
+        out["datasets"][name] = d
+    return out
 
 
 def _spec_json(chart: alt.TopLevelMixin, style: ChartStyle) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ui import stepper
+
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 120
 
@@ -33,7 +35,8 @@ def charts(at: AppTest) -> list:
 
 def spec(chart) -> dict:
     if chart.proto.DESCRIPTOR.name == "ComponentInstance":
-        return json.loads(json.loads(chart.proto.json_args)["spec"])  # data inline, in "datasets"
+        # data inline, by columns in "datasets": as rows, like the component embeds it
+        return stepper.rows(json.loads(json.loads(chart.proto.json_args)["spec"]))
     return json.loads(chart.proto.spec)
 
 

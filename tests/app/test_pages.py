@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl
 
+import altair as alt
 import pytest
+from altair.utils.schemapi import validate_jsonschema
 
 from .conftest import charts, data_digest, fields, marks, no_exception, open_page, params, spec
 
@@ -25,6 +27,9 @@ PAGES = [
     ("pages/8_Schedules.py", 2, {"line"}, {"factor", "step"}, ("w:sch", "cosine"), True),
     ("pages/9_Second_order.py", 2, {"rect", "line"}, {"x", "y", "family"}, ("w:so.iter", 10), False),
 ]
+
+
+VEGA_LITE_SCHEMA = alt.vegalite.v6.schema.core.load_schema()
 
 
 def _set(at, key, value):
@@ -48,6 +53,9 @@ def test_page_renders_its_charts(path, n_charts, mark_set, field_set, control, _
     first = spec(found[0])
     assert mark_set <= set(marks(first)), marks(first)
     assert field_set <= fields(first), fields(first)
+    # Valid Vega-Lite: the app skips Altair's validation per view (it is slow), so it is done here
+    for c in found:
+        validate_jsonschema(spec(c), VEGA_LITE_SCHEMA)
     # the explanation and what to look for are on every page
     assert any("What to look for" in i.value for i in at.info)
 

@@ -46,6 +46,26 @@
 
   // Fit side-by-side views into the frame's width (and the window's height): scale every
   // view's width and height by one factor, so maps keep their aspect ratio.
+  // Datasets come by columns ({"columns": {name: [values]}}, smaller and faster to make on the
+  // server); Vega-Lite wants rows.
+  function withRows(spec) {
+    const ds = spec.datasets || {};
+    for (const name of Object.keys(ds)) {
+      const cols = ds[name] && ds[name].columns;
+      if (!cols) continue;
+      const keys = Object.keys(cols);
+      const n = keys.length ? cols[keys[0]].length : 0;
+      const out = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const row = {};
+        for (const k of keys) row[k] = cols[k][i];
+        out[i] = row;
+      }
+      ds[name] = out;
+    }
+    return spec;
+  }
+
   function fit(spec) {
     const views = spec.hconcat || spec.vconcat || [spec];
     const across = !!spec.hconcat;
@@ -85,7 +105,7 @@
     if (args.spec === specText) { setHeight(); return; }  // same chart: keep the view, zoom and step
     specText = args.spec;
     fittedWidth = document.body.clientWidth;
-    const spec = fit(JSON.parse(args.spec));
+    const spec = fit(withRows(JSON.parse(args.spec)));
     steps = args.steps;
     $("scrub").max = String(steps);
     const sel = $("speed");
