@@ -31,6 +31,7 @@ from engine import OPTIMIZERS, Trace
 from . import charts, controls, snippets, stepper
 from .frames import divergence_messages
 from .params import SHARED_FIELDS, Field, Flag, Settings
+from .runtime import freeze_startup_heap
 from .style import ChartStyle
 
 
@@ -303,3 +304,7 @@ def view(page_id: str, local_fields: tuple[Field, ...] = ()) -> Iterator[ViewCon
         query = controls.url_values(fields, ctx.used)
         controls.write_url(query)
         _nav(nav, info, ctx.shared_query())
+
+
+alt.vegalite.v6.schema.core.load_schema()  # Altair's schema, loaded before the freeze
+freeze_startup_heap()  # the imports above are the server's long-lived heap
