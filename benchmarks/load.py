@@ -820,11 +820,25 @@ async def _run_level(port: int, n: int, think: tuple[float, float], ramp: float,
     return sessions, problems
 
 
+async def warm_up(port: int, rerun_timeout: float = RERUN_TIMEOUT) -> None:
+    """The teacher's check before class: one session opens every page of the lesson path at its
+    defaults (the server imports each page's modules and computes the default views)."""
+    s = Session(port, 10_000, rerun_timeout)
+    await s.connect()
+    for page in LESSON_PATH:
+        await s.open(page, "")
+    await s.close()
+
+
 def run_level(n: int, app_dir: Path = ROOT, think=(1.0, 3.0), ramp: float = 5.0, seed: int = 0,
               rerun_timeout: float = RERUN_TIMEOUT, level_timeout: float = LEVEL_TIMEOUT,
-              keep_runs: bool = False, changes: tuple[int, ...] = (2, 2, 1)) -> LevelResult:
-    """A fresh server, ``n`` sessions following ``lesson`` at once, measured."""
+              keep_runs: bool = False, changes: tuple[int, ...] = (2, 2, 1),
+              warm: bool = False) -> LevelResult:
+    """A fresh server, ``n`` sessions following ``lesson`` at once, measured. ``warm``: after
+    ``warm_up`` (not measured), as a server that is already running when the class starts."""
     with running_server(app_dir) as srv:
+        if warm:
+            run_async(lambda: warm_up(srv.port, rerun_timeout))
         load_before = os.getloadavg()
         rss_start = rss_tree(srv.pid)
         cpu0 = cpu_seconds(srv.pid)
@@ -943,6 +957,9 @@ def main(argv=None) -> int:
     ap.add_argument("--think", default="1,3", help="think time between actions, uniform MIN,MAX s")
     ap.add_argument("--ramp", type=float, default=5.0, help="sessions start spread over this many s")
     ap.add_argument("--seed", type=int, default=0, help="seed of the lessons' choices")
+    ap.add_argument("--warm", action="store_true",
+                    help="before each level, one session opens every page (not measured): a server "
+                         "already running when the class starts")
     ap.add_argument("--attempts", type=int, default=2,
                     help="repeat a level whose server was stopped from outside (up to this many tries)")
     ap.add_argument("--rerun-timeout", type=float, default=RERUN_TIMEOUT)
@@ -956,13 +973,14 @@ def main(argv=None) -> int:
     env = {**environment(), "app": app}
     print(f"# Load test: {env}", flush=True)
     print(f"# lesson: open a link, 2 changes, switch, 2 changes, switch, 1 change (8 runs); think "
-          f"{think[0]:g}-{think[1]:g} s; ramp {args.ramp:g} s; a fresh server per level\n", flush=True)
+          f"{think[0]:g}-{think[1]:g} s; ramp {args.ramp:g} s; a fresh server per level"
+          + (", warmed up (every page opened once, not measured)" if args.warm else "") + "\n", flush=True)
     results = []
     for n in levels:
         for attempt in range(1, args.attempts + 1):
             print(f"## N = {n} ..." + (f" (attempt {attempt})" if attempt > 1 else ""), flush=True)
             r = run_level(n, app_dir, think, args.ramp, args.seed, args.rerun_timeout,
-                          args.level_timeout, keep_runs=bool(args.json))
+                          args.level_timeout, keep_runs=bool(args.json), warm=args.warm)
             r.attempts = attempt
             if not r.server_died:
                 break

@@ -31,7 +31,7 @@ from engine import OPTIMIZERS, Trace
 from . import charts, controls, snippets, stepper
 from .frames import divergence_messages
 from .params import SHARED_FIELDS, Field, Flag, Settings
-from .runtime import freeze_startup_heap
+from .runtime import freeze_startup_heap, limit_malloc_arenas
 from .style import ChartStyle
 
 
@@ -308,3 +308,4 @@ def view(page_id: str, local_fields: tuple[Field, ...] = ()) -> Iterator[ViewCon
 
 alt.vegalite.v6.schema.core.load_schema()  # Altair's schema, loaded before the freeze
 freeze_startup_heap()  # the imports above are the server's long-lived heap
+limit_malloc_arenas()  # many script threads: fewer, fuller heaps

@@ -82,9 +82,12 @@ def _to_columns(data, datasets: dict) -> dict:
     """Altair data transformer: the chart's DataFrames, each as columns under a content-hashed
     name (a dataset used by several layers is sent once). The component turns them into rows.
     Altair's own inline transformer builds a dict per row and is most of a map's server time."""
-    cols = columns(data if isinstance(data, pd.DataFrame) else pd.DataFrame(data))
-    name = "data-" + hashlib.sha1(json.dumps(cols, separators=(",", ":")).encode()).hexdigest()[:16]
-    datasets[name] = {"columns": cols}
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    digest = hashlib.sha1(repr([(str(k), str(t)) for k, t in frame.dtypes.items()]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    name = "data-" + digest.hexdigest()[:16]
+    if name not in datasets:
+        datasets[name] = {"columns": columns(frame)}
     return {"name": name}
 
 

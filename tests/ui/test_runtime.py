@@ -17,3 +17,10 @@ def test_freezing_is_once_per_process():
     runtime.freeze_startup_heap()
     assert gc.get_freeze_count() == before
     del junk
+
+
+def test_malloc_arenas_are_capped_on_linux_glibc():
+    import sys
+
+    ok = runtime.limit_malloc_arenas(2)
+    assert ok == sys.platform.startswith("linux")
