@@ -17,7 +17,7 @@ from engine.baselines import BaselinePath, scipy_path
 from .params import Settings
 
 # Bounded: a class shares one server (at most this many results, each dropped after 30 minutes).
-CACHE = {"max_entries": 128, "ttl": 1800, "show_spinner": False}
+CACHE = {"max_entries": 64, "ttl": 1800, "show_spinner": False}
 
 
 @st.cache_data(**CACHE)

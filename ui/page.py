@@ -31,7 +31,7 @@ from engine import OPTIMIZERS, Trace
 from . import charts, controls, snippets, stepper
 from .frames import divergence_messages
 from .params import SHARED_FIELDS, Field, Flag, Settings
-from .runtime import freeze_startup_heap, limit_malloc_arenas
+from .runtime import freeze_startup_heap, limit_malloc_arenas, release_free_memory
 from .style import ChartStyle
 
 
@@ -160,7 +160,7 @@ def formula_panel(optimizers, settings: Settings, container=None, columns: int =
 
 
 # Chart specs per view, shared by the sessions that show the same view (each gets a copy).
-SPEC_CACHE = {"max_entries": 256, "ttl": 1800, "show_spinner": False}
+SPEC_CACHE = {"max_entries": 128, "ttl": 1800, "show_spinner": False}
 
 
 def _spec(chart, style: ChartStyle) -> tuple[dict, bool]:
@@ -304,6 +304,7 @@ def view(page_id: str, local_fields: tuple[Field, ...] = ()) -> Iterator[ViewCon
         query = controls.url_values(fields, ctx.used)
         controls.write_url(query)
         _nav(nav, info, ctx.shared_query())
+        release_free_memory()  # the run's temporaries: pages back to the system
 
 
 alt.vegalite.v6.schema.core.load_schema()  # Altair's schema, loaded before the freeze

@@ -147,11 +147,11 @@ def _spec_json(chart: alt.TopLevelMixin, style: ChartStyle) -> str:
     return json.dumps(spec_for_browser(styled(chart, style)), separators=(",", ":"), allow_nan=False)
 
 
-@st.cache_data(max_entries=32, ttl=1800, show_spinner=False)
+@st.cache_data(max_entries=24, ttl=1800, show_spinner=False)
 def _cached_spec_json(view: tuple, key: str, style: tuple, _build: Callable[[], alt.TopLevelMixin]) -> str:
     """The spec of the chart ``_build()`` draws in the view ``view`` (every value of the page,
     see ``ViewContext.state``): built and serialised once for all sessions showing that view.
-    A string, immutable: sharing it between sessions is safe. At most 32 kept (about 1 MB each)."""
+    A string, immutable: sharing it between sessions is safe. At most 24 kept (0.1-1 MB each)."""
     return _spec_json(_build(), ChartStyle(*style))
 
 

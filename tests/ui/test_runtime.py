@@ -24,3 +24,13 @@ def test_malloc_arenas_are_capped_on_linux_glibc():
 
     ok = runtime.limit_malloc_arenas(2)
     assert ok == sys.platform.startswith("linux")
+
+
+def test_free_memory_is_handed_back_on_linux_glibc():
+    import sys
+
+    import numpy as np
+
+    junk = [np.ones(50_000) for _ in range(100)]
+    del junk
+    assert runtime.release_free_memory() == sys.platform.startswith("linux")
