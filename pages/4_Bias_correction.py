@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui import charts, frames, page, snippets
+from ui import charts, frames, page, snippets, stepper
 from ui.compute import replay_cached, simulate_cached
 from ui.page_fields import BIAS_FIRST as FIRST
 from ui.page_fields import PAGE_FIELDS
@@ -81,9 +81,9 @@ with page.view("bias_correction", PAGE_FIELDS["bias_correction"]) as ctx:
         page.divergence_notice(traces, labels)
         path = frames.path_frame(traces, objective, labels=labels)
         path.loc[path["series"] == "off", "optimizer"] = "adam_nobc"
-        page.chart(lambda: charts.trajectory_chart(
-            path, objective, s.steps, ctx.style, title="Both trajectories (same noise)"), ctx,
-            key="bias_paths")
+        stepper.step_through(lambda: charts.trajectory_chart(
+            path, objective, s.steps, ctx.style, title="Both trajectories (same noise)"), s.steps, ctx.style,
+            key="bias_paths", view=ctx.state())
         st.caption(f"Final f: corrected {on.final_loss[0]:.4g}, uncorrected {off_own.final_loss[0]:.4g}.")
 
     # How the effect grows with beta2: the same start, one run per (beta2, correction).

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import OPTIMIZERS, get_objective
-from ui import charts, frames, page, snippets
+from ui import charts, frames, page, snippets, stepper
 from ui.compute import simulate_cached
 from ui.page_fields import PAGE_FIELDS
 from ui.page_fields import WD_COND as COND
@@ -54,7 +54,7 @@ with page.view("weight_decay", PAGE_FIELDS["weight_decay"]) as ctx:
 
     cols = st.columns([3, 2])
     with cols[0]:
-        page.chart(paths_chart, ctx, key="wd_paths")
+        stepper.step_through(paths_chart, steps, ctx.style, key="wd_paths", view=ctx.state())
     # Effective regularisation: how far each weight ends up pulled from its optimum, averaged
     # over the last tenth of the run (noise makes single iterates jitter).
     rows = []

@@ -28,9 +28,10 @@ def open_page(path: str | None = None, query: dict[str, str] | None = None) -> A
 
 
 def charts(at: AppTest) -> list:
-    """Every chart on the page: Streamlit's Vega-Lite charts and the step-through component's."""
-    stepped = [c for c in at.get("component_instance") if "stepper" in c.proto.component_name]
-    return list(at.get("vega_lite_chart")) + stepped
+    """Every chart on the page, in page order: Streamlit's Vega-Lite charts and the step-through
+    component's."""
+    return [e for e in at._tree if e.type == "vega_lite_chart"
+            or (e.type == "component_instance" and "stepper" in e.proto.component_name)]  # page order
 
 
 def spec(chart) -> dict:

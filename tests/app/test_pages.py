@@ -206,11 +206,20 @@ def test_trajectories_step_through_drives_a_browser_side_param():
     assert len(s["hconcat"]) == 2  # the map and the loss gap, moved by the same step
 
 
-def test_bound_step_slider_on_other_step_indexed_charts():
-    at = open_page("pages/4_Bias_correction.py", {"steps": "150"})
-    maps = [c for c in charts(at) if "rect" in marks(spec(c))]
-    step = [p for p in params(spec(maps[0])) if p["name"] == "step"]
-    assert step[0]["bind"]["input"] == "range" and step[0]["bind"]["max"] == 150
+@pytest.mark.parametrize(("path", "query"), [
+    ("pages/4_Bias_correction.py", {"steps": "150"}), ("pages/5_Sparse_gradients.py", {"sp.steps": "150"}),
+    ("pages/6_LR_sensitivity.py", {"steps": "150", "lrs.best": "1"}),
+    ("pages/7_Weight_decay.py", {"wd.steps": "150"})])
+def test_every_trajectory_map_plays_in_the_step_through_player(path, query):
+    at = open_page(path, query)
+    no_exception(at)
+    maps = [c for c in charts(at) if any(p["name"] == "step" for p in params(spec(c)))]  # step-indexed
+    assert maps and all("rect" in marks(spec(c)) for c in maps)  # the maps
+    assert all(c.proto.DESCRIPTOR.name == "ComponentInstance" for c in maps)
+    for c in maps:
+        assert json.loads(c.proto.json_args)["steps"] == 150
+        step = [p for p in params(spec(c)) if p["name"] == "step"]
+        assert step and step[0]["value"] == 150 and "bind" not in step[0]  # the player's controls
 
 
 def test_schedules_play_paths_and_loss_together():
