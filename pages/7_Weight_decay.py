@@ -45,12 +45,13 @@ with page.view("weight_decay", PAGE_FIELDS["weight_decay"]) as ctx:
     path = frames.path_frame(traces, objective, labels=SERIES)
 
     def paths_chart():
-        chart = charts.trajectory_chart(path, objective, steps, ctx.style, title="Paths towards (1, 1), pulled to 0")
         marker = pd.DataFrame({"x": [l2[0]], "y": [l2[1]], "what": ["L2-regularised minimum"]})
-        return charts.alt.layer(chart, charts.alt.Chart(marker).mark_point(
+        cross = charts.alt.Chart(marker).mark_point(
             shape="cross", size=ctx.style.point_size * 4, filled=True, color="black", opacity=1).encode(
             x="x:Q", y="y:Q", tooltip=["what:N", charts.alt.Tooltip("x:Q", format=".4f"),
-                                       charts.alt.Tooltip("y:Q", format=".4f")]))
+                                       charts.alt.Tooltip("y:Q", format=".4f")])
+        return charts.trajectory_chart(path, objective, steps, ctx.style, title="Paths towards (1, 1), pulled to 0",
+                                       extra=[cross])
 
     cols = st.columns([3, 2])
     with cols[0]:

@@ -46,6 +46,15 @@ def style_config(style: ChartStyle) -> dict:
             "view": {"strokeWidth": 0}}
 
 
+def with_style(spec: dict, style: ChartStyle) -> dict:
+    """A spec dict (``chart.to_dict()``) with the style's config merged in: what ``styled`` does,
+    without copying the Altair chart (copying a layered chart re-builds all of it)."""
+    config = spec.setdefault("config", {})
+    for key, values in style_config(style).items():
+        config[key] = {**config.get(key, {}), **values}
+    return spec
+
+
 def styled(chart, style: ChartStyle):
     """The chart with the style's type sizes as its config. One shallow copy: Altair's
     ``configure_*`` methods each deep-copy the whole chart (0.3 s for the home figure)."""
@@ -89,7 +98,8 @@ def contour_layer(objective: Objective, style: ChartStyle, n: int = 70, bounds=N
     )
 
 
-def markers_layer(objective: Objective, start, style: ChartStyle) -> alt.LayerChart:
+def markers(objective: Objective, start, style: ChartStyle) -> list[alt.Chart]:
+    """The minima (gold diamonds) and the start (black dot), as two plain layers."""
     minima = pd.DataFrame([{"x": m[0], "y": m[1], "what": "minimum"} for m in objective.minima])
     start_df = pd.DataFrame([{"x": start[0], "y": start[1], "what": "start"}])
     star = alt.Chart(minima).mark_point(shape="diamond", filled=True, size=style.point_size * 3,
@@ -101,7 +111,7 @@ def markers_layer(objective: Objective, start, style: ChartStyle) -> alt.LayerCh
                                          color=START_COLOR, opacity=1).encode(
         x="x:Q", y="y:Q", tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("x:Q", format=".4g"),
                                    alt.Tooltip("y:Q", format=".4g")])
-    return alt.layer(star, dot)
+    return [star, dot]
 
 
 def step_param(steps: int, name: str = "step", label: str = "Step ") -> alt.Parameter:
@@ -116,11 +126,11 @@ def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style
                      contour_n: int = 70, height: int | None = None,
                      fit_width: bool = False, dash: str | None = None,
                      param: alt.Parameter | None = None, zoom: bool = False, legend: bool = True,
-                     width: int | None = None) -> alt.LayerChart:
+                     width: int | None = None, extra: Sequence[alt.Chart] = ()) -> alt.LayerChart:
     """Paths over the shaded contour map, start and minima marked, a step scrubber.
 
     ``param``: a ``step`` param made by the caller (to share it with other charts);
-    ``zoom``: drag to pan and scroll to zoom the map."""
+    ``zoom``: drag to pan and scroll to zoom the map; ``extra``: more layers on top."""
     labels, opts = legend_of(path)
     (x0, x1), (y0, y1) = bounds or objective.bounds
     xs = alt.Scale(domain=[x0, x1], nice=False)
@@ -157,18 +167,25 @@ def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style
             tooltip=tooltip)]
     start = path.loc[path["step"] == 0, ["x", "y"]]
     start_xy = tuple(start.iloc[0]) if len(start) else objective.start
-    layers.append(markers_layer(objective, start_xy, style))
+    layers += markers(objective, start_xy, style)  # flat: a nested layer is re-built on every copy
     height = height or style.map_height
     # Equal scales on both axes where the page allows it: a map should not be stretched.
     if width is None:
         width = "container" if fit_width else int(np.clip(height * (x1 - x0) / (y1 - y0), 0.8 * height, 2.0 * height))
-    chart = alt.layer(*layers).properties(height=height, width=width)
-    return chart.properties(title=title) if title else chart
+    # Everything at construction (see _title); markers are flat layers, not a nested layer.
+    return alt.layer(*layers, *extra, height=height, width=width, **_title(title))
 
 
 # ---------------------------------------------------------------------------
 # Curves
 # ---------------------------------------------------------------------------
+
+
+def _title(title) -> dict:
+    """``title=`` for a chart's constructor, or nothing. Layered charts get every property at
+    construction: a later ``.properties()`` copies the layer, and copying an Altair layer
+    re-runs its constructor, which deep-copies every sub-chart (about 3x the build time)."""
+    return {"title": title} if title else {}
 
 
 def log_axis(title: str) -> alt.Axis:
@@ -202,9 +219,9 @@ def curve_chart(frame: pd.DataFrame, y: str, y_title: str, style: ChartStyle, lo
         param = step_param(scrub_steps)
         rule = alt.Chart(pd.DataFrame({"s": [0]})).mark_rule(color="#444", strokeDash=[4, 3]).encode(
             x=alt.X("s2:Q")).transform_calculate(s2=param)
-        chart = alt.layer(chart.add_params(param), rule)
-    chart = chart.properties(height=height or style.height, width="container")
-    return chart.properties(title=title) if title else chart
+        return alt.layer(chart.add_params(param), rule, height=height or style.height, width="container",
+                         **_title(title))
+    return chart.properties(height=height or style.height, width="container", **_title(title))
 
 
 def band_chart(band: pd.DataFrame, y_title: str, style: ChartStyle, title: str | None = None,
@@ -221,8 +238,7 @@ def band_chart(band: pd.DataFrame, y_title: str, style: ChartStyle, title: str |
         tooltip=[alt.Tooltip("label:N", title="optimiser"), "step:Q",
                  alt.Tooltip("median:Q", format=".4g"), alt.Tooltip("lo:Q", format=".4g", title="10%"),
                  alt.Tooltip("hi:Q", format=".4g", title="90%"), alt.Tooltip("runs:Q")])
-    chart = alt.layer(area, line).properties(height=height or style.height, width="container")
-    return chart.properties(title=title) if title else chart
+    return alt.layer(area, line, height=height or style.height, width="container", **_title(title))
 
 
 def beta2_chart(frame: pd.DataFrame, style: ChartStyle) -> alt.Chart:
@@ -255,19 +271,21 @@ def xy_chart(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str, st
     )
     tooltip = [alt.Tooltip("label:N", title="optimiser"), alt.Tooltip(f"{x}:Q", format=".3g", title=x_title),
                alt.Tooltip(f"{y}:Q", format=".3g", title=y_title), *tooltip_extra]
-    chart = alt.layer(
+    return alt.layer(
         base.mark_line(strokeWidth=style.line_width / 2, opacity=0.6, clip=True).encode(order=f"{x}:Q"),
         base.mark_point(filled=True, size=style.point_size * 1.5, clip=True).encode(tooltip=tooltip),
-    ).properties(height=style.height, width="container")
-    return chart.properties(title=title) if title else chart
+        height=style.height, width="container", **_title(title))
 
 
 def sensitivity_chart(frame: pd.DataFrame, best: pd.DataFrame, style: ChartStyle, ceiling: float) -> alt.LayerChart:
     """Final loss (median line, quantile band) against learning rate; each optimiser's best
     learning rate marked and the range within 2x of its best loss shaded."""
     labels, opts = legend_of(frame)
-    color = series_color(labels, opts)
-    no_legend = series_color(labels, opts, legend=False)
+    # One colour encoding, legend included, on every layer: a layer with ``legend=None`` on the
+    # shared scale hides the legend of all of them (it did: the chart had no legend).
+    color = no_legend = series_color(labels, opts)
+    color.legend = alt.Legend(title="Optimiser", orient="bottom", columns=min(len(labels), 2),
+                              symbolType="circle", symbolOpacity=1)  # not the pale shading's swatch
     x = alt.X("lr:Q", scale=alt.Scale(type="log", nice=False), axis=log_axis("learning rate η"))
     y_scale = alt.Scale(type="log", domainMax=ceiling)
     base = alt.Chart(frame).encode(x=x)
@@ -292,7 +310,7 @@ def sensitivity_chart(frame: pd.DataFrame, best: pd.DataFrame, style: ChartStyle
                  alt.Tooltip("best_loss:Q", format=".4g", title="median final f − f*"),
                  alt.Tooltip("lr_lo:Q", format=".3g", title="within 2x from η"),
                  alt.Tooltip("lr_hi:Q", format=".3g", title="to η")])
-    return alt.layer(good, band, line, crosses, star).properties(height=style.height + 60, width="container")
+    return alt.layer(good, band, line, crosses, star, height=style.height + 60, width="container")
 
 
 def pull_chart(frame: pd.DataFrame, style: ChartStyle) -> alt.Chart:
@@ -326,7 +344,7 @@ def progress_chart(path: pd.DataFrame, metric: str, title: str, style: ChartStyl
                  alt.Tooltip(f"{metric}:Q", format=".4g", title=title)]).transform_filter(
         alt.datum.step <= param).transform_joinaggregate(
         last="max(step)", groupby=["series", "run"]).transform_filter(alt.datum.step == alt.datum.last)
-    return alt.layer(ghost, done, head).properties(height=height, width=width, title=title)
+    return alt.layer(ghost, done, head, height=height, width=width, title=title)
 
 
 def map_and_progress(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
@@ -338,4 +356,4 @@ def map_and_progress(path: pd.DataFrame, objective: Objective, steps: int, style
     trajectory = trajectory_chart(path, objective, steps, style, param=param, zoom=True, dash=dash)
     progress = progress_chart(path, metric, metric_title, style, param, height=height - 40,
                               width=int(height * 0.75), dash=dash)
-    return alt.hconcat(trajectory, progress).resolve_scale(color="shared")
+    return alt.hconcat(trajectory, progress, resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="shared")))

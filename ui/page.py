@@ -169,12 +169,11 @@ def _spec(chart, style: ChartStyle) -> tuple[dict, bool]:
     tests validate every chart builder's spec), and whether it keeps its own width (maps)."""
     spec_width = getattr(chart, "width", alt.Undefined)
     fixed = isinstance(spec_width, int) or isinstance(chart, alt.HConcatChart)
-    chart = charts.styled(chart, style)
     datasets: dict[str, Any] = {}
     with stepper.altair_transformer("to_arrow_dataset", no_theme=True, datasets=datasets):
         spec = chart.to_dict(validate=False)
     spec["datasets"] = {**spec.get("datasets", {}), **datasets}
-    return spec, fixed
+    return charts.with_style(spec, style), fixed
 
 
 @st.cache_data(**SPEC_CACHE)

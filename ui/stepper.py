@@ -23,7 +23,7 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from .charts import styled
+from .charts import with_style
 from .style import ChartStyle
 
 _COMPONENT = components.declare_component(
@@ -144,7 +144,7 @@ def rows(spec: dict) -> dict:
 
 
 def _spec_json(chart: alt.TopLevelMixin, style: ChartStyle) -> str:
-    return json.dumps(spec_for_browser(styled(chart, style)), separators=(",", ":"), allow_nan=False)
+    return json.dumps(with_style(spec_for_browser(chart), style), separators=(",", ":"), allow_nan=False)
 
 
 @st.cache_data(max_entries=24, ttl=1800, show_spinner=False)

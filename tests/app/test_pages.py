@@ -238,3 +238,22 @@ def test_links_to_other_pages_carry_only_shared_values():
         query = dict(parse_qsl(link.proto.query_string))
         assert "seeds" not in query
         assert query.get("steps") == "90" and query.get("present") == "1"
+
+
+def _color_legends(s: dict) -> list:
+    out = []
+    enc = s.get("encoding", {})
+    if "color" in enc and "field" in enc["color"]:
+        out.append(enc["color"].get("legend", "default"))
+    for key in ("layer", "hconcat", "vconcat", "concat"):
+        for sub in s.get(key, []):
+            out.extend(_color_legends(sub))
+    return out
+
+
+def test_lr_sensitivity_names_its_colours():
+    """Every layer shares the optimiser colour scale; one ``legend: null`` among them hides the
+    legend of all (the chart once had none)."""
+    at = open_page("pages/6_LR_sensitivity.py", {"lrs.points": "6", "lrs.seeds": "2"})
+    legends = _color_legends(spec(charts(at)[0]))
+    assert legends and None not in legends, legends
