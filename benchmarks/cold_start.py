@@ -100,13 +100,7 @@ def one(browser, app_dir: Path, timeout_s: float, at_least: int = 1) -> dict:
     finally:
         out["server_alive_at_end"] = proc.poll() is None  # False: stopped by someone else
         context.close()
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+        load.stop_server(proc)
     return out
 
 

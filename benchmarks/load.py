@@ -189,13 +189,18 @@ def running_server(app_dir: Path = ROOT, port: int | None = None,
             time.sleep(0.05)
         yield Server(port, proc, launched, time.perf_counter(), log_path)
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+        stop_server(proc)
+
+
+def stop_server(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """Terminate a server this script started (if it still runs); kill it after ``grace`` s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(grace)
 
 
 def snapshot(rev: str) -> tuple[Path, str]:

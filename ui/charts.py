@@ -47,20 +47,12 @@ def style_config(style: ChartStyle) -> dict:
 
 
 def with_style(spec: dict, style: ChartStyle) -> dict:
-    """A spec dict (``chart.to_dict()``) with the style's config merged in: what ``styled`` does,
-    without copying the Altair chart (copying a layered chart re-builds all of it)."""
+    """A spec dict (``chart.to_dict()``) with the style's config merged in. On the dict, not on
+    the Altair chart: copying a layered chart re-builds all of it."""
     config = spec.setdefault("config", {})
     for key, values in style_config(style).items():
         config[key] = {**config.get(key, {}), **values}
     return spec
-
-
-def styled(chart, style: ChartStyle):
-    """The chart with the style's type sizes as its config. One shallow copy: Altair's
-    ``configure_*`` methods each deep-copy the whole chart (0.3 s for the home figure)."""
-    out = chart.copy(deep=False)
-    out.config = alt.Config(**style_config(style))  # plain dicts: no schema lookups per chart
-    return out
 
 
 # ---------------------------------------------------------------------------

@@ -188,12 +188,9 @@ def chart(build, ctx: ViewContext, key: str, container=None) -> None:
     (``ctx.state()``, the key and the style): Altair's chart building and serialisation are
     most of a page's server time, and a rerun, or another student on the same view, skips
     them. ``build`` must depend only on the view's values (as every page's charts do: the URL
-    reproduces the view). An Altair chart object is drawn as it is, uncached."""
+    reproduces the view)."""
     box = container or st
-    if callable(build):
-        spec, fixed = _cached_spec(ctx.state(), key, dataclasses.astuple(ctx.style), build)
-    else:
-        spec, fixed = _spec(build, ctx.style)
+    spec, fixed = _cached_spec(ctx.state(), key, dataclasses.astuple(ctx.style), build)
     box.vega_lite_chart(spec=spec, key=key, width="content" if fixed else "stretch")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import sys
 
@@ -10,7 +11,9 @@ _frozen = False
 _M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
 
 
+@functools.cache
 def _libc():
+    """The C library, loaded once (``release_free_memory`` runs at the end of every rerun)."""
     if not sys.platform.startswith("linux"):
         return None
     try:

@@ -155,15 +155,13 @@ def _cached_spec_json(view: tuple, key: str, style: tuple, _build: Callable[[], 
     return _spec_json(_build(), ChartStyle(*style))
 
 
-def step_through(chart, steps: int, style: ChartStyle, key: str, view: tuple | None = None) -> None:
+def step_through(build: Callable[[], alt.TopLevelMixin], steps: int, style: ChartStyle, key: str,
+                 view: tuple) -> None:
     """Render a chart that filters on a ``step`` param, with step-through controls.
 
-    ``chart``: the chart, or a function that builds it; with ``view`` (the page's values,
-    ``ViewContext.state()``) the built spec is cached for that view, so a rerun or another
+    ``build``: a function that builds the chart; ``view``: the page's values
+    (``ViewContext.state()``). The built spec is cached for that view, so a rerun or another
     student on the same view skips Altair (most of a page's server time)."""
-    if callable(chart) and view is not None:
-        spec = _cached_spec_json(view, key, dataclasses.astuple(style), chart)
-    else:
-        spec = _spec_json(chart() if callable(chart) else chart, style)
+    spec = _cached_spec_json(view, key, dataclasses.astuple(style), build)
     theme = getattr(st.context.theme, "type", None) or "light"
     _COMPONENT(spec=spec, steps=int(steps), theme=theme, font_size=style.font_size + 2, key=key, default=None)

@@ -9,26 +9,10 @@ timeout.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from .bench_load import ROOT, load
 
-
-def _load_module():
-    spec = importlib.util.spec_from_file_location("benchmarks_load", ROOT / "benchmarks" / "load.py")
-    if spec.name in sys.modules:
-        return sys.modules[spec.name]
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
-
-
-load = _load_module()
 SESSIONS = 3
 CHANGES = (1, 1)  # open, 1 change, switch, 1 change: 4 runs a session
 

@@ -31,6 +31,7 @@ import streamlit as st
 from engine import Trace
 from ui import compute
 
+from ..load.bench_load import load
 from .conftest import ROOT, data_digest, n_charts, no_exception, open_page
 
 PAGE = "pages/3_Learning_rates.py"
@@ -225,12 +226,7 @@ def _server(log_dir):
             time.sleep(0.1)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(15)
+        load.stop_server(proc, grace=15)
         log.close()
 
 

@@ -47,7 +47,7 @@ def test_band_frame_brackets_the_median():
 def test_trajectory_chart_spec():
     tr = simulate(ROSEN, "momentum", 30, lr=1e-3)
     df = frames.path_frame({"momentum": tr}, ROSEN)
-    d = charts.styled(charts.trajectory_chart(df, ROSEN, 30, ChartStyle()), ChartStyle()).to_dict()
+    d = charts.with_style(charts.trajectory_chart(df, ROSEN, 30, ChartStyle()).to_dict(), ChartStyle())
     line = next(layer for layer in d["layer"] if layer.get("mark", {}).get("type") == "line")
     assert line["encoding"]["color"]["scale"]["range"] == [OPTIMIZER_COLORS["momentum"]]
     step = [p for p in d.get("params", []) + line.get("params", []) if p["name"] == "step"]
