@@ -109,11 +109,14 @@ def rosenbrock(p):
 
 
 def _pair(gx, gy):
-    """Stack two coordinate arrays on a new last axis (faster than np.stack on tiny arrays)."""
-    out = np.empty((*np.shape(gx), 2))
-    out[..., 0] = gx
-    out[..., 1] = gy
-    return out
+    """Stack two coordinate arrays on a new last axis (faster than np.stack on tiny arrays).
+
+    Each coordinate is stored contiguously (a ``(B, 2)`` result is Fortran-ordered, as the
+    simulator keeps its parameters), so that the next ``p[..., 0]`` is a contiguous read."""
+    out = np.empty((2, *np.shape(gx)))
+    out[0] = gx
+    out[1] = gy
+    return out.T if out.ndim <= 2 else np.moveaxis(out, 0, -1)
 
 
 def _xy_gradient(formula):
@@ -143,10 +146,29 @@ def rosenbrock_grad(x, y):
 
 
 def rosenbrock_value_and_grad(p):
-    """``(rosenbrock(p), rosenbrock_grad(p))`` for a batch, sharing ``y - x^2`` (bit for bit the same)."""
+    """``(rosenbrock(p), rosenbrock_grad(p))`` for a batch, sharing ``y - x^2`` (bit for bit the same).
+
+    The same operations in the same order, written into the result's buffers (a sweep of
+    thousands of runs spends a good part of each step allocating and copying)."""
+    if np.ndim(p) < 2:  # one point
+        return rosenbrock(p), rosenbrock_grad(p)
     x, y = p[..., 0], p[..., 1]
-    r = y - x * x
-    return (1.0 - x) ** 2 + 100.0 * r**2, _pair(2.0 * (x - 1.0) - 400.0 * x * r, 200.0 * r)
+    r = x * x
+    np.subtract(y, r, out=r)  # r = y - x^2
+    out = np.empty((2, *np.shape(x)))
+    gx, gy = out
+    np.multiply(r, 200.0, out=gy)
+    np.multiply(x, 400.0, out=gx)
+    gx *= r  # 400 x r
+    a = x - 1.0
+    a *= 2.0
+    np.subtract(a, gx, out=gx)  # 2 (x - 1) - 400 x r
+    a = 1.0 - x
+    a *= a
+    r *= r
+    r *= 100.0
+    a += r  # (1 - x)^2 + 100 r^2
+    return a, (out.T if out.ndim <= 2 else np.moveaxis(out, 0, -1))
 
 
 def _beale_terms(x, y):

@@ -11,7 +11,10 @@ returns new arrays and never mutates its inputs.
 *effective per-parameter learning rate*: the factor that multiplies the update
 direction (``lr`` for SGD and momentum, ``lr / (sqrt(G) + eps)`` for AdaGrad,
 ``lr / (sqrt(v_hat) + eps)`` for Adam, ...). It is derived from the state, never
-from ``step / grad``.
+from ``step / grad``. Where it costs an operation the step itself does not need (Adam's
+``lr / denom``), ``eff_lr`` is returned unevaluated, as a ``functools.partial`` of the
+ufunc that computes it: ``effective_lr(eff_lr)`` evaluates either form, and a run that
+records the loss only never pays for it.
 
 Numerics follow PyTorch's ``torch.optim`` for the same algorithm (checked against
 reference trajectories produced by torch 2.13 in ``tests/data``). Each factory's
@@ -31,7 +34,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["OPTIMIZERS", "Hyper", "OptimizerSpec", "get_optimizer", "validate_hypers"]
+__all__ = ["OPTIMIZERS", "Hyper", "OptimizerSpec", "effective_lr", "get_optimizer", "validate_hypers"]
 
 
 # ---------------------------------------------------------------------------
@@ -101,6 +104,16 @@ def _decoupled_decay(weight_decay):
     if not np.any(weight_decay):
         return lambda params, lr: params
     return lambda params, lr: params * (1.0 - lr * weight_decay)
+
+
+def _lazy(ufunc, a, b):
+    """``ufunc(a, b)``, computed only if someone asks (see ``effective_lr``)."""
+    return functools.partial(ufunc, a, b)
+
+
+def effective_lr(eff):
+    """The effective learning rate an ``update`` returned: a value, or ``_lazy`` to compute."""
+    return eff() if isinstance(eff, functools.partial) else eff
 
 
 def _as_flag(x):
@@ -316,7 +329,7 @@ def adam(beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False,
         step = lr / bc1
         step = step * m if np.ndim(step) == 0 else np.multiply(step, m, out=step)
         step /= denom
-        return params - step, AdamState(count, m, v, v_max), lr / denom
+        return params - step, AdamState(count, m, v, v_max), _lazy(np.divide, lr, denom)
 
     return Transform(init, update)
 
@@ -401,7 +414,7 @@ def adamax(beta1=0.9, beta2=0.999, eps=1e-8) -> Transform:
         m = _ema(state.m, g, beta1)
         u = np.maximum(beta2 * state.u, np.abs(g) + eps)
         bc1 = 1.0 - _pow(beta1, count)
-        return params - (lr / bc1) * m / u, AdamaxState(count, m, u), lr / u
+        return params - (lr / bc1) * m / u, AdamaxState(count, m, u), _lazy(np.divide, lr, u)
 
     return Transform(init, update)
 
@@ -424,7 +437,7 @@ def adadelta(rho=0.9, eps=1e-6) -> Transform:
         ratio = np.sqrt(state.acc_delta + eps) / np.sqrt(v + eps)
         delta = ratio * g
         acc_delta = _ema(state.acc_delta, delta * delta, rho)
-        return params - lr * delta, AdadeltaState(state.count + 1, v, acc_delta), lr * ratio
+        return params - lr * delta, AdadeltaState(state.count + 1, v, acc_delta), _lazy(np.multiply, lr, ratio)
 
     return Transform(init, update)
 

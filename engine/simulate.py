@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from math import isfinite
 from typing import Any
 
 import numpy as np
 
 from .objectives import Objective, get_objective
-from .optimizers import get_optimizer, validate_hypers
+from .optimizers import effective_lr, get_optimizer, validate_hypers
 from .schedules import OPTIONS as SCHEDULE_OPTIONS
 from .schedules import schedule_factors
 
@@ -152,14 +153,15 @@ def _n_runs(sizes: Mapping[str, int]) -> int:
     return n.pop() if n else 1
 
 
-def _scalar_or_column(arr: np.ndarray, dim: int | None = None):
+def _scalar_or_column(arr: np.ndarray, dim: int | None = None, order="C"):
     """A python scalar for a size-1 array (fast in numpy ops), else one value per run:
-    a ``(B, 1)`` column, or with ``dim`` a contiguous ``(B, dim)`` array (numpy's
-    broadcasting of a column over a short last axis is several times slower)."""
+    a ``(B, 1)`` column, or with ``dim`` a ``(B, dim)`` array in the parameters' memory
+    ``order`` (numpy's broadcasting of a column over a short last axis, or an operation
+    that mixes memory orders, is several times slower)."""
     if arr.size == 1:
         return arr.reshape(()).item()
     col = arr.reshape(-1, 1)
-    return col if dim is None else np.ascontiguousarray(np.broadcast_to(col, (col.shape[0], dim)))
+    return col if dim is None else np.array(np.broadcast_to(col, (col.shape[0], dim)), order=order)
 
 
 def _check_int(name, value, low, high):
@@ -251,11 +253,15 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
     Returns a dict of raw arrays; the callers wrap them in a ``Trace``.
     """
     runs, dim = params0.shape
-    cols = {k: _scalar_or_column(v, dim) for k, v in hyper.items()}
+    cols = {k: _scalar_or_column(v, dim, "F" if dim == 2 else "C") for k, v in hyper.items()}
     lr = cols.pop("lr")
     transform = spec.make(**cols)
     update = transform.update
-    params = params0.copy()
+    # In 2-D, each coordinate contiguous over the runs (Fortran order): the objectives read
+    # ``p[..., 0]`` and ``p[..., 1]``, and the optimisers' elementwise updates keep the order.
+    # (Not for more parameters: a sum over them would then run in another order, and a run
+    # in a batch would no longer equal the same run alone, bit for bit.)
+    params = params0.copy(order="F" if runs > 1 and dim == 2 else "C")
     state = transform.init(params)
     alive = np.ones((runs, 1), dtype=bool)
     stopped_at = np.full(runs, -1)
@@ -281,6 +287,7 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
     # With every step recorded, divergence is found afterwards from the recorded
     # parameters (same result, no per-step check); otherwise it is checked here.
     check = not (full and every == 1)
+    max_all, sum_all = np.maximum.reduce, np.add.reduce  # a.max(), a.sum() less the method's overhead
     with np.errstate(all="ignore"):
         for t in range(steps):
             if fused:
@@ -297,7 +304,7 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
                 if any_stopped:
                     new_params = np.where(alive, new_params, params)
                 # A non-finite gradient stops a run too: Lion's sign() would step on finitely.
-                if not (np.abs(new_params).max() < DIVERGENCE_BOUND and np.isfinite(g.sum())):
+                if not (max_all(np.abs(new_params), None) < DIVERGENCE_BOUND and isfinite(sum_all(g, None))):
                     bad = (~(np.abs(new_params) < DIVERGENCE_BOUND).all(-1, keepdims=True)
                            | ~np.isfinite(g).all(-1, keepdims=True)) & alive
                     stopped_at[bad[:, 0]] = t + 1
@@ -309,7 +316,7 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
                 if full:
                     rec_params.append(new_params)
                     rec_grads.append(g)
-                    rec_eff.append(eff)
+                    rec_eff.append(effective_lr(eff))
                     if every > 1:
                         rec_step.append(new_params - params)
                     if record_state:

@@ -7,7 +7,7 @@ import pytest
 from engine_testlib import OBJECTIVE_NAMES, OPTIMIZER_NAMES
 
 from engine import OPTIMIZERS, get_objective, simulate
-from engine.optimizers import validate_hypers
+from engine.optimizers import effective_lr, validate_hypers
 
 T = 25
 SEEDS = np.array([0, 1, 2])
@@ -97,3 +97,21 @@ def test_update_never_mutates_its_inputs(optimizer):
     transform.update(g, state, params, 0.01)
     for a, b in zip((g, params, *state), before):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZER_NAMES)
+def test_effective_lr_evaluates_to_a_positive_factor_per_parameter(optimizer):
+    """``update`` may return its effective learning rate unevaluated (Adam's ``lr / denom``):
+    ``effective_lr`` gives the value, a scalar or one factor per run and parameter."""
+    spec = OPTIMIZERS[optimizer]
+    transform = spec.make(**{k: v for k, v in spec.defaults.items() if k != "lr"})
+    rng = np.random.default_rng(3)
+    params = rng.normal(size=(3, 4))
+    state = transform.init(params)
+    for _ in range(3):
+        params, state, eff = transform.update(rng.normal(size=(3, 4)), state, params, 0.01)
+        value = effective_lr(eff)
+        assert np.shape(value) in ((), (3, 4))
+        assert np.isfinite(value).all() and (np.asarray(value) > 0).all()
+    assert effective_lr(0.5) == 0.5
+
