@@ -6,7 +6,7 @@ Run with ``streamlit run dashboard.py``.
 import streamlit as st
 
 from engine import PRESETS, get_objective
-from ui import charts, frames, page, snippets, stepper
+from ui import frames, mapspec, page, snippets, stepper
 from ui.compute import simulate_cached
 from ui.page_fields import HOME_SEED, PAGE_FIELDS
 
@@ -28,18 +28,18 @@ with page.view("home", PAGE_FIELDS["home"]) as ctx:
     def figure():
         """One figure of three panels, like the chapter's (one colour per optimiser, named in
         each title), fitted to the page's width, with Play to watch the three runs side by side."""
-        param = charts.step_param(CHAPTER.steps)
         height = int(ctx.style.map_height * 0.45)
+        data = mapspec.Datasets()
         panels = []
         for opt, hyper in CHAPTER.runs:
             path = frames.path_frame({opt: traces[opt]}, objective, max_points=800)
             settings = ", ".join(f"{k} = {v:g}" for k, v in hyper.items())
-            panels.append(charts.trajectory_chart(
-                path, objective, CHAPTER.steps, ctx.style, param=param, contour_n=60, legend=False,
-                height=height, width=int(height * 1.5),
-                title=charts.alt.Title(f"{frames.title(opt)}: final f = {traces[opt].final_loss[0]:.4f}",
-                                       subtitle=settings)))
-        return charts.alt.hconcat(*panels)
+            panels.append(mapspec.trajectory_view(
+                path, objective, ctx.style, data, contour_n=60, legend=False, height=height,
+                width=int(height * 1.5),
+                title={"text": f"{frames.title(opt)}: final f = {traces[opt].final_loss[0]:.4f}",
+                       "subtitle": settings}))
+        return mapspec.top_level({"hconcat": panels}, data, [mapspec.step_param(CHAPTER.steps)])
 
     stepper.step_through(figure, CHAPTER.steps, ctx.style, key="chapter", view=ctx.state())
     page.divergence_notice(traces)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import charts, frames, page, stepper
+from ui import frames, mapspec, page, stepper
 from ui.compute import run_settings
 
 with page.view("trajectories") as ctx:
@@ -26,7 +26,7 @@ with page.view("trajectories") as ctx:
         traces = run_settings(s)
         page.divergence_notice(traces)
         path = frames.path_frame(traces, objective, max_points=1000)
-        stepper.step_through(lambda: charts.map_and_progress(path, objective, s.steps, ctx.style), s.steps, ctx.style,
+        stepper.step_through(lambda: mapspec.map_and_progress(path, objective, s.steps, ctx.style), s.steps, ctx.style,
                              key="trajectories", view=ctx.state())
         st.caption("Play, pause and step with the buttons or the keyboard (space, ← →, Home, End). "
                    "Scroll on the map to zoom, drag to pan; the ⋯ menu saves the chart as PNG or SVG.")

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui import charts, frames, page, snippets, stepper
+from ui import charts, frames, mapspec, page, snippets, stepper
 from ui.compute import replay_cached, simulate_cached
 from ui.page_fields import BIAS_FIRST as FIRST
 from ui.page_fields import PAGE_FIELDS
@@ -81,7 +81,7 @@ with page.view("bias_correction", PAGE_FIELDS["bias_correction"]) as ctx:
         page.divergence_notice(traces, labels)
         path = frames.path_frame(traces, objective, labels=labels)
         path.loc[path["series"] == "off", "optimizer"] = "adam_nobc"
-        stepper.step_through(lambda: charts.trajectory_chart(
+        stepper.step_through(lambda: mapspec.trajectory_chart(
             path, objective, s.steps, ctx.style, title="Both trajectories (same noise)"), s.steps, ctx.style,
             key="bias_paths", view=ctx.state())
         st.caption(f"Final f: corrected {on.final_loss[0]:.4g}, uncorrected {off_own.final_loss[0]:.4g}.")

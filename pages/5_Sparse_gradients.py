@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import get_objective
-from ui import charts, frames, page, snippets, stepper
+from ui import charts, frames, mapspec, page, snippets, stepper
 from ui.compute import simulate_cached
 from ui.page_fields import PAGE_FIELDS
 from ui.page_fields import SPARSE_DIM as DIM
@@ -89,7 +89,7 @@ with page.view("sparse", PAGE_FIELDS["sparse"]) as ctx:
     traces2 = {o: run("sparse2d", options2, o, lrs[o], s, steps, (s.seed,)) for o in OPTS}
     page.divergence_notice(traces2)
     path = frames.path_frame(traces2, obj2)
-    stepper.step_through(lambda: charts.trajectory_chart(path, obj2, steps, ctx.style), steps, ctx.style,
+    stepper.step_through(lambda: mapspec.trajectory_chart(path, obj2, steps, ctx.style), steps, ctx.style,
                          key="sparse_map", view=ctx.state())
     runs = [snippets.Run(o, o, {**s.hyper(o), "lr": lrs[o]}) for o in OPTS]
     page.share_panel(ctx, {"per_parameter": per_param, "paths_2d": path},

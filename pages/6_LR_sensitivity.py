@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import OPTIMIZERS
-from ui import analysis, charts, frames, page, snippets, stepper
+from ui import analysis, charts, frames, mapspec, page, snippets, stepper
 from ui.compute import simulate_cached
 from ui.page_fields import LRS_POINTS as POINTS
 from ui.page_fields import LRS_SEEDS as SEEDS
@@ -86,7 +86,7 @@ with page.view("sensitivity", PAGE_FIELDS["sensitivity"]) as ctx:
             labels = {r["series"]: f"{r['label']} (η = {r['best_lr']:.3g})" for r in best_rows}
             page.divergence_notice(best_traces, labels)
             path = frames.path_frame(best_traces, objective, labels=labels)
-            stepper.step_through(lambda: charts.trajectory_chart(
+            stepper.step_through(lambda: mapspec.trajectory_chart(
                 path, objective, s.steps, ctx.style, title="Each optimiser at its own best learning rate"),
                 s.steps, ctx.style, key="sensitivity_paths", view=ctx.state())
         elif show:

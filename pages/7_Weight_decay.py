@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import OPTIMIZERS, get_objective
-from ui import charts, frames, page, snippets, stepper
+from ui import charts, frames, mapspec, page, snippets, stepper
 from ui.compute import simulate_cached
 from ui.page_fields import PAGE_FIELDS
 from ui.page_fields import WD_COND as COND
@@ -46,12 +46,12 @@ with page.view("weight_decay", PAGE_FIELDS["weight_decay"]) as ctx:
 
     def paths_chart():
         marker = pd.DataFrame({"x": [l2[0]], "y": [l2[1]], "what": ["L2-regularised minimum"]})
-        cross = charts.alt.Chart(marker).mark_point(
-            shape="cross", size=ctx.style.point_size * 4, filled=True, color="black", opacity=1).encode(
-            x="x:Q", y="y:Q", tooltip=["what:N", charts.alt.Tooltip("x:Q", format=".4f"),
-                                       charts.alt.Tooltip("y:Q", format=".4f")])
-        return charts.trajectory_chart(path, objective, steps, ctx.style, title="Paths towards (1, 1), pulled to 0",
+        data = mapspec.Datasets()
+        cross = mapspec.point_layer(marker, data, "l2_minimum", tooltip_format=".4f", shape="cross",
+                                    size=ctx.style.point_size * 4, color="black")
+        view = mapspec.trajectory_view(path, objective, ctx.style, data, title="Paths towards (1, 1), pulled to 0",
                                        extra=[cross])
+        return mapspec.top_level(view, data, [mapspec.step_param(steps)])
 
     cols = st.columns([3, 2])
     with cols[0]:

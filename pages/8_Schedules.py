@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import SCHEDULES, schedule_factors
-from ui import charts, frames, page, stepper
+from ui import charts, frames, mapspec, page, stepper
 from ui.compute import record_every, simulate_cached
 from ui.page_fields import CLIP, CLIP_AT, GAMMA, MIN_FACTOR, PAGE_FIELDS, SCHEDULE, STEP_SIZE, WARMUP
 
@@ -62,7 +62,7 @@ with page.view("schedules", PAGE_FIELDS["schedules"]) as ctx:
     path = frames.path_frame(traces, objective, labels=labels, max_points=1200)
     path["variant"] = path["series"].map(variant)
     if objective.dim == 2:  # paths and loss gap, played together
-        stepper.step_through(lambda: charts.map_and_progress(path, objective, s.steps, ctx.style, dash="variant"),
+        stepper.step_through(lambda: mapspec.map_and_progress(path, objective, s.steps, ctx.style, dash="variant"),
                              s.steps, ctx.style, key="schedule_paths", view=ctx.state())
     else:
         page.chart(lambda: charts.curve_chart(path, "gap", "f(θ) − f*", ctx.style, strokedash="variant",

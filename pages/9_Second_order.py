@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import OPTIMIZERS
-from ui import charts, controls, frames, page
+from ui import charts, controls, frames, mapspec, page
 from ui.compute import baseline_cached, run_settings
 from ui.page_fields import PAGE_FIELDS
 from ui.page_fields import SO_ITER as MAX_ITER
@@ -62,7 +62,7 @@ with page.view("baselines", PAGE_FIELDS["baselines"]) as ctx:
     cols = st.columns(2)
     if objective.dim == 2:
         with cols[0]:
-            page.chart(lambda: charts.trajectory_chart(both, objective, s.steps, ctx.style, dash="family", scrub=False,
+            page.chart(lambda: mapspec.trajectory_chart(both, objective, s.steps, ctx.style, dash="family", scrub=False,
                                                height=int(ctx.style.map_height * 0.8), fit_width=True),
                        ctx, key="so_paths")
     with cols[1] if objective.dim == 2 else st.container():

@@ -1,7 +1,8 @@
 """Altair chart builders: pure ``f(frame, ...) -> alt.Chart`` (no Streamlit).
 
 Tests read them through ``chart.to_dict()``. Every builder takes a ``ChartStyle``
-so that presentation mode scales fonts and lines in the chart itself.
+so that presentation mode scales fonts and lines in the chart itself. The trajectory
+maps, the heaviest charts, are written as spec dicts in ``mapspec`` (their data: here).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 
 from engine import Objective, contour_grid
 
-from .style import MINIMUM_COLOR, OPTIMIZER_COLORS, START_COLOR, ChartStyle
+from .style import OPTIMIZER_COLORS, ChartStyle
 
 CONTOUR_LEVELS = 18
 
@@ -30,8 +31,9 @@ def series_color(labels: Sequence[str], optimizers: Sequence[str], title: str | 
 
 
 def legend_of(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
-    pairs = frame[["label", "optimizer"]].drop_duplicates()
-    return pairs["label"].tolist(), pairs["optimizer"].tolist()
+    """The legend's labels in order of appearance, and each one's optimiser."""
+    first = ~frame["label"].duplicated()
+    return frame["label"][first].tolist(), frame["optimizer"][first].tolist()
 
 
 def style_config(style: ChartStyle) -> dict:
@@ -56,7 +58,7 @@ def with_style(spec: dict, style: ChartStyle) -> dict:
 
 
 # ---------------------------------------------------------------------------
-# Maps
+# Maps (their specs: ``mapspec``)
 # ---------------------------------------------------------------------------
 
 
@@ -77,95 +79,11 @@ def contour_frame(objective: Objective, n: int = 70, bounds=None) -> pd.DataFram
                          "level": band.ravel(), "f": zc.ravel()})
 
 
-def contour_layer(objective: Objective, style: ChartStyle, n: int = 70, bounds=None) -> alt.Chart:
-    (x0, x1), (y0, y1) = bounds or objective.bounds
-    return alt.Chart(contour_frame(objective, n, bounds)).mark_rect(opacity=0.9).encode(
-        x=alt.X("x:Q", scale=alt.Scale(domain=[x0, x1], nice=False), title="x"),
-        x2="x2:Q",
-        y=alt.Y("y:Q", scale=alt.Scale(domain=[y0, y1], nice=False), title="y"),
-        y2="y2:Q",
-        color=alt.Color("level:Q", scale=alt.Scale(scheme="greys", domain=[0, CONTOUR_LEVELS + 4]),
-                        legend=None),
-        tooltip=[alt.Tooltip("f:Q", title="f", format=".4g")],
-    )
-
-
-def markers(objective: Objective, start, style: ChartStyle) -> list[alt.Chart]:
-    """The minima (gold diamonds) and the start (black dot), as two plain layers."""
-    minima = pd.DataFrame([{"x": m[0], "y": m[1], "what": "minimum"} for m in objective.minima])
-    start_df = pd.DataFrame([{"x": start[0], "y": start[1], "what": "start"}])
-    star = alt.Chart(minima).mark_point(shape="diamond", filled=True, size=style.point_size * 3,
-                                        color=MINIMUM_COLOR, stroke="black", strokeWidth=1,
-                                        opacity=1).encode(
-        x="x:Q", y="y:Q", tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("x:Q", format=".4g"),
-                                   alt.Tooltip("y:Q", format=".4g")])
-    dot = alt.Chart(start_df).mark_point(shape="circle", filled=True, size=style.point_size * 2,
-                                         color=START_COLOR, opacity=1).encode(
-        x="x:Q", y="y:Q", tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("x:Q", format=".4g"),
-                                   alt.Tooltip("y:Q", format=".4g")])
-    return [star, dot]
-
-
 def step_param(steps: int, name: str = "step", label: str = "Step ") -> alt.Parameter:
     """A slider bound in the browser: scrubbing re-filters the data with no server round-trip
     (the step-through component replaces the slider with its own controls)."""
     return alt.param(name=name, value=int(steps),
                      bind=alt.binding_range(min=0, max=int(steps), step=1, name=label))
-
-
-def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
-                     title: str | None = None, scrub: bool = True, bounds=None,
-                     contour_n: int = 70, height: int | None = None,
-                     fit_width: bool = False, dash: str | None = None,
-                     param: alt.Parameter | None = None, zoom: bool = False, legend: bool = True,
-                     width: int | None = None, extra: Sequence[alt.Chart] = ()) -> alt.LayerChart:
-    """Paths over the shaded contour map, start and minima marked, a step scrubber.
-
-    ``param``: a ``step`` param made by the caller (to share it with other charts);
-    ``zoom``: drag to pan and scroll to zoom the map; ``extra``: more layers on top."""
-    labels, opts = legend_of(path)
-    (x0, x1), (y0, y1) = bounds or objective.bounds
-    xs = alt.Scale(domain=[x0, x1], nice=False)
-    ys = alt.Scale(domain=[y0, y1], nice=False)
-    base = alt.Chart(path).encode(x=alt.X("x:Q", scale=xs), y=alt.Y("y:Q", scale=ys),
-                                  color=series_color(labels, opts, legend=False))
-    with_legend = series_color(labels, opts, legend=legend)
-    tooltip = [alt.Tooltip("label:N", title="optimiser"), alt.Tooltip("step:Q"),
-               alt.Tooltip("x:Q", format=".4f"), alt.Tooltip("y:Q", format=".4f"),
-               alt.Tooltip("loss:Q", format=".4g", title="f")]
-    layers = [contour_layer(objective, style, contour_n, bounds)]
-    detail = alt.Detail("run:N")
-    dashed = ({"strokeDash": alt.StrokeDash(f"{dash}:N", legend=alt.Legend(title=None, orient="bottom", columns=1))}
-              if dash else {})
-    if scrub:
-        param = param or step_param(steps)
-        line = base.mark_line(strokeWidth=style.line_width, clip=True, opacity=0.9).encode(
-            order="step:Q", detail=detail, color=with_legend, **dashed).transform_filter(alt.datum.step <= param)
-        points = base.mark_circle(size=style.point_size / 3, clip=True, opacity=0.01).encode(
-            tooltip=tooltip).transform_filter(alt.datum.step <= param)
-        head = base.mark_point(filled=True, size=style.point_size * 2.5, clip=True, stroke="white",
-                               strokeWidth=1.5, opacity=1).encode(
-            tooltip=tooltip, detail=detail).transform_filter(
-            alt.datum.step <= param).transform_joinaggregate(
-            last="max(step)", groupby=["series", "run", *([dash] if dash else [])]).transform_filter(
-            alt.datum.step == alt.datum.last)
-        if zoom:
-            line = line.add_params(alt.selection_interval(bind="scales", name="zoom"))
-        layers += [line.add_params(param), points, head]
-    else:
-        line = base.mark_line(strokeWidth=style.line_width, clip=True).encode(
-            order="step:Q", detail=detail, color=with_legend, **dashed)
-        layers += [line, base.mark_circle(size=style.point_size / 3, clip=True, opacity=0.01).encode(
-            tooltip=tooltip)]
-    start = path.loc[path["step"] == 0, ["x", "y"]]
-    start_xy = tuple(start.iloc[0]) if len(start) else objective.start
-    layers += markers(objective, start_xy, style)  # flat: a nested layer is re-built on every copy
-    height = height or style.map_height
-    # Equal scales on both axes where the page allows it: a map should not be stretched.
-    if width is None:
-        width = "container" if fit_width else int(np.clip(height * (x1 - x0) / (y1 - y0), 0.8 * height, 2.0 * height))
-    # Everything at construction (see _title); markers are flat layers, not a nested layer.
-    return alt.layer(*layers, *extra, height=height, width=width, **_title(title))
 
 
 # ---------------------------------------------------------------------------
@@ -317,35 +235,3 @@ def pull_chart(frame: pd.DataFrame, style: ChartStyle) -> alt.Chart:
                  alt.Tooltip("pull:Q", format=".4f")],
     ).properties(height=style.map_height - 60, width="container",
                  title="Effective regularisation of each weight")
-
-
-def progress_chart(path: pd.DataFrame, metric: str, title: str, style: ChartStyle, param: alt.Parameter,
-                   height: int, width: int, dash: str | None = None) -> alt.LayerChart:
-    """A log-scale curve of ``metric`` against step that fills in up to the ``step`` param
-    (the whole run stays faintly visible), with a marker at the current step."""
-    labels, opts = legend_of(path)
-    base = alt.Chart(path).encode(
-        x=alt.X("step:Q", title="step"),
-        y=alt.Y(f"{metric}:Q", scale=alt.Scale(type="log"), axis=log_axis(title)),
-        color=series_color(labels, opts, legend=False), detail="run:N",
-        **({"strokeDash": alt.StrokeDash(f"{dash}:N", legend=None)} if dash else {}))
-    ghost = base.mark_line(strokeWidth=style.line_width / 2, opacity=0.2)
-    done = base.mark_line(strokeWidth=style.line_width).transform_filter(alt.datum.step <= param)
-    head = base.mark_point(filled=True, size=style.point_size * 1.5, opacity=1).encode(
-        tooltip=[alt.Tooltip("label:N", title="optimiser"), "step:Q",
-                 alt.Tooltip(f"{metric}:Q", format=".4g", title=title)]).transform_filter(
-        alt.datum.step <= param).transform_joinaggregate(
-        last="max(step)", groupby=["series", "run"]).transform_filter(alt.datum.step == alt.datum.last)
-    return alt.layer(ghost, done, head, height=height, width=width, title=title)
-
-
-def map_and_progress(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
-                     metric: str = "gap", metric_title: str = "f(θ) − f*", dash: str | None = None) -> alt.HConcatChart:
-    """The paths over the map beside the loss gap, both moved by one ``step`` param (for the
-    step-through player)."""
-    param = step_param(steps)
-    height = style.map_height
-    trajectory = trajectory_chart(path, objective, steps, style, param=param, zoom=True, dash=dash)
-    progress = progress_chart(path, metric, metric_title, style, param, height=height - 40,
-                              width=int(height * 0.75), dash=dash)
-    return alt.hconcat(trajectory, progress, resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="shared")))

@@ -166,7 +166,10 @@ SPEC_CACHE = {"max_entries": 128, "ttl": 1800, "show_spinner": False}
 def _spec(chart, style: ChartStyle) -> tuple[dict, bool]:
     """The chart's Vega-Lite spec as ``st.altair_chart`` makes it (data as DataFrames, sent as
     Arrow), without Altair's JSON-schema validation (a quarter of a page's server time; the
-    tests validate every chart builder's spec), and whether it keeps its own width (maps)."""
+    tests validate every chart builder's spec), and whether it keeps its own width (maps).
+    ``chart``: an Altair chart, or a spec dict with DataFrames in its ``datasets`` (``mapspec``)."""
+    if isinstance(chart, dict):
+        return charts.with_style(dict(chart), style), isinstance(chart.get("width"), int) or "hconcat" in chart
     spec_width = getattr(chart, "width", alt.Undefined)
     fixed = isinstance(spec_width, int) or isinstance(chart, alt.HConcatChart)
     datasets: dict[str, Any] = {}
@@ -184,7 +187,7 @@ def _cached_spec(view: tuple, key: str, style: tuple, _build) -> tuple[dict, boo
 def chart(build, ctx: ViewContext, key: str, container=None) -> None:
     """Render a chart with the page's type sizes.
 
-    ``build``: a function that builds the Altair chart. Its spec is cached per view
+    ``build``: a function that builds the Altair chart (or a ``mapspec`` dict). Its spec is cached per view
     (``ctx.state()``, the key and the style): Altair's chart building and serialisation are
     most of a page's server time, and a rerun, or another student on the same view, skips
     them. ``build`` must depend only on the view's values (as every page's charts do: the URL

@@ -116,17 +116,24 @@ def altair_transformer(name: str, no_theme: bool = False, **options):
             yield
 
 
-def spec_for_browser(chart: alt.TopLevelMixin) -> dict:
+def spec_for_browser(chart: alt.TopLevelMixin | dict) -> dict:
     """The chart's Vega-Lite spec with its data inline, by columns (``{"columns": {...}}`` in
     ``datasets``: the component makes rows of them), and the ``step`` param unbound (the
-    component draws its own controls)."""
-    datasets: dict = {}
-    with altair_transformer("optimiser_lab_columns", datasets=datasets):
-        spec = chart.to_dict(validate=False)  # validated in the tests (tests/app), not per view
-    for p in spec.get("params", []):
-        if p.get("name") == "step":
-            p.pop("bind", None)
-    spec["datasets"] = {**spec.get("datasets", {}), **datasets}
+    component draws its own controls). ``chart``: an Altair chart, or a spec dict with
+    DataFrames in its ``datasets`` (``mapspec``)."""
+    if isinstance(chart, dict):
+        spec = dict(chart)
+        spec["datasets"] = {name: {"columns": columns(d)} if isinstance(d, pd.DataFrame) else d
+                            for name, d in chart.get("datasets", {}).items()}
+    else:
+        datasets: dict = {}
+        with altair_transformer("optimiser_lab_columns", datasets=datasets):
+            spec = chart.to_dict(validate=False)  # validated in the tests (tests/app), not per view
+        spec["datasets"] = {**spec.get("datasets", {}), **datasets}
+    spec["params"] = [{k: v for k, v in p.items() if k != "bind"} if p.get("name") == "step" else p
+                      for p in spec.get("params", [])]
+    if not spec["params"]:
+        del spec["params"]
     return spec
 
 
@@ -143,7 +150,7 @@ def rows(spec: dict) -> dict:
     return out
 
 
-def _spec_json(chart: alt.TopLevelMixin, style: ChartStyle) -> str:
+def _spec_json(chart: alt.TopLevelMixin | dict, style: ChartStyle) -> str:
     return json.dumps(with_style(spec_for_browser(chart), style), separators=(",", ":"), allow_nan=False)
 
 
@@ -155,11 +162,11 @@ def _cached_spec_json(view: tuple, key: str, style: tuple, _build: Callable[[], 
     return _spec_json(_build(), ChartStyle(*style))
 
 
-def step_through(build: Callable[[], alt.TopLevelMixin], steps: int, style: ChartStyle, key: str,
+def step_through(build: Callable[[], alt.TopLevelMixin | dict], steps: int, style: ChartStyle, key: str,
                  view: tuple) -> None:
     """Render a chart that filters on a ``step`` param, with step-through controls.
 
-    ``build``: a function that builds the chart; ``view``: the page's values
+    ``build``: a function that builds the chart (Altair, or a ``mapspec`` dict); ``view``: the page's values
     (``ViewContext.state()``). The built spec is cached for that view, so a rerun or another
     student on the same view skips Altair (most of a page's server time)."""
     spec = _cached_spec_json(view, key, dataclasses.astuple(style), build)

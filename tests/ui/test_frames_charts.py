@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import get_objective, simulate
-from ui import charts, frames
+from ui import charts, frames, mapspec
 from ui.style import OPTIMIZER_COLORS, ChartStyle
 
 ROSEN = get_objective("rosenbrock")
@@ -47,7 +47,7 @@ def test_band_frame_brackets_the_median():
 def test_trajectory_chart_spec():
     tr = simulate(ROSEN, "momentum", 30, lr=1e-3)
     df = frames.path_frame({"momentum": tr}, ROSEN)
-    d = charts.with_style(charts.trajectory_chart(df, ROSEN, 30, ChartStyle()).to_dict(), ChartStyle())
+    d = charts.with_style(mapspec.trajectory_chart(df, ROSEN, 30, ChartStyle()), ChartStyle())
     line = next(layer for layer in d["layer"] if layer.get("mark", {}).get("type") == "line")
     assert line["encoding"]["color"]["scale"]["range"] == [OPTIMIZER_COLORS["momentum"]]
     step = [p for p in d.get("params", []) + line.get("params", []) if p["name"] == "step"]

@@ -1,0 +1,234 @@
+"""The trajectory maps as Vega-Lite spec dicts, written directly (no Altair chart objects).
+
+A map (paths over the shaded contour, start and minima marked, a ``step`` param that the
+step-through player drives) is the heaviest chart of the app, on seven pages, and it is
+built on every view that misses the cache. Altair copies each chart object several times as
+it composes and serialises a layered chart (each copy walks every unset field of every
+channel: about 0.12 s for the Trajectories figure, most of a cache miss's chart time). The
+same spec as dicts takes a few milliseconds.
+
+A spec from here holds its data as DataFrames in its top-level ``datasets`` (the layers refer
+to them by name); the caller serialises them: ``page.chart`` as Arrow (Streamlit does it),
+``stepper.step_through`` as rounded columns. ``tests/app`` validates every page's specs
+against the Vega-Lite schema, these included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from engine import Objective
+
+from .charts import CONTOUR_LEVELS, contour_frame, legend_of
+from .style import MINIMUM_COLOR, OPTIMIZER_COLORS, START_COLOR, ChartStyle
+
+STEP = "step"  # the name of the param the player drives
+MAP_COLUMNS = ("series", "label", "run", "step", "x", "y", "loss")  # what a map uses of a path frame
+
+
+class Datasets:
+    """The named datasets of one spec: each added once (by a key), referred to by name."""
+
+    def __init__(self) -> None:
+        self.frames: dict[str, pd.DataFrame] = {}
+        self._names: dict[Hashable, str] = {}
+
+    def ref(self, key: Hashable, hint: str, make: Callable[[], pd.DataFrame]) -> dict:
+        if key not in self._names:
+            name = f"{hint}-{len(self.frames)}"
+            self.frames[name] = make()
+            self._names[key] = name
+        return {"name": self._names[key]}
+
+    def frame(self, frame: pd.DataFrame, hint: str, columns: Sequence[str] | None = None) -> dict:
+        """A DataFrame that lives for the whole build (its identity is its key), or only its
+        ``columns`` (what the spec uses: less to send)."""
+        if columns is None:
+            return self.ref(("frame", id(frame)), hint, lambda: frame)
+        wanted = set(columns)
+        keep = [c for c in frame.columns if c in wanted]  # in the frame's order: one key per set
+        return self.ref(("frame", id(frame), tuple(keep)), hint, lambda: frame[keep])
+
+
+def q(field: str, **kw) -> dict:
+    return {"field": field, "type": "quantitative", **kw}
+
+
+def n(field: str, **kw) -> dict:
+    return {"field": field, "type": "nominal", **kw}
+
+
+def series_color(labels: Sequence[str], optimizers: Sequence[str], legend: bool = True,
+                 title: str | None = "Optimiser", columns: int = 2) -> dict:
+    """Colour by legend label; each label's colour is its optimiser's (``charts.series_color``)."""
+    scale = {"domain": list(labels), "range": [OPTIMIZER_COLORS.get(o, "#333333") for o in optimizers]}
+    legend_spec = ({"title": title, "orient": "bottom", "columns": min(len(labels), columns)}
+                   if legend else None)
+    return n("label", scale=scale, legend=legend_spec)
+
+
+def step_param(steps: int, bind: bool = True) -> dict:
+    """The ``step`` param (``charts.step_param``): a slider in the chart, or the player's."""
+    param = {"name": STEP, "value": int(steps)}
+    if bind:
+        param["bind"] = {"input": "range", "min": 0, "max": int(steps), "step": 1, "name": "Step "}
+    return param
+
+
+def _until_step() -> dict:
+    return {"filter": f"(datum.step <= {STEP})"}
+
+
+def contour_layer(objective: Objective, data: Datasets, n_cells: int = 70, bounds=None) -> dict:
+    """The shaded contour (``charts.contour_frame``: light is low), one rectangle per cell."""
+    (x0, x1), (y0, y1) = bounds or objective.bounds
+    key = ("contour", objective.name, objective.latex, n_cells, (x0, x1, y0, y1))
+    return {
+        "data": data.ref(key, "contour", lambda: contour_frame(objective, n_cells, bounds)),
+        "mark": {"type": "rect", "opacity": 0.9},
+        "encoding": {
+            "x": q("x", scale={"domain": [x0, x1], "nice": False}, title="x"), "x2": {"field": "x2"},
+            "y": q("y", scale={"domain": [y0, y1], "nice": False}, title="y"), "y2": {"field": "y2"},
+            "color": q("level", scale={"scheme": "greys", "domain": [0, CONTOUR_LEVELS + 4]}, legend=None),
+            "tooltip": [q("f", title="f", format=".4g")],
+        },
+    }
+
+
+def point_layer(frame: pd.DataFrame, data: Datasets, hint: str, tooltip_format: str = ".4g",
+                **mark) -> dict:
+    """Points at ``frame``'s ``x``, ``y``, named by its ``what`` column in the tooltip."""
+    return {
+        "data": data.frame(frame, hint),
+        "mark": {"type": "point", "filled": True, "opacity": 1, **mark},
+        "encoding": {"x": q("x"), "y": q("y"),
+                     "tooltip": [n("what", title=""), q("x", format=tooltip_format),
+                                 q("y", format=tooltip_format)]},
+    }
+
+
+def markers(objective: Objective, start, style: ChartStyle, data: Datasets) -> list[dict]:
+    """The minima (gold diamonds) and the start (black dot)."""
+    minima = pd.DataFrame({"x": [m[0] for m in objective.minima], "y": [m[1] for m in objective.minima],
+                           "what": "minimum"})
+    here = pd.DataFrame({"x": [start[0]], "y": [start[1]], "what": ["start"]})
+    return [point_layer(minima, data, "minima", shape="diamond", size=style.point_size * 3,
+                        color=MINIMUM_COLOR, stroke="black", strokeWidth=1),
+            point_layer(here, data, "start", shape="circle", size=style.point_size * 2, color=START_COLOR)]
+
+
+def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle, data: Datasets, *,
+                    title=None, scrub: bool = True, bounds=None, contour_n: int = 70,
+                    height: int | None = None, width=None, fit_width: bool = False,
+                    dash: str | None = None, zoom: bool = False, legend: bool = True,
+                    extra: Sequence[dict] = (), columns: Sequence[str] = ()) -> dict:
+    """Paths over the contour map (one layered view); with ``scrub`` they grow up to the
+    ``step`` param, which the enclosing spec defines. ``zoom``: scroll to zoom, drag to pan.
+    ``extra``: more layers on top; ``columns``: more of ``path``'s columns to send (for
+    another view of the same data)."""
+    labels, opts = legend_of(path)
+    (x0, x1), (y0, y1) = bounds or objective.bounds
+    xy = {"x": q("x", scale={"domain": [x0, x1], "nice": False}),
+          "y": q("y", scale={"domain": [y0, y1], "nice": False})}
+    source = data.frame(path, "path", [*MAP_COLUMNS, *([dash] if dash else []), *columns])
+    color, quiet = series_color(labels, opts, legend=legend), series_color(labels, opts, legend=False)
+    tooltip = [n("label", title="optimiser"), q("step"), q("x", format=".4f"), q("y", format=".4f"),
+               q("loss", format=".4g", title="f")]
+    detail = n("run")
+    dashed = {"strokeDash": n(dash, legend={"title": None, "orient": "bottom", "columns": 1})} if dash else {}
+    grow = [_until_step()] if scrub else []
+    line = {"data": source,
+            "mark": {"type": "line", "clip": True, "strokeWidth": style.line_width,
+                     **({"opacity": 0.9} if scrub else {})},
+            "encoding": {**xy, "color": color, "detail": detail, "order": q("step"), **dashed}}
+    if grow:
+        line["transform"] = grow
+    if zoom:  # (one zoomable map per spec: the param's name is the spec's)
+        line["params"] = [{"name": "zoom", "select": {"type": "interval"}, "bind": "scales"}]
+    points = {"data": source, "mark": {"type": "circle", "clip": True, "opacity": 0.01,
+                                       "size": style.point_size / 3},
+              "encoding": {**xy, "color": quiet, "tooltip": tooltip}}
+    if grow:
+        points["transform"] = grow
+    layers = [contour_layer(objective, data, contour_n, bounds), line, points]
+    if scrub:  # the head of each path: its point at the current step
+        layers.append({
+            "data": source,
+            "mark": {"type": "point", "clip": True, "filled": True, "opacity": 1,
+                     "size": style.point_size * 2.5, "stroke": "white", "strokeWidth": 1.5},
+            "encoding": {**xy, "color": quiet, "detail": detail, "tooltip": tooltip},
+            "transform": [_until_step(),
+                          {"joinaggregate": [{"op": "max", "field": "step", "as": "last"}],
+                           "groupby": ["series", "run", *([dash] if dash else [])]},
+                          {"filter": "(datum.step === datum.last)"}]})
+    first = path["step"].to_numpy() == 0
+    start = tuple(path.loc[first, ["x", "y"]].iloc[0]) if first.any() else objective.start
+    layers += markers(objective, start, style, data)
+    layers += list(extra)
+    height = height or style.map_height
+    # Equal scales on both axes where the page allows it: a map should not be stretched.
+    if width is None:
+        width = "container" if fit_width else int(np.clip(height * (x1 - x0) / (y1 - y0), 0.8 * height, 2.0 * height))
+    view = {"layer": layers, "height": height, "width": width}
+    if title:
+        view["title"] = title
+    return view
+
+
+def progress_view(path: pd.DataFrame, metric: str, title: str, style: ChartStyle, data: Datasets,
+                  height: int, width: int, dash: str | None = None, columns: Sequence[str] = ()) -> dict:
+    """A log-scale curve of ``metric`` that fills in up to the ``step`` param (the whole run
+    stays faintly visible), with a marker at the current step. ``columns``: as in
+    ``trajectory_view``."""
+    labels, opts = legend_of(path)
+    enc = {"x": q("step", title="step"),
+           "y": q(metric, scale={"type": "log"}, axis={"title": title, "format": "~e", "tickCount": 6}),
+           "color": series_color(labels, opts, legend=False), "detail": n("run"),
+           **({"strokeDash": n(dash, legend=None)} if dash else {})}
+    ghost = {"mark": {"type": "line", "strokeWidth": style.line_width / 2, "opacity": 0.2}, "encoding": enc}
+    done = {"mark": {"type": "line", "strokeWidth": style.line_width}, "encoding": enc,
+            "transform": [_until_step()]}
+    head = {"mark": {"type": "point", "filled": True, "opacity": 1, "size": style.point_size * 1.5},
+            "encoding": {**enc, "tooltip": [n("label", title="optimiser"), q("step"),
+                                            q(metric, format=".4g", title=title)]},
+            "transform": [_until_step(),
+                          {"joinaggregate": [{"op": "max", "field": "step", "as": "last"}],
+                           "groupby": ["series", "run"]},
+                          {"filter": "(datum.step === datum.last)"}]}
+    used = ["series", "label", "run", "step", metric, *([dash] if dash else []), *columns]
+    return {"data": data.frame(path, "path", used), "layer": [ghost, done, head],
+            "height": height, "width": width, "title": title}
+
+
+def top_level(view: dict, data: Datasets, params: Sequence[dict] = ()) -> dict:
+    """A finished spec: the view (a layer or a concatenation), its params and its datasets."""
+    spec = {"$schema": alt.SCHEMA_URL, **view, "datasets": dict(data.frames)}
+    if params:
+        spec["params"] = list(params)
+    return spec
+
+
+def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
+                     scrub: bool = True, **view) -> dict:
+    """One map as a finished spec; with ``scrub`` it has a ``step`` slider (the player's, in
+    the step-through component). ``view``: ``trajectory_view``'s options."""
+    data = Datasets()
+    body = trajectory_view(path, objective, style, data, scrub=scrub, **view)
+    return top_level(body, data, [step_param(steps)] if scrub else [])
+
+
+def map_and_progress(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
+                     metric: str = "gap", metric_title: str = "f(θ) − f*", dash: str | None = None) -> dict:
+    """The paths over the map beside the loss gap, both moved by one ``step`` param (for the
+    step-through player); the map zooms and pans."""
+    data = Datasets()
+    height = style.map_height
+    body = {"hconcat": [trajectory_view(path, objective, style, data, zoom=True, dash=dash, columns=[metric]),
+                        progress_view(path, metric, metric_title, style, data, height=height - 40,
+                                      width=int(height * 0.75), dash=dash, columns=MAP_COLUMNS)],
+            "resolve": {"scale": {"color": "shared"}}}
+    return top_level(body, data, [step_param(steps)])
