@@ -43,7 +43,6 @@ with page.view("home", PAGE_FIELDS["home"]) as ctx:
 
     stepper.step_through(figure, CHAPTER.steps, ctx.style, key="chapter", view=ctx.state())
     page.divergence_notice(traces)
-    chapter_paths = frames.path_frame(traces, objective, max_points=CHAPTER.steps + 1)
     st.info(
         "**What to look for.** All three reach the valley floor quickly; the difference is the "
         "long walk along it. Momentum builds up speed along the valley and ends closest. "
@@ -61,5 +60,6 @@ with page.view("home", PAGE_FIELDS["home"]) as ctx:
     st.caption("Every control lives in the sidebar and in the address bar: copy the URL to share "
                "exactly this view.")
     runs = [snippets.Run(opt, opt, hyper) for opt, hyper in CHAPTER.runs]
-    page.share_panel(ctx, {"paths": chapter_paths}, snippets.runs_snippet(
-        CHAPTER.objective, {}, runs, CHAPTER.steps, CHAPTER.start, CHAPTER.noise, (seed,)))
+    page.share_panel(ctx, {"paths": lambda: frames.path_frame(traces, objective, max_points=CHAPTER.steps + 1)},
+                     snippets.runs_snippet(CHAPTER.objective, {}, runs, CHAPTER.steps, CHAPTER.start,
+                                           CHAPTER.noise, (seed,)))

@@ -32,7 +32,7 @@ with page.view("trajectories") as ctx:
                    "Scroll on the map to zoom, drag to pan; the ⋯ menu saves the chart as PNG or SVG.")
         finals = " · ".join(f"**{frames.title(o)}** f = {t.final_loss[0]:.4g}" for o, t in traces.items())
         st.markdown(f"Final loss after {s.steps} steps: {finals}")
-        page.share_panel(ctx, {"paths": frames.path_frame(traces, objective, max_points=s.steps + 1)},
+        page.share_panel(ctx, {"paths": lambda: frames.path_frame(traces, objective, max_points=s.steps + 1)},
                          page.settings_snippet(s))
     st.markdown("#### Update rules")
     page.formula_panel(s.optimizers, s)

@@ -44,7 +44,7 @@ with page.view("loss", PAGE_FIELDS["loss"]) as ctx:
     summary.columns = ["median final f", "10% quantile", "90% quantile", "diverged runs"]
     st.dataframe(summary.style.format({"median final f": "{:.4g}", "10% quantile": "{:.4g}",
                                        "90% quantile": "{:.4g}"}), key="loss_table")
-    page.share_panel(ctx, {"runs": frames.path_frame(traces, objective, max_points=s.steps + 1),
+    page.share_panel(ctx, {"runs": lambda: frames.path_frame(traces, objective, max_points=s.steps + 1),
                            "summary": final}, page.settings_snippet(s, seeds=seeds))
     st.markdown("#### Update rules")
     page.formula_panel(s.optimizers, s)

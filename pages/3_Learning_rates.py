@@ -54,7 +54,7 @@ with page.view("learning_rates") as ctx:
                    "last step (min)": f"{last.min():.3g}", "last step (max)": f"{last.max():.3g}"}
         rows.append({"optimiser": frames.title(opt), **row})
     st.dataframe(rows, key="eff_lr_table", hide_index=True)
-    page.share_panel(ctx, {"effective_lr": frames.eff_lr_frame(traces, param_names=names, max_points=s.steps)},
+    page.share_panel(ctx, {"effective_lr": lambda: frames.eff_lr_frame(traces, param_names=names, max_points=s.steps)},
                      page.settings_snippet(s))
     st.markdown("#### Update rules")
     page.formula_panel(s.optimizers, s)

@@ -74,7 +74,7 @@ with page.view("weight_decay", PAGE_FIELDS["weight_decay"]) as ctx:
         columns={"x": "final x", "y": "final y"})
     st.dataframe(table.style.format("{:.4f}"), key="wd_table")
     runs = [snippets.Run(opt, opt, {**s.hyper(opt), "lr": lr, "weight_decay": wd}) for opt in SERIES]
-    page.share_panel(ctx, {"paths": frames.path_frame(traces, objective, labels=SERIES, max_points=steps + 1),
+    page.share_panel(ctx, {"paths": lambda: frames.path_frame(traces, objective, labels=SERIES, max_points=steps + 1),
                            "pull": pulls},
                      snippets.runs_snippet("scaled", dict(options), runs, steps, None, noise, (s.seed,)))
     st.markdown("#### The two update rules")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,12 +215,15 @@ def _url_path(info: PageInfo) -> str:
     return Path(info.path).stem.split("_", 1)[1]
 
 
-def _csv(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode()
+def _csv(frame: pd.DataFrame | Callable[[], pd.DataFrame]) -> bytes:
+    return (frame() if callable(frame) else frame).to_csv(index=False).encode()
 
 
-def share_panel(ctx: ViewContext, data: Mapping[str, pd.DataFrame], code: str) -> None:
-    """Link to this view, the data of its charts as CSV, and a script that recomputes it."""
+def share_panel(ctx: ViewContext, data: Mapping[str, pd.DataFrame | Callable[[], pd.DataFrame]],
+                code: str) -> None:
+    """Link to this view, the data of its charts as CSV, and a script that recomputes it.
+    ``data``: DataFrames, or functions that make them (a full-resolution table made only
+    when its button is clicked, not on every rerun)."""
     with st.expander("Share, download, reproduce", icon=":material/share:"):
         st.markdown("**Link to this exact view** (page, controls, presentation mode): copy it with the "
                     "button at the right of the box.")
