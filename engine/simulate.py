@@ -164,6 +164,15 @@ def _scalar_or_column(arr: np.ndarray, dim: int | None = None, order="C"):
     return col if dim is None else np.array(np.broadcast_to(col, (col.shape[0], dim)), order=order)
 
 
+def _order(runs: int, dim: int) -> str:
+    """Memory order of a batch's ``(B, D)`` arrays: in 2-D, each coordinate contiguous over the
+    runs (Fortran order), so that the objectives' ``p[..., 0]`` and ``p[..., 1]`` are contiguous
+    reads and the optimisers' elementwise updates keep that order. Not for more parameters: a
+    sum over them would then run in another order, and a run in a batch would no longer equal
+    the same run alone, bit for bit."""
+    return "F" if runs > 1 and dim == 2 else "C"
+
+
 def _check_int(name, value, low, high):
     try:
         whole = not isinstance(value, (bool, np.bool_)) and float(value).is_integer()
@@ -253,15 +262,12 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
     Returns a dict of raw arrays; the callers wrap them in a ``Trace``.
     """
     runs, dim = params0.shape
-    cols = {k: _scalar_or_column(v, dim, "F" if dim == 2 else "C") for k, v in hyper.items()}
+    order = _order(runs, dim)
+    cols = {k: _scalar_or_column(v, dim, order) for k, v in hyper.items()}
     lr = cols.pop("lr")
     transform = spec.make(**cols)
     update = transform.update
-    # In 2-D, each coordinate contiguous over the runs (Fortran order): the objectives read
-    # ``p[..., 0]`` and ``p[..., 1]``, and the optimisers' elementwise updates keep the order.
-    # (Not for more parameters: a sum over them would then run in another order, and a run
-    # in a batch would no longer equal the same run alone, bit for bit.)
-    params = params0.copy(order="F" if runs > 1 and dim == 2 else "C")
+    params = params0.copy(order=order)
     state = transform.init(params)
     alive = np.ones((runs, 1), dtype=bool)
     stopped_at = np.full(runs, -1)
@@ -486,6 +492,8 @@ def simulate(objective, optimizer: str, steps: int = 500, start=None, noise=0.0,
         z = z if shared else z[:, inverse]
         if np.ndim(noise_col) == 0:
             z = z * noise_col  # == default_rng(seed).normal(0, noise, (T, D)) bit for bit
+        if not shared and _order(runs, obj.dim) == "F":  # each z[t] laid out as the parameters
+            z = np.ascontiguousarray(z.transpose(0, 2, 1)).transpose(0, 2, 1)
     if obj.stochastic:
         batch = obj.options["batch_size"]
         idx = np.stack([np.random.default_rng(np.random.SeedSequence([1, int(s)]))
@@ -519,7 +527,7 @@ def simulate(objective, optimizer: str, steps: int = 500, start=None, noise=0.0,
         def noisy(g, t):
             return g + z[t]
     else:
-        scale = _scalar_or_column(noise_arr, obj.dim)
+        scale = _scalar_or_column(noise_arr, obj.dim, _order(runs, obj.dim))
 
         def noisy(g, t):
             return g + z[t] * scale
