@@ -644,6 +644,8 @@ def get_optimizer(name: str) -> OptimizerSpec:
 
 def _check(name, value, hyper: Hyper, opt_name):
     arr = np.asarray(value)
+    if arr.dtype.kind == "c":  # numpy would drop the imaginary part (with a warning)
+        raise ValueError(f"{opt_name}: {name} must be a real number, got {value!r}")
     if hyper.kind == "bool":
         if arr.dtype != bool and not np.isin(arr, (0, 1)).all():
             raise ValueError(f"{opt_name}: {name} must be True or False, got {value!r}")

@@ -139,6 +139,8 @@ def _as_runs(name, value, dtype=float):
     arr = np.asarray(value)
     if arr.ndim > 1:
         raise ValueError(f"{name} must be a scalar or a 1-D array over runs, got shape {arr.shape}")
+    if arr.dtype.kind == "c":  # numpy would drop the imaginary part (with a warning)
+        raise ValueError(f"{name} must be real, got {value!r}")
     try:
         return arr.astype(dtype)
     except (TypeError, ValueError):
@@ -187,6 +189,8 @@ def _check_int(name, value, low, high):
 
 
 def _float_array(name, value) -> np.ndarray:
+    if np.asarray(value).dtype.kind == "c":
+        raise ValueError(f"{name} must be real, got {value!r}")
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):

@@ -160,3 +160,11 @@ def test_a_failed_call_leaves_the_callers_arrays_alone():
     lr = np.array([0.1, 0.2])
     sim(schedule=factors, lr=lr)
     assert factors.flags.writeable and lr.flags.writeable
+
+
+@pytest.mark.parametrize("kwargs", [{"noise": 1j}, {"start": [1j, 0.0]}, {"lr": 0.1 + 1j}, {"seed": 2j},
+                                    {"amsgrad": 1j}], ids=["noise", "start", "lr", "seed", "flag"])
+def test_complex_numbers_are_refused_not_truncated(kwargs):
+    """numpy would silently drop the imaginary part (with only a warning): found by the fuzz test."""
+    with pytest.raises(ValueError, match="real"):
+        simulate("rosenbrock", "adam", 3, **kwargs)
