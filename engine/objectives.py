@@ -108,15 +108,19 @@ def rosenbrock(p):
     return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
 
 
-def _pair(gx, gy):
-    """Stack two coordinate arrays on a new last axis (faster than np.stack on tiny arrays).
+def _coordinates_last(out):
+    """A ``(2, ...)`` buffer seen as ``(..., 2)``: each coordinate stays contiguous (a ``(B, 2)``
+    result is Fortran-ordered, as the simulator keeps its parameters), so that the next
+    ``p[..., 0]`` is a contiguous read."""
+    return out.T if out.ndim <= 2 else np.moveaxis(out, 0, -1)
 
-    Each coordinate is stored contiguously (a ``(B, 2)`` result is Fortran-ordered, as the
-    simulator keeps its parameters), so that the next ``p[..., 0]`` is a contiguous read."""
+
+def _pair(gx, gy):
+    """Stack two coordinate arrays on a new last axis (faster than np.stack on tiny arrays)."""
     out = np.empty((2, *np.shape(gx)))
     out[0] = gx
     out[1] = gy
-    return out.T if out.ndim <= 2 else np.moveaxis(out, 0, -1)
+    return _coordinates_last(out)
 
 
 def _xy_gradient(formula):
@@ -168,7 +172,7 @@ def rosenbrock_value_and_grad(p):
     r *= r
     r *= 100.0
     a += r  # (1 - x)^2 + 100 r^2
-    return a, (out.T if out.ndim <= 2 else np.moveaxis(out, 0, -1))
+    return a, _coordinates_last(out)
 
 
 def _beale_terms(x, y):

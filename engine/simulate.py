@@ -139,8 +139,7 @@ def _as_runs(name, value, dtype=float):
     arr = np.asarray(value)
     if arr.ndim > 1:
         raise ValueError(f"{name} must be a scalar or a 1-D array over runs, got shape {arr.shape}")
-    if arr.dtype.kind == "c":  # numpy would drop the imaginary part (with a warning)
-        raise ValueError(f"{name} must be real, got {value!r}")
+    _refuse_complex(name, arr, value)
     try:
         return arr.astype(dtype)
     except (TypeError, ValueError):
@@ -188,11 +187,19 @@ def _check_int(name, value, low, high):
     return value
 
 
-def _float_array(name, value) -> np.ndarray:
-    if np.asarray(value).dtype.kind == "c":
+def _refuse_complex(name, arr: np.ndarray, value) -> None:
+    if arr.dtype.kind == "c":  # numpy would drop the imaginary part (with only a warning)
         raise ValueError(f"{name} must be real, got {value!r}")
+
+
+def _float_array(name, value) -> np.ndarray:
     try:
-        return np.asarray(value, dtype=float)
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numeric, got {value!r}") from None
+    _refuse_complex(name, arr, value)
+    try:
+        return arr.astype(float)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be numeric, got {value!r}") from None
 
@@ -490,13 +497,14 @@ def simulate(objective, optimizer: str, steps: int = 500, start=None, noise=0.0,
     shared = seeds.size == 1
     noise_col = _scalar_or_column(noise_arr)
     add_noise = bool(noise_arr.any())
+    order = _order(runs, obj.dim)  # the memory layout _run gives the parameters
     if add_noise:
         z = np.stack([np.random.default_rng(int(s)).standard_normal((steps, obj.dim))
                       for s in seeds], axis=1)  # (T, U, D)
         z = z if shared else z[:, inverse]
         if np.ndim(noise_col) == 0:
             z = z * noise_col  # == default_rng(seed).normal(0, noise, (T, D)) bit for bit
-        if not shared and _order(runs, obj.dim) == "F":  # each z[t] laid out as the parameters
+        if not shared and order == "F":  # each z[t] laid out as the parameters
             z = np.ascontiguousarray(z.transpose(0, 2, 1)).transpose(0, 2, 1)
     if obj.stochastic:
         batch = obj.options["batch_size"]
@@ -531,7 +539,7 @@ def simulate(objective, optimizer: str, steps: int = 500, start=None, noise=0.0,
         def noisy(g, t):
             return g + z[t]
     else:
-        scale = _scalar_or_column(noise_arr, obj.dim, _order(runs, obj.dim))
+        scale = _scalar_or_column(noise_arr, obj.dim, order)
 
         def noisy(g, t):
             return g + z[t] * scale
