@@ -45,13 +45,10 @@ with page.view("weight_decay", PAGE_FIELDS["weight_decay"]) as ctx:
     path = frames.path_frame(traces, objective, labels=SERIES)
 
     def paths_chart():
-        marker = pd.DataFrame({"x": [l2[0]], "y": [l2[1]], "what": ["L2-regularised minimum"]})
-        data = mapspec.Datasets()
-        cross = mapspec.point_layer(marker, data, "l2_minimum", tooltip_format=".4f", shape="cross",
-                                    size=ctx.style.point_size * 4, color="black")
-        view = mapspec.trajectory_view(path, objective, ctx.style, data, title="Paths towards (1, 1), pulled to 0",
-                                       extra=[cross])
-        return mapspec.top_level(view, data, [mapspec.step_param(steps)])
+        cross = mapspec.point_layer([(l2[0], l2[1], "L2-regularised minimum")], tooltip_format=".4f",
+                                    shape="cross", size=ctx.style.point_size * 4, color="black")
+        return mapspec.trajectory_chart(path, objective, steps, ctx.style, title="Paths towards (1, 1), pulled to 0",
+                                        extra=[cross])
 
     cols = st.columns([3, 2])
     with cols[0]:

@@ -20,10 +20,15 @@ from .style import OPTIMIZER_COLORS, ChartStyle
 CONTOUR_LEVELS = 18
 
 
+def color_scale(labels: Sequence[str], optimizers: Sequence[str]) -> dict:
+    """The colour scale of a legend: each label in its optimiser's colour (Vega-Lite's dict)."""
+    return {"domain": list(labels), "range": [OPTIMIZER_COLORS.get(o, "#333333") for o in optimizers]}
+
+
 def series_color(labels: Sequence[str], optimizers: Sequence[str], title: str | None = "Optimiser",
                  field: str = "label", legend: bool = True, columns: int = 2) -> alt.Color:
     """Colour by legend label; each label's colour is its optimiser's colour."""
-    scale = alt.Scale(domain=list(labels), range=[OPTIMIZER_COLORS.get(o, "#333333") for o in optimizers])
+    scale = alt.Scale(**color_scale(labels, optimizers))
     if not legend:
         return alt.Color(f"{field}:N", scale=scale, legend=None)
     return alt.Color(f"{field}:N", scale=scale, legend=alt.Legend(title=title, orient="bottom",

@@ -7,10 +7,10 @@ it composes and serialises a layered chart (each copy walks every unset field of
 channel: about 0.12 s for the Trajectories figure, most of a cache miss's chart time). The
 same spec as dicts takes a few milliseconds.
 
-A spec from here holds its data as DataFrames in its top-level ``datasets`` (the layers refer
-to them by name); the caller serialises them: ``page.chart`` as Arrow (Streamlit does it),
-``stepper.step_through`` as rounded columns. ``tests/app`` validates every page's specs
-against the Vega-Lite schema, these included.
+A spec from here holds its paths and contour as DataFrames in its top-level ``datasets`` (the
+layers refer to them by name; the few marked points are inline); the caller serialises them:
+``page.chart`` as Arrow (Streamlit does it), ``stepper.step_through`` as rounded columns.
+``tests/app`` validates every page's specs against the Vega-Lite schema, these included.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import pandas as pd
 
 from engine import Objective
 
-from .charts import CONTOUR_LEVELS, contour_frame, legend_of
-from .style import MINIMUM_COLOR, OPTIMIZER_COLORS, START_COLOR, ChartStyle
+from .charts import CONTOUR_LEVELS, color_scale, contour_frame, legend_of
+from .style import MINIMUM_COLOR, START_COLOR, ChartStyle
 
 STEP = "step"  # the name of the param the player drives
 MAP_COLUMNS = ("series", "label", "run", "step", "x", "y", "loss")  # what a map uses of a path frame
@@ -44,11 +44,9 @@ class Datasets:
             self._names[key] = name
         return {"name": self._names[key]}
 
-    def frame(self, frame: pd.DataFrame, hint: str, columns: Sequence[str] | None = None) -> dict:
-        """A DataFrame that lives for the whole build (its identity is its key), or only its
-        ``columns`` (what the spec uses: less to send)."""
-        if columns is None:
-            return self.ref(("frame", id(frame)), hint, lambda: frame)
+    def frame(self, frame: pd.DataFrame, hint: str, columns: Sequence[str]) -> dict:
+        """The ``columns`` of a DataFrame that lives for the whole build (its identity is part of
+        the key): only what the spec uses, less to send."""
         wanted = set(columns)
         keep = [c for c in frame.columns if c in wanted]  # in the frame's order: one key per set
         return self.ref(("frame", id(frame), tuple(keep)), hint, lambda: frame[keep])
@@ -65,7 +63,7 @@ def n(field: str, **kw) -> dict:
 def series_color(labels: Sequence[str], optimizers: Sequence[str], legend: bool = True,
                  title: str | None = "Optimiser", columns: int = 2) -> dict:
     """Colour by legend label; each label's colour is its optimiser's (``charts.series_color``)."""
-    scale = {"domain": list(labels), "range": [OPTIMIZER_COLORS.get(o, "#333333") for o in optimizers]}
+    scale = color_scale(labels, optimizers)
     legend_spec = ({"title": title, "orient": "bottom", "columns": min(len(labels), columns)}
                    if legend else None)
     return n("label", scale=scale, legend=legend_spec)
@@ -99,11 +97,10 @@ def contour_layer(objective: Objective, data: Datasets, n_cells: int = 70, bound
     }
 
 
-def point_layer(frame: pd.DataFrame, data: Datasets, hint: str, tooltip_format: str = ".4g",
-                **mark) -> dict:
-    """Points at ``frame``'s ``x``, ``y``, named by its ``what`` column in the tooltip."""
+def point_layer(points: Sequence[tuple[float, float, str]], tooltip_format: str = ".4g", **mark) -> dict:
+    """A few marked points ``(x, y, what)``, their data inline; ``what`` names each in the tooltip."""
     return {
-        "data": data.frame(frame, hint),
+        "data": {"values": [{"x": float(x), "y": float(y), "what": what} for x, y, what in points]},
         "mark": {"type": "point", "filled": True, "opacity": 1, **mark},
         "encoding": {"x": q("x"), "y": q("y"),
                      "tooltip": [n("what", title=""), q("x", format=tooltip_format),
@@ -111,14 +108,12 @@ def point_layer(frame: pd.DataFrame, data: Datasets, hint: str, tooltip_format: 
     }
 
 
-def markers(objective: Objective, start, style: ChartStyle, data: Datasets) -> list[dict]:
+def markers(objective: Objective, start, style: ChartStyle) -> list[dict]:
     """The minima (gold diamonds) and the start (black dot)."""
-    minima = pd.DataFrame({"x": [m[0] for m in objective.minima], "y": [m[1] for m in objective.minima],
-                           "what": "minimum"})
-    here = pd.DataFrame({"x": [start[0]], "y": [start[1]], "what": ["start"]})
-    return [point_layer(minima, data, "minima", shape="diamond", size=style.point_size * 3,
-                        color=MINIMUM_COLOR, stroke="black", strokeWidth=1),
-            point_layer(here, data, "start", shape="circle", size=style.point_size * 2, color=START_COLOR)]
+    return [point_layer([(x, y, "minimum") for x, y in objective.minima], shape="diamond",
+                        size=style.point_size * 3, color=MINIMUM_COLOR, stroke="black", strokeWidth=1),
+            point_layer([(start[0], start[1], "start")], shape="circle", size=style.point_size * 2,
+                        color=START_COLOR)]
 
 
 def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle, data: Datasets, *,
@@ -167,7 +162,7 @@ def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle,
                           {"filter": "(datum.step === datum.last)"}]})
     first = path["step"].to_numpy() == 0
     start = tuple(path.loc[first, ["x", "y"]].iloc[0]) if first.any() else objective.start
-    layers += markers(objective, start, style, data)
+    layers += markers(objective, start, style)
     layers += list(extra)
     height = height or style.map_height
     # Equal scales on both axes where the page allows it: a map should not be stretched.
