@@ -8,12 +8,12 @@ elements are hashed from a sample).
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
-from engine import Trace, get_objective, replay, simulate
+from engine import Trace, get_objective, replay
 from engine.baselines import BaselinePath, scipy_path
 
+from . import workers
 from .params import Settings
 
 # Bounded: a class shares one server (at most this many results, each dropped after 30 minutes).
@@ -27,15 +27,12 @@ def simulate_cached(objective: str, objective_options: tuple, optimizer: str, hy
                     schedule: str = "constant", schedule_options: tuple = (),
                     clip_norm: float | None = None, clip_value: float | None = None,
                     sweep: tuple = ()) -> Trace:
-    """``engine.simulate`` on hashable arguments. ``sweep`` is ``((name, values), ...)``
+    """``engine.simulate`` on hashable arguments, computed in an engine worker process
+    (``ui.workers``: the server's second core). ``sweep`` is ``((name, values), ...)``
     of hyperparameters given per run (tuples), overriding ``hyper``."""
-    obj = get_objective(objective, **dict(objective_options))
-    kwargs = dict(hyper)
-    kwargs.update({k: np.asarray(v) for k, v in sweep})
-    return simulate(obj, optimizer, steps, start, noise, np.asarray(seeds, dtype=np.int64),
-                    every=every, record=record, record_state=record_state, schedule=schedule,
-                    schedule_options=dict(schedule_options), clip_norm=clip_norm,
-                    clip_value=clip_value, **kwargs)
+    return workers.POOL.run(workers.simulate_job, objective, objective_options, optimizer, hyper, steps,
+                            start, noise, seeds, every, record, record_state, schedule, schedule_options,
+                            clip_norm, clip_value, sweep)
 
 
 @st.cache_data(**CACHE)
