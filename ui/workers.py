@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import sys
 import threading
@@ -69,6 +70,21 @@ def _in_worker(fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
         return fn(*args, **kwargs)
     finally:
         release_free_memory()
+
+
+def _exit_with_parent() -> None:
+    """A worker's initializer: exit when the server does. A pool's workers wait for jobs on a
+    queue they hold both ends of, so a server killed outright (``kill -9``, out of memory) would
+    otherwise leave them running for ever."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def worker_count(env: str | None = None, cores: int | None = None) -> int:
@@ -138,7 +154,7 @@ class EnginePool:
             if self._pool is None:
                 try:
                     ctx = _WorkerContext()
-                    self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+                    self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_exit_with_parent)
                 except (OSError, ValueError, ImportError) as err:  # no semaphores (no /dev/shm), no processes allowed
                     _log.warning("engine workers unavailable (%s): runs stay in the script thread", err)
                     self.workers = 0

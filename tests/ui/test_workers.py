@@ -116,3 +116,29 @@ def test_worker_count(env, cores, expected, monkeypatch):
     if env is not None:
         monkeypatch.setenv(workers.ENV, env)
     assert workers.worker_count(cores=cores) == expected
+
+
+def test_workers_exit_when_the_server_is_killed(tmp_path):
+    """A server killed outright (``kill -9``, out of memory) must not leave its workers running."""
+    import subprocess
+    import time
+
+    import psutil
+
+    code = ("import os, signal, sys\n"
+            "from ui import workers\n"
+            "pool = workers.EnginePool(workers=1)\n"
+            "print(pool.run(os.getpid), flush=True)\n"
+            "os.kill(os.getpid(), signal.SIGKILL)\n")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    log = tmp_path / "out.txt"
+    with log.open("w") as f:  # a file, not a pipe: a worker left behind would hold a pipe open
+        server = subprocess.run([sys.executable, "-c", code], cwd=root, stdout=f, timeout=120)
+    assert server.returncode == -signal.SIGKILL
+    worker = int(log.read_text().split()[0])
+    deadline = time.monotonic() + 30
+    while psutil.pid_exists(worker) and psutil.Process(worker).status() != psutil.STATUS_ZOMBIE:
+        if time.monotonic() > deadline:
+            os.kill(worker, signal.SIGKILL)
+            pytest.fail(f"worker {worker} outlived its server")
+        time.sleep(0.1)
