@@ -31,7 +31,7 @@ from engine import OPTIMIZERS, Trace
 from . import charts, controls, snippets, stepper
 from .frames import divergence_messages
 from .params import SHARED_FIELDS, Field, Flag, Settings
-from .runtime import freeze_startup_heap, limit_malloc_arenas, release_free_memory
+from .runtime import freeze_imported_heap, limit_malloc_arenas, release_free_memory
 from .style import ChartStyle
 
 
@@ -306,9 +306,10 @@ def view(page_id: str, local_fields: tuple[Field, ...] = ()) -> Iterator[ViewCon
         query = controls.url_values(fields, ctx.used)
         controls.write_url(query)
         _nav(nav, info, ctx.shared_query())
+        freeze_imported_heap()  # modules this run imported: out of every later collection
         release_free_memory()  # the run's temporaries: pages back to the system
 
 
 alt.vegalite.v6.schema.core.load_schema()  # Altair's schema, loaded before the freeze
-freeze_startup_heap()  # the imports above are the server's long-lived heap
+freeze_imported_heap()  # the imports above are the server's long-lived heap
 limit_malloc_arenas()  # many script threads: fewer, fuller heaps
