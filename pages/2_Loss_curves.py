@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import charts, frames, page
+from ui import frames, mapspec, page
 from ui.compute import run_settings
 from ui.page_fields import LOSS_SEEDS as SEEDS
 from ui.page_fields import PAGE_FIELDS
@@ -28,13 +28,12 @@ with page.view("loss", PAGE_FIELDS["loss"]) as ctx:
                    "the sidebar to see a spread.")
     traces = run_settings(s, seeds=seeds)
     page.divergence_notice(traces)
-    path = frames.path_frame(traces, objective, max_points=600)
     cols = st.columns(2)
     for col, metric, label, key in ((cols[0], "gap", "f(θ) − f*", "loss_gap"),
                                     (cols[1], "dist", "distance to nearest minimum", "loss_dist")):
         with col:
-            page.chart(lambda m=metric, t=label: charts.band_chart(frames.band_frame(path, m), t, ctx.style, title=t),
-                       ctx, key=key)
+            page.chart(lambda m=metric, t=label: mapspec.band_chart(
+                frames.band_frame(traces, objective, m, max_points=600), t, ctx.style, title=t), ctx, key=key)
     final = frames.final_frame(traces)
     summary = final.groupby("label", sort=False).agg(
         median_final_f=("final_loss", "median"),

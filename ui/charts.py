@@ -139,23 +139,6 @@ def curve_chart(frame: pd.DataFrame, y: str, y_title: str, style: ChartStyle, lo
     return chart.properties(height=height or style.height, width="container", **_title(title))
 
 
-def band_chart(band: pd.DataFrame, y_title: str, style: ChartStyle, title: str | None = None,
-               height: int | None = None) -> alt.LayerChart:
-    """Median line and a quantile band per series (log y)."""
-    labels, opts = legend_of(band)
-    base = alt.Chart(band).encode(x=alt.X("step:Q", title="step"))
-    area = base.mark_area(opacity=0.2).encode(
-        color=series_color(labels, opts, legend=False),
-        y=alt.Y("lo:Q", scale=alt.Scale(type="log"), axis=log_axis(y_title)), y2="hi:Q")
-    line = base.mark_line(strokeWidth=style.line_width).encode(
-        color=series_color(labels, opts),
-        y=alt.Y("median:Q", scale=alt.Scale(type="log")),
-        tooltip=[alt.Tooltip("label:N", title="optimiser"), "step:Q",
-                 alt.Tooltip("median:Q", format=".4g"), alt.Tooltip("lo:Q", format=".4g", title="10%"),
-                 alt.Tooltip("hi:Q", format=".4g", title="90%"), alt.Tooltip("runs:Q")])
-    return alt.layer(area, line, height=height or style.height, width="container", **_title(title))
-
-
 def beta2_chart(frame: pd.DataFrame, style: ChartStyle) -> alt.Chart:
     """Step length against step for several beta2, corrected (solid) and not (dashed)."""
     order = list(dict.fromkeys(frame["label"]))

@@ -69,16 +69,34 @@ def path_frame(traces: Mapping[str, Trace], objective: Objective, max_points: in
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def band_frame(path: pd.DataFrame, metric: str, q: tuple[float, float] = (0.1, 0.9)) -> pd.DataFrame:
-    """Median and a quantile band of ``metric`` over runs, per series and step."""
-    g = path.groupby(["series", "label", "optimizer", "step"], sort=False)[metric]
-    # pandas' own (vectorised) quantiles: a Python function per group took seconds on a long run
-    out = g.agg(median="median", runs="count")
-    out["lo"] = g.quantile(q[0])
-    out["hi"] = g.quantile(q[1])
-    out = out.reset_index()
-    out["metric"] = metric
-    return out
+def band_frame(traces: Mapping[str, Trace], objective: Objective, metric: str, max_points: int = 1500,
+               q: tuple[float, float] = (0.1, 0.9)) -> pd.DataFrame:
+    """Median and a quantile band of ``metric`` (``"gap"`` or ``"dist"``, as in ``path_frame``)
+    over each series' runs, per recorded step: the steps ``path_frame`` keeps, and at each only
+    the runs not yet stopped. Computed on the trace's arrays (the same numbers as pandas'
+    grouped quantiles of ``path_frame``, ``tests/ui``, at a fraction of the cost)."""
+    out = []
+    for name, tr in traces.items():
+        idx = keep_index(len(tr.t), max_points, extra=np.searchsorted(tr.t, tr.stopped_at[tr.stopped_at > 0] - 1))
+        t = tr.t[idx]
+        if metric == "gap":
+            values = np.maximum(tr.loss[idx] - objective.fmin, LOG_FLOOR)
+        elif metric == "dist":
+            values = np.maximum(objective.distance_to_minimum(tr.params[idx]), LOG_FLOOR)
+        else:
+            raise ValueError(f"metric must be 'gap' or 'dist', got {metric!r}")
+        alive = _alive(tr, t)
+        runs = alive.sum(axis=1)
+        some = runs > 0
+        values = np.where(alive, values, np.nan)[some]
+        if tr.runs == 1 or alive[some].all():
+            lo, median, hi = np.quantile(values, (q[0], 0.5, q[1]), axis=1)
+        else:  # stopped runs left out, step by step
+            lo, median, hi = np.nanquantile(values, (q[0], 0.5, q[1]), axis=1)
+        out.append(pd.DataFrame({"series": name, "label": title(tr.optimizer), "optimizer": tr.optimizer,
+                                 "step": t[some], "median": median, "runs": runs[some], "lo": lo, "hi": hi,
+                                 "metric": metric}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
 def eff_lr_frame(traces: Mapping[str, Trace], run: int = 0, max_points: int = 1000,

@@ -1,4 +1,5 @@
-"""The trajectory maps as Vega-Lite spec dicts, written directly (no Altair chart objects).
+"""The trajectory maps (and the loss bands) as Vega-Lite spec dicts, written directly (no
+Altair chart objects).
 
 A map (paths over the shaded contour, start and minima marked, a ``step`` param that the
 step-through player drives) is the heaviest chart of the app, on seven pages, and it is
@@ -227,3 +228,28 @@ def map_and_progress(path: pd.DataFrame, objective: Objective, steps: int, style
                                       width=int(height * 0.75), dash=dash, columns=MAP_COLUMNS)],
             "resolve": {"scale": {"color": "shared"}}}
     return top_level(body, data, [step_param(steps)])
+
+
+def band_chart(band: pd.DataFrame, y_title: str, style: ChartStyle, title: str | None = None,
+               height: int | None = None) -> dict:
+    """Median line and a quantile band per series, log y (``frames.band_frame``): the Loss curves
+    page's two charts, the heaviest page under a class's load, as a dict for the same reason as
+    the maps (Altair's building and serialising was a third of the page's server time)."""
+    labels, opts = legend_of(band)
+    data = Datasets()
+    source = data.frame(band, "band", ("label", "step", "median", "lo", "hi", "runs"))
+    x = q("step", title="step")
+    area = {"mark": {"type": "area", "opacity": 0.2},
+            "encoding": {"x": x, "color": series_color(labels, opts, legend=False),
+                         "y": q("lo", scale={"type": "log"}, axis={"title": y_title, "format": "~e", "tickCount": 6}),
+                         "y2": {"field": "hi"}}}
+    line = {"mark": {"type": "line", "strokeWidth": style.line_width},
+            "encoding": {"x": x, "color": series_color(labels, opts),
+                         "y": q("median", scale={"type": "log"}),
+                         "tooltip": [n("label", title="optimiser"), q("step"), q("median", format=".4g"),
+                                     q("lo", format=".4g", title="10%"), q("hi", format=".4g", title="90%"),
+                                     q("runs")]}}
+    view = {"data": source, "layer": [area, line], "height": height or style.height, "width": "container"}
+    if title:
+        view["title"] = title
+    return top_level(view, data)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pytest
 
 from engine import get_objective, simulate
 from ui import charts, frames, mapspec
@@ -39,9 +41,33 @@ def test_thinning_keeps_first_last_and_bounds_size():
 
 def test_band_frame_brackets_the_median():
     tr = simulate(ROSEN, "rmsprop", 40, seed=np.arange(8), noise=0.5)
-    band = frames.band_frame(frames.path_frame({"rmsprop": tr}, ROSEN), "gap")
+    band = frames.band_frame({"rmsprop": tr}, ROSEN, "gap")
     assert (band["lo"] <= band["median"]).all() and (band["median"] <= band["hi"]).all()
     assert (band["runs"] == 8).all()
+
+
+@pytest.mark.parametrize("metric", ["gap", "dist"])
+def test_band_frame_is_the_quantiles_of_the_drawn_runs_step_by_step(metric):
+    """The same numbers as pandas' grouped quantiles of ``path_frame`` (what a chart of the runs
+    shows), with runs that stop at different steps leaving the band one by one."""
+    traces = {"sgd": simulate(ROSEN, "sgd", 300, (-1.5, 2.0), 0.0, np.arange(5),  # stop at 6, 8, 10 or not
+                              lr=np.array([1e-4, 2e-3, 2.1e-3, 2.3e-3, 2.5e-3])),
+              "adam": simulate(ROSEN, "adam", 300, None, 0.5, np.arange(4))}
+    stops = traces["sgd"].stopped_at
+    assert len(set(stops[stops >= 0])) >= 2 and (stops < 0).any()  # stopped at different steps, and not all
+    path = frames.path_frame(traces, ROSEN, max_points=120)
+    g = path.groupby(["series", "step"], sort=False)[metric]
+    expected = pd.DataFrame({"median": g.median(), "runs": g.count(), "lo": g.quantile(0.1),
+                             "hi": g.quantile(0.9)}).reset_index()
+    band = frames.band_frame(traces, ROSEN, metric, max_points=120)
+    pd.testing.assert_frame_equal(band[["series", "step", "median", "runs", "lo", "hi"]], expected,
+                                  check_dtype=False, rtol=1e-12)
+    assert set(band["runs"]) > {5, 4}  # the band thins as runs stop
+
+
+def test_band_frame_refuses_an_unknown_metric():
+    with pytest.raises(ValueError, match="metric"):
+        frames.band_frame({"adam": simulate(ROSEN, "adam", 5)}, ROSEN, "loss")
 
 
 def test_trajectory_chart_spec():
