@@ -81,7 +81,7 @@ def contour_frame(objective: Objective, n: int = 70, bounds=None) -> pd.DataFram
     gx0, gy0 = np.meshgrid(xs[:-1], ys[:-1])
     gx1, gy1 = np.meshgrid(xs[1:], ys[1:])
     return pd.DataFrame({"x": gx0.ravel(), "x2": gx1.ravel() + dx, "y": gy0.ravel(), "y2": gy1.ravel() + dy,
-                         "level": band.ravel(), "f": zc.ravel()})
+                         "level": band.ravel().astype(np.int8), "f": zc.ravel()})
 
 
 def step_param(steps: int, name: str = "step", label: str = "Step ") -> alt.Parameter:

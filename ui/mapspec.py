@@ -83,11 +83,24 @@ def _until_step() -> dict:
 
 
 def contour_layer(objective: Objective, data: Datasets, n_cells: int = 70, bounds=None) -> dict:
-    """The shaded contour (``charts.contour_frame``: light is low), one rectangle per cell."""
+    """The shaded contour (``charts.contour_frame``: light is low), one rectangle per cell.
+
+    Only each cell's ``level`` and ``f`` are sent; the browser places the cells (row-major, as
+    ``contour_frame`` orders them) from their row number. Their corners were two thirds of the
+    map's numbers: the largest part of every map's payload and of its serialisation."""
     (x0, x1), (y0, y1) = bounds or objective.bounds
     key = ("contour", objective.name, objective.latex, n_cells, (x0, x1, y0, y1))
+    w, h = (x1 - x0) / n_cells, (y1 - y0) / n_cells
+    col, row = f"((datum.i - 1) % {n_cells})", f"floor((datum.i - 1) / {n_cells})"
     return {
-        "data": data.ref(key, "contour", lambda: contour_frame(objective, n_cells, bounds)),
+        "data": data.ref(key, "contour", lambda: contour_frame(objective, n_cells, bounds)[["level", "f"]]),
+        "transform": [  # corners as in contour_frame: cells overlap by half a cell, so no seams show
+            {"window": [{"op": "row_number", "as": "i"}]},
+            {"calculate": f"{x0!r} + {col} * {w!r}", "as": "x"},
+            {"calculate": f"{x0!r} + ({col} + 1.5) * {w!r}", "as": "x2"},
+            {"calculate": f"{y0!r} + {row} * {h!r}", "as": "y"},
+            {"calculate": f"{y0!r} + ({row} + 1.5) * {h!r}", "as": "y2"},
+        ],
         "mark": {"type": "rect", "opacity": 0.9},
         "encoding": {
             "x": q("x", scale={"domain": [x0, x1], "nice": False}, title="x"), "x2": {"field": "x2"},

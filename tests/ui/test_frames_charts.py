@@ -93,3 +93,21 @@ def test_contour_levels_follow_log_of_the_gap():
     # log scale: the lowest tenth of the range of f covers many bands, not one
     low = df[df["f"] < df["f"].min() + 0.1 * (df["f"].max() - df["f"].min())]
     assert low["level"].nunique() > CONTOUR_HALF
+
+
+@pytest.mark.parametrize(("objective", "n_cells", "bounds"), [
+    ("rosenbrock", 70, None), ("beale", 60, None), ("rosenbrock", 13, ((-2.0, 0.5), (0.25, 3.0))),
+])
+def test_the_map_places_contour_cells_where_contour_frame_puts_them(objective, n_cells, bounds):
+    """The map sends each cell's level and f only; its Vega expressions rebuild the corners from
+    the row number. Evaluated here, they give ``contour_frame``'s corners."""
+    obj = get_objective(objective)
+    layer = mapspec.contour_layer(obj, mapspec.Datasets(), n_cells, bounds)
+    transforms = layer["transform"]
+    assert transforms[0] == {"window": [{"op": "row_number", "as": "i"}]}
+    full = charts.contour_frame(obj, n_cells, bounds)
+    i = np.arange(1, len(full) + 1)
+    for t in transforms[1:]:
+        expr = t["calculate"].replace("datum.i", "i")
+        values = eval(expr, {"floor": np.floor, "i": i})  # the test's own evaluator of a trusted expression
+        np.testing.assert_allclose(values, full[t["as"]], rtol=0, atol=1e-12, err_msg=t["as"])
