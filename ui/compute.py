@@ -16,6 +16,8 @@ from engine.baselines import BaselinePath, scipy_path
 from . import workers
 from .params import Settings
 
+workers.POOL.start()  # the engine's worker boots while the first page draws
+
 # Bounded: a class shares one server (at most this many results, each dropped after 30 minutes).
 CACHE = {"max_entries": 64, "ttl": 1800, "show_spinner": False}
 

@@ -22,6 +22,7 @@ This module imports neither Streamlit nor pandas: every worker imports it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -139,13 +140,18 @@ def imported(prefixes: tuple[str, ...]) -> list[str]:
 
 
 class EnginePool:
-    """A lazily started process pool; ``run`` falls back to the calling thread when it cannot be used."""
+    """A process pool started on first use (or by ``start``); ``run`` falls back to the calling
+    thread when the pool cannot be used, and gives up on it after ``MAX_FAILURES`` failures in
+    a row (a host that forbids processes: then every run stays in the script thread)."""
+
+    MAX_FAILURES = 3
 
     def __init__(self, workers: int | None = None):
         self.workers = worker_count() if workers is None else workers
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self.failures = 0  # runs computed in the calling thread because the pool failed
+        self._failed_in_a_row = 0
 
     def _get(self) -> ProcessPoolExecutor | None:
         if self.workers <= 0:
@@ -161,6 +167,15 @@ class EnginePool:
                     return None
             return self._pool
 
+    def start(self) -> None:
+        """Start the workers now, in the background (a worker takes about half a second to
+        import numpy and the engine): at the first import of the app, so that they are ready
+        by the first run that needs them."""
+        pool = self._get()
+        if pool is not None:
+            with contextlib.suppress(BrokenProcessPool, RuntimeError, OSError):
+                pool.submit(int)
+
     def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` in a worker (``fn`` a module-level function: pickled by name), or
         here. Exceptions ``fn`` raises (``ValueError`` for bad input) are raised here as they are."""
@@ -169,19 +184,27 @@ class EnginePool:
             return fn(*args, **kwargs)
         try:
             future = pool.submit(_in_worker, fn, args, kwargs)
-        except (BrokenProcessPool, RuntimeError):  # broken, or shut down by another thread
+        except (BrokenProcessPool, RuntimeError, OSError):  # broken, shut down, or no process could start
             return self._inline_after_failure(pool, fn, args, kwargs)
         try:
-            return future.result()
+            result = future.result()
         except BrokenProcessPool:
             return self._inline_after_failure(pool, fn, args, kwargs)
+        self._failed_in_a_row = 0
+        return result
 
     def _inline_after_failure(self, pool, fn, args, kwargs):
-        _log.warning("an engine worker died: this run is computed in the script thread")
         self.failures += 1
+        self._failed_in_a_row += 1
         with self._lock:
             if self._pool is pool:
                 self._pool = None
+            if self._failed_in_a_row >= self.MAX_FAILURES and self.workers > 0:
+                _log.warning("engine workers failed %d times in a row: runs stay in the script thread",
+                             self._failed_in_a_row)
+                self.workers = 0
+            else:
+                _log.warning("an engine worker failed: this run is computed in the script thread")
         pool.shutdown(wait=False, cancel_futures=True)
         return fn(*args, **kwargs)
 

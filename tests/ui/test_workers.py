@@ -142,3 +142,39 @@ def test_workers_exit_when_the_server_is_killed(tmp_path):
             os.kill(worker, signal.SIGKILL)
             pytest.fail(f"worker {worker} outlived its server")
         time.sleep(0.1)
+
+
+def test_start_spawns_the_workers_ahead_of_the_first_run():
+    p = workers.EnginePool(workers=1)
+    try:
+        p.start()
+        assert len(p._pool._processes) == 1
+        assert p.run(os.getpid) != os.getpid()
+    finally:
+        p.shutdown()
+
+
+class _NoProcesses:
+    """A pool whose processes cannot start (a host that forbids them)."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def submit(self, *args, **kwargs):
+        raise OSError("fork not allowed")
+
+    def shutdown(self, *args, **kwargs):
+        pass
+
+
+def test_a_host_without_processes_runs_everything_in_the_caller(monkeypatch):
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", _NoProcesses)
+    p = workers.EnginePool(workers=1)
+    args = _job("rosenbrock", "adam")
+    expected = workers.simulate_job(*args)
+    for _ in range(workers.EnginePool.MAX_FAILURES):
+        _same(p.run(workers.simulate_job, *args), expected)
+    assert p.failures == workers.EnginePool.MAX_FAILURES
+    assert p.workers == 0  # given up on: no more attempts
+    _same(p.run(workers.simulate_job, *args), expected)
+    assert p.failures == workers.EnginePool.MAX_FAILURES
