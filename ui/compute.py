@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine import Trace, get_objective, replay
+from engine import Trace, get_objective
 from engine.baselines import BaselinePath, scipy_path
 
 from . import workers
@@ -42,8 +42,7 @@ def replay_cached(optimizer: str, source: tuple, hyper: tuple, record_state: boo
     """Replay ``optimizer`` on the gradients of the (cached) run described by ``source``
     (the positional arguments of ``simulate_cached``)."""
     base = simulate_cached(*source)
-    return replay(optimizer, base.grads, base.start, return_trace=True,
-                  record_state=record_state, **dict(hyper))
+    return workers.POOL.run(workers.replay_job, optimizer, base.grads, base.start, hyper, record_state)
 
 
 RECORD_BUDGET = 4_000_000  # numbers one full-record call may keep (32 MB): a class shares the server

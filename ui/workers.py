@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from engine import Trace, get_objective, simulate
+from engine import Trace, get_objective, replay, simulate
 
 from .runtime import release_free_memory
 
@@ -62,6 +62,12 @@ def simulate_job(objective: str, objective_options: tuple, optimizer: str, hyper
                     every=every, record=record, record_state=record_state, schedule=schedule,
                     schedule_options=dict(schedule_options), clip_norm=clip_norm,
                     clip_value=clip_value, **kwargs)
+
+
+def replay_job(optimizer: str, grads: np.ndarray, start: np.ndarray, hyper: tuple,
+               record_state: bool = True) -> Trace:
+    """``engine.replay`` of ``optimizer`` on given gradients, as a trace."""
+    return replay(optimizer, grads, start, return_trace=True, record_state=record_state, **dict(hyper))
 
 
 def _in_worker(fn: Callable[..., T], args: tuple, kwargs: dict) -> T:

@@ -178,3 +178,10 @@ def test_a_host_without_processes_runs_everything_in_the_caller(monkeypatch):
     assert p.workers == 0  # given up on: no more attempts
     _same(p.run(workers.simulate_job, *args), expected)
     assert p.failures == workers.EnginePool.MAX_FAILURES
+
+
+def test_a_replay_in_a_worker_gives_the_same_trace(pool):
+    base = workers.simulate_job(*_job("rosenbrock", "adam", seeds=(0,)))
+    hyper = (("lr", 0.01), ("bias_correction", False))
+    _same(pool.run(workers.replay_job, "adam", base.grads, base.start, hyper),
+          workers.replay_job("adam", base.grads, base.start, hyper))
