@@ -13,6 +13,9 @@ reruns go on meanwhile.
   or pandas): about 35 MB. ``OPTLAB_ENGINE_WORKERS`` sets how many
   (``0``: every run in the script thread); by default one per core beyond the first, at most
   two, and none on a single core, where a worker would only add the cost of sending the data.
+* A run never waits for a worker: when every worker is busy, it is computed in the script thread,
+  as every run was before. One heavy view (the caps allow an LR sweep that computes for minutes)
+  then slows the others as it always did, instead of holding them all in a queue behind it.
 * Nothing is shared between sessions: a job's arguments and its result are pickled copies.
 * If the workers cannot start (a host without ``/dev/shm``, say) or one dies (out of memory),
   the run is computed in the script thread, and the pool is started afresh for the next one.
@@ -158,6 +161,8 @@ class EnginePool:
         self._lock = threading.Lock()
         self.failures = 0  # runs computed in the calling thread because the pool failed
         self._failed_in_a_row = 0
+        self._in_flight = 0  # jobs sent and not yet back
+        self.ran_here_busy = 0  # runs computed in the calling thread because every worker was busy
 
     def _get(self) -> ProcessPoolExecutor | None:
         if self.workers <= 0:
@@ -184,18 +189,34 @@ class EnginePool:
 
     def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` in a worker (``fn`` a module-level function: pickled by name), or
-        here. Exceptions ``fn`` raises (``ValueError`` for bad input) are raised here as they are."""
+        here. Exceptions ``fn`` raises (``ValueError`` for bad input) are raised here as they are.
+
+        A job never waits for a worker: when every worker is busy it runs here, in the calling
+        thread, as every run did before the workers. So one heavy view (the caps allow an LR
+        sweep that computes for minutes) slows the others as it always did, instead of holding
+        every other student's runs in a queue behind it."""
         pool = self._get()
         if pool is None:
             return fn(*args, **kwargs)
+        with self._lock:
+            busy = self._in_flight >= self.workers
+            if not busy:
+                self._in_flight += 1
+        if busy:
+            self.ran_here_busy += 1
+            return fn(*args, **kwargs)
         try:
-            future = pool.submit(_in_worker, fn, args, kwargs)
-        except (BrokenProcessPool, RuntimeError, OSError):  # broken, shut down, or no process could start
-            return self._inline_after_failure(pool, fn, args, kwargs)
-        try:
-            result = future.result()
-        except BrokenProcessPool:
-            return self._inline_after_failure(pool, fn, args, kwargs)
+            try:
+                future = pool.submit(_in_worker, fn, args, kwargs)
+            except (BrokenProcessPool, RuntimeError, OSError):  # broken, shut down, or no process could start
+                return self._inline_after_failure(pool, fn, args, kwargs)
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                return self._inline_after_failure(pool, fn, args, kwargs)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
         self._failed_in_a_row = 0
         return result
 

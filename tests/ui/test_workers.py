@@ -185,3 +185,29 @@ def test_a_replay_in_a_worker_gives_the_same_trace(pool):
     hyper = (("lr", 0.01), ("bias_correction", False))
     _same(pool.run(workers.replay_job, "adam", base.grads, base.start, hyper),
           workers.replay_job("adam", base.grads, base.start, hyper))
+
+
+def test_a_run_never_queues_behind_a_busy_worker():
+    """One heavy view must not hold every other student's runs: while the worker is busy, a run
+    is computed in the calling thread."""
+    import threading
+    import time
+
+    p = workers.EnginePool(workers=1)
+    try:
+        assert p.run(os.getpid) != os.getpid()  # started
+        heavy = threading.Thread(target=p.run, args=(time.sleep, 3.0))
+        heavy.start()
+        deadline = time.monotonic() + 10
+        while p._in_flight == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        t0 = time.monotonic()
+        assert p.run(os.getpid) == os.getpid()  # here, at once
+        assert time.monotonic() - t0 < 1.0
+        assert p.ran_here_busy == 1
+        heavy.join()
+        assert p.run(os.getpid) != os.getpid()  # the worker again, once it is free
+        assert p._in_flight == 0
+    finally:
+        p.shutdown()
