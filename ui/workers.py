@@ -13,9 +13,10 @@ reruns go on meanwhile.
   or pandas): about 35 MB. ``OPTLAB_ENGINE_WORKERS`` sets how many
   (``0``: every run in the script thread); by default one per core beyond the first, at most
   two, and none on a single core, where a worker would only add the cost of sending the data.
-* A run never waits for a worker: when every worker is busy, it is computed in the script thread,
-  as every run was before. One heavy view (the caps allow an LR sweep that computes for minutes)
-  then slows the others as it always did, instead of holding them all in a queue behind it.
+* A run waits for a worker only behind jobs sent in the last half second (at most two of them);
+  otherwise it is computed in the script thread, as every run was before. A burst of students
+  is served by the worker, but one heavy view (the caps allow an LR sweep that computes for
+  minutes) slows the others as it always did instead of holding them all in a queue behind it.
 * Nothing is shared between sessions: a job's arguments and its result are pickled copies.
 * If the workers cannot start (a host without ``/dev/shm``, say) or one dies (out of memory),
   the run is computed in the script thread, and the pool is started afresh for the next one.
@@ -32,6 +33,7 @@ import multiprocessing.connection
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -155,13 +157,14 @@ class EnginePool:
 
     MAX_FAILURES = 3
 
-    def __init__(self, workers: int | None = None):
+    def __init__(self, workers: int | None = None, queue: int = 2, young: float = 0.5):
         self.workers = worker_count() if workers is None else workers
+        self.queue, self.young = queue, young  # see ``run``
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self.failures = 0  # runs computed in the calling thread because the pool failed
         self._failed_in_a_row = 0
-        self._in_flight = 0  # jobs sent and not yet back
+        self._in_flight: dict[object, float] = {}  # jobs sent and not yet back: when each was sent
         self.ran_here_busy = 0  # runs computed in the calling thread because every worker was busy
 
     def _get(self) -> ProcessPoolExecutor | None:
@@ -191,18 +194,24 @@ class EnginePool:
         """``fn(*args, **kwargs)`` in a worker (``fn`` a module-level function: pickled by name), or
         here. Exceptions ``fn`` raises (``ValueError`` for bad input) are raised here as they are.
 
-        A job never waits for a worker: when every worker is busy it runs here, in the calling
-        thread, as every run did before the workers. So one heavy view (the caps allow an LR
-        sweep that computes for minutes) slows the others as it always did, instead of holding
-        every other student's runs in a queue behind it."""
+        With every worker busy, a job waits in the queue only if it is short (``queue`` jobs)
+        and every job in it was sent less than ``young`` seconds ago: a burst of ordinary runs
+        (tens of milliseconds each) is served by the worker. Otherwise the worker is busy with
+        something heavy (the caps allow an LR sweep that computes for minutes), and the job runs
+        here, in the calling thread, as every run did before the workers: the heavy view slows
+        the others as it always did, instead of holding them in a queue behind it."""
         pool = self._get()
         if pool is None:
             return fn(*args, **kwargs)
+        token = object()
         with self._lock:
-            busy = self._in_flight >= self.workers
-            if not busy:
-                self._in_flight += 1
-        if busy:
+            now = time.monotonic()
+            n = len(self._in_flight)
+            go = n < self.workers or (n < self.workers + self.queue
+                                      and now - min(self._in_flight.values()) < self.young)
+            if go:
+                self._in_flight[token] = now
+        if not go:
             self.ran_here_busy += 1
             return fn(*args, **kwargs)
         try:
@@ -216,7 +225,7 @@ class EnginePool:
                 return self._inline_after_failure(pool, fn, args, kwargs)
         finally:
             with self._lock:
-                self._in_flight -= 1
+                del self._in_flight[token]
         self._failed_in_a_row = 0
         return result
 

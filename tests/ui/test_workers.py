@@ -187,27 +187,61 @@ def test_a_replay_in_a_worker_gives_the_same_trace(pool):
           workers.replay_job("adam", base.grads, base.start, hyper))
 
 
-def test_a_run_never_queues_behind_a_busy_worker():
-    """One heavy view must not hold every other student's runs: while the worker is busy, a run
-    is computed in the calling thread."""
+def _busy(p, seconds):
+    """A thread keeping ``p``'s worker busy for ``seconds``, started once the job is in flight."""
     import threading
     import time
 
-    p = workers.EnginePool(workers=1)
+    thread = threading.Thread(target=p.run, args=(time.sleep, seconds))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not p._in_flight:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    return thread
+
+
+def test_a_run_does_not_queue_behind_a_heavy_job():
+    """One heavy view must not hold every other student's runs: behind a job that has been
+    computing for a while, a run is computed in the calling thread."""
+    import time
+
+    p = workers.EnginePool(workers=1, young=0.2)
     try:
         assert p.run(os.getpid) != os.getpid()  # started
-        heavy = threading.Thread(target=p.run, args=(time.sleep, 3.0))
-        heavy.start()
-        deadline = time.monotonic() + 10
-        while p._in_flight == 0:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        heavy = _busy(p, 3.0)
+        time.sleep(0.4)  # older than `young`: heavy
         t0 = time.monotonic()
         assert p.run(os.getpid) == os.getpid()  # here, at once
         assert time.monotonic() - t0 < 1.0
         assert p.ran_here_busy == 1
         heavy.join()
         assert p.run(os.getpid) != os.getpid()  # the worker again, once it is free
-        assert p._in_flight == 0
+        assert not p._in_flight
+    finally:
+        p.shutdown()
+
+
+def test_a_burst_waits_for_the_worker_behind_a_short_queue():
+    """Ordinary runs arriving together wait for the worker, up to ``queue`` of them."""
+    import threading
+    import time
+
+    p = workers.EnginePool(workers=1, queue=1, young=30.0)
+    try:
+        assert p.run(os.getpid) != os.getpid()
+        first = _busy(p, 0.5)
+        results = []
+        second = threading.Thread(target=lambda: results.append(p.run(os.getpid)))
+        second.start()
+        deadline = time.monotonic() + 10
+        while len(p._in_flight) < 2:  # the second job waits in the queue
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert p.run(os.getpid) == os.getpid()  # the queue (one job) is full: this one runs here
+        first.join()
+        second.join()
+        assert results[0] != os.getpid()  # the queued job was served by the worker
+        assert p.ran_here_busy == 1
     finally:
         p.shutdown()
