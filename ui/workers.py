@@ -13,10 +13,11 @@ reruns go on meanwhile.
   or pandas): about 35 MB. ``OPTLAB_ENGINE_WORKERS`` sets how many
   (``0``: every run in the script thread); by default one per core beyond the first, at most
   two, and none on a single core, where a worker would only add the cost of sending the data.
-* A run waits for a worker only behind jobs sent in the last half second (at most two of them);
-  otherwise it is computed in the script thread, as every run was before. A burst of students
-  is served by the worker, but one heavy view (the caps allow an LR sweep that computes for
-  minutes) slows the others as it always did instead of holding them all in a queue behind it.
+* With the workers busy, a run waits in a short queue (two jobs) while they make progress (a
+  job started within the last half second); otherwise it is computed in the script thread, as
+  every run was before. A burst of students is served by the workers, but one heavy view (the
+  caps allow an LR sweep that computes for minutes) slows the others as it always did instead
+  of holding them all in a queue behind it.
 * Nothing is shared between sessions: a job's arguments and its result are pickled copies.
 * If the workers cannot start (a host without ``/dev/shm``, say) or one dies (out of memory),
   the run is computed in the script thread, and the pool is started afresh for the next one.
@@ -164,7 +165,8 @@ class EnginePool:
         self._lock = threading.Lock()
         self.failures = 0  # runs computed in the calling thread because the pool failed
         self._failed_in_a_row = 0
-        self._in_flight: dict[object, float] = {}  # jobs sent and not yet back: when each was sent
+        self._in_flight: set[object] = set()  # jobs sent and not yet back
+        self._started = 0.0  # when a worker last took a job (monotonic)
         self.ran_here_busy = 0  # runs computed in the calling thread because every worker was busy
 
     def _get(self) -> ProcessPoolExecutor | None:
@@ -195,11 +197,12 @@ class EnginePool:
         here. Exceptions ``fn`` raises (``ValueError`` for bad input) are raised here as they are.
 
         With every worker busy, a job waits in the queue only if it is short (``queue`` jobs)
-        and every job in it was sent less than ``young`` seconds ago: a burst of ordinary runs
-        (tens of milliseconds each) is served by the worker. Otherwise the worker is busy with
-        something heavy (the caps allow an LR sweep that computes for minutes), and the job runs
-        here, in the calling thread, as every run did before the workers: the heavy view slows
-        the others as it always did, instead of holding them in a queue behind it."""
+        and a worker took a job less than ``young`` seconds ago: a burst of ordinary runs (tens
+        of milliseconds each) is served by the workers. Otherwise a worker is stuck on something
+        heavy (the caps allow an LR sweep that computes for minutes), and the job runs here, in
+        the calling thread, as every run did before the workers: the heavy view slows the others
+        as it always did, instead of holding them in a queue behind it. (When a job comes back
+        the next queued one starts: that counts as a worker taking a job.)"""
         pool = self._get()
         if pool is None:
             return fn(*args, **kwargs)
@@ -207,10 +210,12 @@ class EnginePool:
         with self._lock:
             now = time.monotonic()
             n = len(self._in_flight)
-            go = n < self.workers or (n < self.workers + self.queue
-                                      and now - min(self._in_flight.values()) < self.young)
+            idle = n < self.workers
+            go = idle or (n < self.workers + self.queue and now - self._started < self.young)
             if go:
-                self._in_flight[token] = now
+                self._in_flight.add(token)
+                if idle:
+                    self._started = now
         if not go:
             self.ran_here_busy += 1
             return fn(*args, **kwargs)
@@ -225,7 +230,9 @@ class EnginePool:
                 return self._inline_after_failure(pool, fn, args, kwargs)
         finally:
             with self._lock:
-                del self._in_flight[token]
+                self._in_flight.discard(token)
+                if len(self._in_flight) >= self.workers:  # a queued job takes the freed worker
+                    self._started = time.monotonic()
         self._failed_in_a_row = 0
         return result
 
