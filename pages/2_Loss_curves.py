@@ -41,6 +41,7 @@ with page.view("loss", PAGE_FIELDS["loss"]) as ctx:
         q90=("final_loss", lambda v: np.quantile(v, 0.9)),
         diverged=("stopped_at", lambda v: int((v >= 0).sum())))
     summary.columns = ["median final f", "10% quantile", "90% quantile", "diverged runs"]
+    summary.index.name = "optimiser"
     st.dataframe(summary.style.format({"median final f": "{:.4g}", "10% quantile": "{:.4g}",
                                        "90% quantile": "{:.4g}"}), key="loss_table")
     page.share_panel(ctx, {"runs": lambda: frames.path_frame(traces, objective, max_points=s.steps + 1),

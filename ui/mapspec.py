@@ -252,12 +252,16 @@ def band_chart(band: pd.DataFrame, y_title: str, style: ChartStyle, title: str |
     data = Datasets()
     source = data.frame(band, "band", ("label", "step", "median", "lo", "hi", "runs"))
     x = q("step", title="step")
+    # The same legend on both layers: with ``legend: null`` on the band (the first layer) Vega-Lite
+    # drew no legend at all, and the page did not say which colour was which optimiser.
+    color = series_color(labels, opts)
+    color["legend"] = {**color["legend"], "symbolType": "stroke", "symbolOpacity": 1}
     area = {"mark": {"type": "area", "opacity": 0.2},
-            "encoding": {"x": x, "color": series_color(labels, opts, legend=False),
+            "encoding": {"x": x, "color": color,
                          "y": q("lo", scale={"type": "log"}, axis={"title": y_title, "format": "~e", "tickCount": 6}),
                          "y2": {"field": "hi"}}}
     line = {"mark": {"type": "line", "strokeWidth": style.line_width},
-            "encoding": {"x": x, "color": series_color(labels, opts),
+            "encoding": {"x": x, "color": color,
                          "y": q("median", scale={"type": "log"}),
                          "tooltip": [n("label", title="optimiser"), q("step"), q("median", format=".4g"),
                                      q("lo", format=".4g", title="10%"), q("hi", format=".4g", title="90%"),

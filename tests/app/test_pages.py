@@ -257,3 +257,12 @@ def test_lr_sensitivity_names_its_colours():
     at = open_page("pages/6_LR_sensitivity.py", {"lrs.points": "6", "lrs.seeds": "2"})
     legends = _color_legends(spec(charts(at)[0]))
     assert legends and None not in legends, legends
+
+
+def test_loss_curves_name_their_colours():
+    """The band layer once carried ``legend: null``, and the page drew no legend at all."""
+    at = open_page("pages/2_Loss_curves.py", {"seeds": "3", "steps": "60"})
+    for chart in charts(at):
+        legends = _color_legends(spec(chart))
+        assert len(legends) == 2 and None not in legends, legends
+        assert legends[0] == legends[1]
