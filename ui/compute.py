@@ -22,6 +22,36 @@ workers.POOL.start()  # the engine's worker boots while the first page draws
 CACHE = {"max_entries": 64, "ttl": 1800, "show_spinner": False}
 
 
+# One engine call may ask for at most this many gradient coordinates (runs x steps x parameters x
+# samples per gradient): about 4-9 s of a core on this project's machine. The fields' own caps
+# allowed far more on the larger problems: an LR sweep of 60 rates x 20 seeds on the
+# 200-parameter sparse problem with 256 samples per gradient was hours of computing (measured:
+# 9.6 s for 20 of its 5000 steps and one of its six optimisers), Loss curves at its caps minutes.
+MAX_WORK = 5e8
+
+
+def work(objective: str, objective_options: tuple, steps: int, runs: int) -> float:
+    """Gradient coordinates an engine call computes: runs x steps x parameters x samples per
+    gradient (the sparse problem's minibatch; 1 for an analytic function)."""
+    obj = get_objective(objective, **dict(objective_options))
+    return float(runs) * steps * obj.dim * int(dict(objective_options).get("batch_size", 1))
+
+
+def check_work(objective: str, objective_options: tuple, steps: int, runs: int) -> None:
+    """Refuse, at once and with a ``ValueError`` that says what to lower (the page shows it and
+    keeps its controls), an engine call over ``MAX_WORK``."""
+    asked = work(objective, objective_options, steps, runs)
+    if asked > MAX_WORK:
+        raise ValueError(
+            f"this view asks for {runs:,} runs x {steps:,} steps of a problem with "
+            f"{get_objective(objective, **dict(objective_options)).dim} parameters"
+            + (f" and {int(dict(objective_options)['batch_size'])} samples per gradient"
+               if int(dict(objective_options).get("batch_size", 1)) > 1 else "")
+            + f" in one computation ({asked:.2g} gradient coordinates), more than a shared server "
+            f"allows ({MAX_WORK:.2g}). Lower the seeds, the learning rates, the steps, the dimension "
+            "or the batch size.")
+
+
 @st.cache_data(**CACHE)
 def simulate_cached(objective: str, objective_options: tuple, optimizer: str, hyper: tuple,
                     steps: int, start: tuple | None, noise: float, seeds: tuple,
@@ -31,7 +61,10 @@ def simulate_cached(objective: str, objective_options: tuple, optimizer: str, hy
                     sweep: tuple = ()) -> Trace:
     """``engine.simulate`` on hashable arguments, computed in an engine worker process
     (``ui.workers``: the server's second core). ``sweep`` is ``((name, values), ...)``
-    of hyperparameters given per run (tuples), overriding ``hyper``."""
+    of hyperparameters given per run (tuples), overriding ``hyper``. Refuses a call over
+    ``MAX_WORK`` (``check_work``)."""
+    runs = max([len(seeds), *(len(v) for _, v in sweep)])
+    check_work(objective, objective_options, steps, runs)
     return workers.POOL.run(workers.simulate_job, objective, objective_options, optimizer, hyper, steps,
                             start, noise, seeds, every, record, record_state, schedule, schedule_options,
                             clip_norm, clip_value, sweep)

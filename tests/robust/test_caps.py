@@ -9,7 +9,10 @@ Three layers are checked:
   ``MAX_LENGTH``, ``MAX_NODES``, ``MAX_DEPTH``) and refuses anything beyond them with a
   ``ValueError`` at once, before computing;
 - the largest engine call each page can make within the UI caps fits the engine's caps, so no
-  URL that the controls accept ends in "cannot be computed".
+  URL that the controls accept ends in "cannot be computed" for lack of memory;
+- one engine call is also bounded in work (``compute.MAX_WORK``: runs x steps x parameters x
+  samples per gradient): on the larger problems the fields allowed hours of computing, and such
+  a view is now refused at once, with a message that says what to lower.
 """
 
 from __future__ import annotations
@@ -294,3 +297,36 @@ def test_a_url_over_the_caps_is_refused_with_a_notice(path):
         assert at.session_state[f"v:{key}"] == ALL_FIELDS[key].default, key
         assert key not in at.query_params
     assert n_charts(at) >= 1
+
+
+# --------------------------------------------------------------------------------------------
+# Work: the fields' caps bound memory; one engine call is also bounded in computing
+# --------------------------------------------------------------------------------------------
+
+HEAVY_SPARSE = {"f": "sparse", "f.dim": str(int(SHARED["f.dim"].high)),
+                "f.batch_size": str(int(SHARED["f.batch_size"].high)),
+                "f.n_samples": str(int(SHARED["f.n_samples"].high))}
+
+
+def test_work_counts_runs_steps_parameters_and_samples_per_gradient():
+    sparse = tuple(sorted({"dim": 50, "batch_size": 8}.items()))
+    assert compute.work("sparse", sparse, 100, 3) == 3 * 100 * 50 * 8
+    assert compute.work("rosenbrock", (), 100, 3) == 3 * 100 * 2
+    compute.check_work("rosenbrock", (), engine_simulate.MAX_STEPS, 1200)  # the largest 2-D sweep fits
+    with pytest.raises(ValueError, match="more than a shared server allows"):
+        compute.check_work("sparse", sparse, 5000, int(compute.MAX_WORK // (5000 * 50 * 8)) + 1)
+
+
+@pytest.mark.parametrize(("path", "query"), [
+    # 60 rates x 20 seeds x 5000 steps on 200 parameters, 256 samples a gradient: hours of computing
+    ("pages/6_LR_sensitivity.py", {**HEAVY_SPARSE, "lrs.points": "60", "lrs.seeds": "20", "steps": "5000"}),
+    ("pages/2_Loss_curves.py", {**HEAVY_SPARSE, "seeds": str(int(LOSS_SEEDS.high)), "steps": "5000"}),
+])
+def test_a_view_over_the_work_cap_is_refused_at_once_and_keeps_its_controls(path, query):
+    t0 = time.monotonic()
+    at = open_page(path, query)
+    assert time.monotonic() - t0 < 30  # refused before computing (the view itself: minutes to hours)
+    no_exception(at)
+    errors = [e.value for e in at.error]
+    assert any("more than a shared server allows" in e for e in errors), errors
+    assert any(w.key == "w:steps" for w in at.number_input)  # the controls are still there to lower
