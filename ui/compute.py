@@ -23,11 +23,13 @@ CACHE = {"max_entries": 64, "ttl": 1800, "show_spinner": False}
 
 
 # One engine call may ask for at most this many gradient coordinates (runs x steps x parameters x
-# samples per gradient): about 4-9 s of a core on this project's machine. The fields' own caps
-# allowed far more on the larger problems: an LR sweep of 60 rates x 20 seeds on the
-# 200-parameter sparse problem with 256 samples per gradient was hours of computing (measured:
-# 9.6 s for 20 of its 5000 steps and one of its six optimisers), Loss curves at its caps minutes.
-MAX_WORK = 5e8
+# samples per gradient): 2-4 s of a core on this project's machine (2-3e-8 s each on the sparse
+# problem, less with minibatches), a view of six optimisers at most about half a minute. The
+# fields' own caps allowed far more on the larger problems: an LR sweep of 60 rates x 20 seeds
+# on the 200-parameter sparse problem with 256 samples per gradient was hours of computing
+# (measured: 9.6 s for 20 of its 5000 steps and one of its six optimisers), Loss curves at its
+# caps minutes. Every 2-D view, and every default, is far below it (the largest 2-D sweep: 1.2e7).
+MAX_WORK = 2e8
 
 
 def work(objective: str, objective_options: tuple, steps: int, runs: int) -> float:
