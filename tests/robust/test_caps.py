@@ -312,7 +312,8 @@ def test_work_counts_runs_steps_parameters_and_samples_per_gradient():
     sparse = tuple(sorted({"dim": 50, "batch_size": 8}.items()))
     assert compute.work("sparse", sparse, 100, 3) == 3 * 100 * 50 * 8
     assert compute.work("rosenbrock", (), 100, 3) == 3 * 100 * 2
-    compute.check_work("rosenbrock", (), STEPS, int(LRS_POINTS.high) * int(LRS_SEEDS.high))  # the largest 2-D sweep fits
+    largest_2d_sweep = int(LRS_POINTS.high) * int(LRS_SEEDS.high)
+    compute.check_work("rosenbrock", (), STEPS, largest_2d_sweep)  # fits
     with pytest.raises(ValueError, match="more than a shared server allows"):
         compute.check_work("sparse", sparse, 5000, int(compute.MAX_WORK // (5000 * 50 * 8)) + 1)
 
