@@ -103,8 +103,11 @@ def _title(title) -> dict:
     return {"title": title} if title else {}
 
 
+LOG_AXIS = {"format": "~e", "tickCount": 6}  # log scales: powers of ten (Altair here, dicts in mapspec)
+
+
 def log_axis(title: str) -> alt.Axis:
-    return alt.Axis(title=title, format="~e", tickCount=6)
+    return alt.Axis(title=title, **LOG_AXIS)
 
 
 def curve_chart(frame: pd.DataFrame, y: str, y_title: str, style: ChartStyle, log_y: bool = True,

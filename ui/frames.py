@@ -34,6 +34,23 @@ def _alive(trace: Trace, t: np.ndarray) -> np.ndarray:
     return t[:, None] < stop[None, :]
 
 
+def _drawn_steps(trace: Trace, max_points: int) -> np.ndarray:
+    """Indices of the recorded steps a chart draws: thinned to about ``max_points``, always with
+    each stopped run's last good step (``path_frame`` and ``band_frame`` draw the same steps)."""
+    return keep_index(len(trace.t), max_points,
+                      extra=np.searchsorted(trace.t, trace.stopped_at[trace.stopped_at > 0] - 1))
+
+
+def _gap(loss: np.ndarray, objective: Objective) -> np.ndarray:
+    """f - f*, floored for log axes."""
+    return np.maximum(loss - objective.fmin, LOG_FLOOR)
+
+
+def _dist(params: np.ndarray, objective: Objective) -> np.ndarray:
+    """Distance to the nearest minimum, floored for log axes."""
+    return np.maximum(objective.distance_to_minimum(params), LOG_FLOOR)
+
+
 def path_frame(traces: Mapping[str, Trace], objective: Objective, max_points: int = 1500,
                labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per (series, run, recorded step): position, loss, gap to f*, distance to a minimum.
@@ -43,9 +60,8 @@ def path_frame(traces: Mapping[str, Trace], objective: Objective, max_points: in
     """
     frames = []
     for name, tr in traces.items():
-        t = tr.t
-        idx = keep_index(len(t), max_points, extra=np.searchsorted(t, tr.stopped_at[tr.stopped_at > 0] - 1))
-        t = t[idx]
+        idx = _drawn_steps(tr, max_points)
+        t = tr.t[idx]
         params = tr.params[idx]  # (n, B, D)
         loss = tr.loss[idx]
         alive = _alive(tr, t)
@@ -58,8 +74,8 @@ def path_frame(traces: Mapping[str, Trace], objective: Objective, max_points: in
             "seed": np.tile(tr.seed, n),
             "step": np.repeat(t, runs),
             "loss": loss.ravel(),
-            "gap": np.maximum(loss - objective.fmin, LOG_FLOOR).ravel(),
-            "dist": np.maximum(objective.distance_to_minimum(params), LOG_FLOOR).ravel(),
+            "gap": _gap(loss, objective).ravel(),
+            "dist": _dist(params, objective).ravel(),
         }
         if objective.dim == 2:
             data["x"] = params[..., 0].ravel()
@@ -75,16 +91,13 @@ def band_frame(traces: Mapping[str, Trace], objective: Objective, metric: str, m
     over each series' runs, per recorded step: the steps ``path_frame`` keeps, and at each only
     the runs not yet stopped. Computed on the trace's arrays (the same numbers as pandas'
     grouped quantiles of ``path_frame``, ``tests/ui``, at a fraction of the cost)."""
+    if metric not in ("gap", "dist"):
+        raise ValueError(f"metric must be 'gap' or 'dist', got {metric!r}")
     out = []
     for name, tr in traces.items():
-        idx = keep_index(len(tr.t), max_points, extra=np.searchsorted(tr.t, tr.stopped_at[tr.stopped_at > 0] - 1))
+        idx = _drawn_steps(tr, max_points)
         t = tr.t[idx]
-        if metric == "gap":
-            values = np.maximum(tr.loss[idx] - objective.fmin, LOG_FLOOR)
-        elif metric == "dist":
-            values = np.maximum(objective.distance_to_minimum(tr.params[idx]), LOG_FLOOR)
-        else:
-            raise ValueError(f"metric must be 'gap' or 'dist', got {metric!r}")
+        values = _gap(tr.loss[idx], objective) if metric == "gap" else _dist(tr.params[idx], objective)
         alive = _alive(tr, t)
         runs = alive.sum(axis=1)
         some = runs > 0

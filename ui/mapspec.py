@@ -24,7 +24,7 @@ import pandas as pd
 
 from engine import Objective
 
-from .charts import CONTOUR_LEVELS, color_scale, contour_frame, legend_of
+from .charts import CONTOUR_LEVELS, LOG_AXIS, color_scale, contour_frame, legend_of
 from .style import MINIMUM_COLOR, START_COLOR, ChartStyle
 
 STEP = "step"  # the name of the param the player drives
@@ -59,6 +59,11 @@ def q(field: str, **kw) -> dict:
 
 def n(field: str, **kw) -> dict:
     return {"field": field, "type": "nominal", **kw}
+
+
+def log_axis(title: str) -> dict:
+    """``charts.log_axis`` as a dict."""
+    return {"title": title, **LOG_AXIS}
 
 
 def series_color(labels: Sequence[str], optimizers: Sequence[str], legend: bool = True,
@@ -195,7 +200,7 @@ def progress_view(path: pd.DataFrame, metric: str, title: str, style: ChartStyle
     ``trajectory_view``."""
     labels, opts = legend_of(path)
     enc = {"x": q("step", title="step"),
-           "y": q(metric, scale={"type": "log"}, axis={"title": title, "format": "~e", "tickCount": 6}),
+           "y": q(metric, scale={"type": "log"}, axis=log_axis(title)),
            "color": series_color(labels, opts, legend=False), "detail": n("run"),
            **({"strokeDash": n(dash, legend=None)} if dash else {})}
     ghost = {"mark": {"type": "line", "strokeWidth": style.line_width / 2, "opacity": 0.2}, "encoding": enc}
@@ -258,7 +263,7 @@ def band_chart(band: pd.DataFrame, y_title: str, style: ChartStyle, title: str |
     color["legend"] = {**color["legend"], "symbolType": "stroke", "symbolOpacity": 1}
     area = {"mark": {"type": "area", "opacity": 0.2},
             "encoding": {"x": x, "color": color,
-                         "y": q("lo", scale={"type": "log"}, axis={"title": y_title, "format": "~e", "tickCount": 6}),
+                         "y": q("lo", scale={"type": "log"}, axis=log_axis(y_title)),
                          "y2": {"field": "hi"}}}
     line = {"mark": {"type": "line", "strokeWidth": style.line_width},
             "encoding": {"x": x, "color": color,
