@@ -36,22 +36,23 @@ def work(objective: str, objective_options: tuple, steps: int, runs: int) -> flo
     """Gradient coordinates an engine call computes: runs x steps x parameters x samples per
     gradient (the sparse problem's minibatch; 1 for an analytic function)."""
     obj = get_objective(objective, **dict(objective_options))
-    return float(runs) * steps * obj.dim * int(dict(objective_options).get("batch_size", 1))
+    return float(runs) * steps * obj.dim * int(obj.options.get("batch_size", 1))
 
 
 def check_work(objective: str, objective_options: tuple, steps: int, runs: int) -> None:
     """Refuse, at once and with a ``ValueError`` that says what to lower (the page shows it and
     keeps its controls), an engine call over ``MAX_WORK``."""
     asked = work(objective, objective_options, steps, runs)
-    if asked > MAX_WORK:
-        raise ValueError(
-            f"this view asks for {runs:,} runs x {steps:,} steps of a problem with "
-            f"{get_objective(objective, **dict(objective_options)).dim} parameters"
-            + (f" and {int(dict(objective_options)['batch_size'])} samples per gradient"
-               if int(dict(objective_options).get("batch_size", 1)) > 1 else "")
-            + f" in one computation ({asked:.2g} gradient coordinates), more than a shared server "
-            f"allows ({MAX_WORK:.2g}). Lower the seeds, the learning rates, the steps, the dimension "
-            "or the batch size.")
+    if asked <= MAX_WORK:
+        return
+    obj = get_objective(objective, **dict(objective_options))  # cached: the one ``work`` built
+    batch = int(obj.options.get("batch_size", 1))
+    raise ValueError(
+        f"this view asks for {runs:,} runs x {steps:,} steps of a problem with {obj.dim} parameters"
+        + (f" and {batch} samples per gradient" if batch > 1 else "")
+        + f" in one computation ({asked:.2g} gradient coordinates), more than a shared server "
+        f"allows ({MAX_WORK:.2g}). Lower the seeds, the learning rates, the steps, the dimension "
+        "or the batch size.")
 
 
 @st.cache_data(**CACHE)
