@@ -10,14 +10,14 @@ reruns go on meanwhile.
 * The worker computes exactly what the script thread would (the same code, numpy and inputs):
   the results are bit-identical (``tests/ui/test_workers.py``).
 * A worker is a fresh interpreter that imports only numpy and the engine (not Streamlit, Altair
-  or pandas): about 35 MB. ``OPTLAB_ENGINE_WORKERS`` sets how many
+  or pandas): about 40 MB. ``OPTLAB_ENGINE_WORKERS`` sets how many
   (``0``: every run in the script thread); by default one per core beyond the first, at most
   two, and none on a single core, where a worker would only add the cost of sending the data.
 * With the workers busy, a run waits in a short queue (two jobs) while they make progress (a
   job started within the last half second); otherwise it is computed in the script thread, as
-  every run was before. A burst of students is served by the workers, but one heavy view (the
-  caps allow an LR sweep that computes for minutes) slows the others as it always did instead
-  of holding them all in a queue behind it.
+  every run was before. A burst of students is served by the workers, but one heavy view (up to
+  ``compute.MAX_WORK``: seconds) slows the others as it always did instead of holding them all
+  in a queue behind it.
 * Nothing is shared between sessions: a job's arguments and its result are pickled copies.
 * If the workers cannot start (a host without ``/dev/shm``, say) or one dies (out of memory),
   the run is computed in the script thread, and the pool is started afresh for the next one.
@@ -199,7 +199,7 @@ class EnginePool:
         With every worker busy, a job waits in the queue only if it is short (``queue`` jobs)
         and a worker took a job less than ``young`` seconds ago: a burst of ordinary runs (tens
         of milliseconds each) is served by the workers. Otherwise a worker is stuck on something
-        heavy (the caps allow an LR sweep that computes for minutes), and the job runs here, in
+        heavy (a view up to ``compute.MAX_WORK`` computes for seconds), and the job runs here, in
         the calling thread, as every run did before the workers: the heavy view slows the others
         as it always did, instead of holding them in a queue behind it. (When a job comes back
         the next queued one starts: that counts as a worker taking a job.)"""
@@ -220,21 +220,29 @@ class EnginePool:
             self.ran_here_busy += 1
             return fn(*args, **kwargs)
         try:
-            try:
-                future = pool.submit(_in_worker, fn, args, kwargs)
-            except (BrokenProcessPool, RuntimeError, OSError):  # broken, shut down, or no process could start
-                return self._inline_after_failure(pool, fn, args, kwargs)
-            try:
-                result = future.result()
-            except BrokenProcessPool:
-                return self._inline_after_failure(pool, fn, args, kwargs)
+            done, result = self._in_a_worker(pool, fn, args, kwargs)
         finally:
             with self._lock:
                 self._in_flight.discard(token)
                 if len(self._in_flight) >= self.workers:  # a queued job takes the freed worker
                     self._started = time.monotonic()
+        if not done:  # no longer counted in flight: this run is computed here
+            return self._inline_after_failure(pool, fn, args, kwargs)
         self._failed_in_a_row = 0
         return result
+
+    @staticmethod
+    def _in_a_worker(pool: ProcessPoolExecutor, fn: Callable[..., T], args: tuple, kwargs: dict) -> tuple[bool, Any]:
+        """``(True, result)``, or ``(False, None)`` if the pool failed. The job's own exceptions
+        (``ValueError`` for bad input) pass through."""
+        try:
+            future = pool.submit(_in_worker, fn, args, kwargs)
+        except (BrokenProcessPool, RuntimeError, OSError):  # broken, shut down, or no process could start
+            return False, None
+        try:
+            return True, future.result()
+        except BrokenProcessPool:
+            return False, None
 
     def _inline_after_failure(self, pool, fn, args, kwargs):
         self.failures += 1
