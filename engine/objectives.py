@@ -225,18 +225,25 @@ def rastrigin_grad(p):
 
 
 def _quadratic(cond=10.0, angle=0.0, center=(0.0, 0.0)):
-    """``0.5 (theta-c)^T A (theta-c)``, eigenvalues 1 and ``cond``, axes turned by ``angle`` degrees."""
+    """``0.5 (theta-c)^T A (theta-c)``, eigenvalues 1 and ``cond``, axes turned by ``angle`` degrees.
+
+    Written coordinate by coordinate, not as ``(theta - c) @ A``: a BLAS product of a ``(B, 2)``
+    batch sums in an order that depends on ``B``, and a run in a batch must equal the same run
+    alone, bit for bit."""
     a = np.deg2rad(angle)
     rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
     hess = _readonly(rot @ np.diag([1.0, float(cond)]) @ rot.T)
-    c = _readonly(center)
+    (h00, h01), (h10, h11) = hess.tolist()
+    cx, cy = (float(v) for v in center)
+
+    @_xy_gradient
+    def grad(x, y):
+        dx, dy = x - cx, y - cy
+        return h00 * dx + h01 * dy, h10 * dx + h11 * dy
 
     def value(p):
-        d = p - c
-        return 0.5 * ((d @ hess) * d).sum(-1)
-
-    def grad(p):
-        return (p - c) @ hess
+        dx, dy = p[..., 0] - cx, p[..., 1] - cy
+        return 0.5 * (dx * (h00 * dx + h01 * dy) + dy * (h10 * dx + h11 * dy))
 
     return value, grad, _constant_hess(hess)
 
