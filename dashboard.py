@@ -5,12 +5,12 @@ Run with ``streamlit run dashboard.py``.
 
 import streamlit as st
 
-from engine import PRESETS, get_objective
+from engine import EXPERIMENTS, get_objective
 from ui import frames, mapspec, page, snippets, stepper
 from ui.compute import simulate_cached
 from ui.page_fields import HOME_SEED, PAGE_FIELDS
 
-CHAPTER = PRESETS["chapter"]
+CHAPTER = EXPERIMENTS["chapter"]
 
 with page.view("home", PAGE_FIELDS["home"]) as ctx:
     st.markdown(

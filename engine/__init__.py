@@ -7,13 +7,14 @@
 ((201, 2, 2), (201, 2), (200, 2, 2))
 """
 
+from .experiments import EXPERIMENTS, run_experiment
 from .objectives import OBJECTIVES, Objective, contour_grid, get_objective
 from .optimizers import OPTIMIZERS, get_optimizer
-from .presets import PRESETS, run_preset
 from .schedules import SCHEDULES, schedule_factors
 from .simulate import Trace, replay, simulate
+from .spec import RunSpec
 
 __all__ = [
-    "OBJECTIVES", "OPTIMIZERS", "PRESETS", "SCHEDULES", "Objective", "Trace", "contour_grid",
-    "get_objective", "get_optimizer", "replay", "run_preset", "schedule_factors", "simulate",
+    "EXPERIMENTS", "OBJECTIVES", "OPTIMIZERS", "SCHEDULES", "Objective", "RunSpec", "Trace", "contour_grid",
+    "get_objective", "get_optimizer", "replay", "run_experiment", "schedule_factors", "simulate",
 ]

@@ -3,7 +3,7 @@
 The command line reproduces a dashboard run outside the dashboard. It builds the
 same ``simulate`` calls the views make and writes what they return::
 
-    python -m engine --preset chapter --format json --output chapter.json
+    python -m engine --experiment chapter --format json --output chapter.json
     python -m engine --objective quadratic --objective-option cond=100 \\
         --optimizer sgd,momentum,adam --set lr=0.01 --steps 300 --start=-2.5,1.5
     python -m engine --optimizer adam --noise 0.3 --steps 2000 --record loss \\
@@ -31,7 +31,6 @@ Invalid input exits with status 2 and a one-line message on stderr.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import re
@@ -42,20 +41,20 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from . import tables
+from .experiments import EXPERIMENTS
 from .objectives import OBJECTIVES, get_objective
 from .optimizers import OPTIMIZERS, OptimizerSpec, get_optimizer
-from .presets import PRESETS
-from .schedules import SCHEDULES, schedule_factors
+from .schedules import OPTIONS as SCHEDULE_OPTIONS
+from .schedules import SCHEDULES
 from .simulate import Trace, simulate
+from .spec import RunSpec
+from .values import FALSE_WORDS, TRUE_WORDS, finite, short
 
 __all__ = ["UsageError", "build_parser", "main", "run_config"]
 
 PROG = "python -m engine"
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0"}
-_SCHEDULE_OPTIONS = tuple(
-    name for name, p in inspect.signature(schedule_factors).parameters.items()
-    if p.kind is inspect.Parameter.KEYWORD_ONLY)
+_SCHEDULE_OPTIONS = tuple(SCHEDULE_OPTIONS)
 
 
 class UsageError(ValueError):
@@ -74,12 +73,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _number(text: str, what: str) -> float:
     try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"{what}: {text!r} is not a number") from None
-    if not np.isfinite(value):
-        raise UsageError(f"{what}: {text!r} is not a finite number")
-    return value
+        return finite(text, what)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
 
 
 def _key_value(text: str, what: str) -> tuple[str, str]:
@@ -122,10 +118,10 @@ def _hyper_value(text: str, name: str, kind: str, log: bool):
         if ":" in text:
             raise UsageError(f"{what}: a range lo:hi:n needs a numeric hyperparameter")
         words = [w.strip().lower() for w in text.split(",")]
-        bad = [w for w in words if w not in _TRUE | _FALSE]
+        bad = [w for w in words if w not in TRUE_WORDS | FALSE_WORDS]
         if bad:
             raise UsageError(f"{what} must be true or false, got {bad[0]!r}")
-        values = [w in _TRUE for w in words]
+        values = [w in TRUE_WORDS for w in words]
         return values if "," in text else values[0]
     if ":" in text:
         parts = text.split(":")
@@ -172,11 +168,27 @@ class Config:
     clip_value: float | None = None
     every: int = 1
     record: str = "full"
-    preset: str | None = None
+    experiment: str | None = None
+
+    def specs(self) -> list[RunSpec]:
+        """One spec per optimiser: every list-valued input an axis of its grid (the swept
+        hyperparameters in the order given, the seed innermost)."""
+        out = []
+        for name, hyper in self.optimizers:
+            grid = {k: v for k, v in hyper.items() if _is_list(v)}
+            if len(self.seed) > 1:
+                grid["seed"] = self.seed
+            out.append(RunSpec.of(
+                self.objective, name, self.steps, self.start, self.noise, self.seed[0],
+                objective_options=self.objective_options, grid=grid, schedule=self.schedule,
+                schedule_options=self.schedule_options, clip_norm=self.clip_norm,
+                clip_value=self.clip_value, record=self.record, every=self.every,
+                **{k: v for k, v in hyper.items() if not _is_list(v)}))
+        return out
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "preset": self.preset, "objective": self.objective,
+            "experiment": self.experiment, "objective": self.objective,
             "objective_options": self.objective_options,
             "optimizers": [{"name": n, "hyper": h} for n, h in self.optimizers],
             "steps": self.steps, "start": self.start, "noise": self.noise,
@@ -193,16 +205,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run gradient-descent optimisers on a test objective (Optimiser Lab's engine) "
                     "and write the trace as CSV or JSON.",
         epilog="Examples:\n"
-               "  python -m engine --preset chapter --format json -o chapter.json\n"
+               "  python -m engine --experiment chapter --format json -o chapter.json\n"
                "  python -m engine --optimizer sgd,adam --set lr=0.01 --start=-1,0.5 --steps 300\n"
                "  python -m engine --optimizer adam --noise 0.3 --steps 2000 --record loss \\\n"
                "      --set lr=1e-4:1e-1:1920 --log -o sweep.csv\n"
                "  python -m engine --list")
     p.add_argument("--list", action="store_true",
                    help="print the optimisers (with hyperparameters and defaults), objectives, "
-                        "schedules and presets, then exit")
-    p.add_argument("--preset", choices=list(PRESETS),
-                   help="start from a named configuration (other options override it)")
+                        "schedules and experiments, then exit")
+    p.add_argument("--experiment", "--preset", dest="experiment", choices=list(EXPERIMENTS),
+                   help="start from a named experiment (other options override it)")
     p.add_argument("--objective", help="objective name (default rosenbrock)")
     p.add_argument("--objective-option", action="append", default=[], metavar="KEY=VALUE",
                    help="objective option, e.g. cond=100 for quadratic (repeatable)")
@@ -288,24 +300,24 @@ def _resolve_hypers(names: list[str], base: dict[str, dict[str, Any]], settings:
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    """Preset defaults, then every explicit option (all validated here or by the engine)."""
+    """The experiment's values, then every explicit option (all validated here or by the engine)."""
     cfg = Config()
     base_hypers: dict[str, dict[str, Any]] = {}
     names = ["adam"]
-    if args.preset:
-        preset = PRESETS[args.preset]
-        cfg.preset = preset.name
-        cfg.objective = preset.objective
-        cfg.objective_options = dict(preset.objective_options)
-        cfg.steps = preset.steps
-        cfg.start = None if preset.start is None else [float(v) for v in preset.start]
-        cfg.noise = float(preset.noise)
-        cfg.seed = [int(preset.seed)]
-        names = [name for name, _ in preset.runs]
-        base_hypers = {name: dict(h) for name, h in preset.runs}
+    if args.experiment:
+        experiment = EXPERIMENTS[args.experiment]
+        cfg.experiment = experiment.name
+        cfg.objective = experiment.objective
+        cfg.objective_options = dict(experiment.objective_options)
+        cfg.steps = experiment.steps
+        cfg.start = None if experiment.start is None else [float(v) for v in experiment.start]
+        cfg.noise = float(experiment.noise)
+        cfg.seed = [int(experiment.seed)]
+        names = [name for name, _ in experiment.runs]
+        base_hypers = {name: dict(h) for name, h in experiment.runs}
     if args.objective is not None:
         cfg.objective = args.objective
-        if args.preset and args.objective != PRESETS[args.preset].objective:
+        if args.experiment and args.objective != EXPERIMENTS[args.experiment].objective:
             cfg.objective_options = {}
     for text in args.objective_option:
         key, value = _key_value(text, "--objective-option")
@@ -348,30 +360,9 @@ def config_from_args(args: argparse.Namespace) -> Config:
 # ---------------------------------------------------------------------------
 
 
-def _grid(hyper: dict[str, Any], seeds: list[int]) -> tuple[dict[str, Any], Any]:
-    """Hyperparameters and seeds over the runs: the grid of every list-valued axis."""
-    axes = [(k, v) for k, v in hyper.items() if _is_list(v)]
-    if len(seeds) > 1:
-        axes.append(("seed", seeds))
-    if not axes:
-        return dict(hyper), seeds[0]
-    mesh = np.meshgrid(*[np.asarray(v) for _, v in axes], indexing="ij")
-    flat = {k: m.ravel() for (k, _), m in zip(axes, mesh)}
-    seed = flat.pop("seed", seeds[0])
-    return {**hyper, **flat}, seed
-
-
 def run_config(cfg: Config) -> list[Trace]:
     """One ``simulate`` call per optimiser (every run of an optimiser in one batch)."""
-    objective = get_objective(cfg.objective, **cfg.objective_options)
-    traces = []
-    for name, hyper in cfg.optimizers:
-        hyper_runs, seed = _grid(hyper, cfg.seed)
-        traces.append(simulate(
-            objective, name, cfg.steps, cfg.start, cfg.noise, seed, schedule=cfg.schedule,
-            schedule_options=cfg.schedule_options, clip_norm=cfg.clip_norm,
-            clip_value=cfg.clip_value, record=cfg.record, every=cfg.every, **hyper_runs))
-    return traces
+    return [simulate(spec) for spec in cfg.specs()]
 
 
 # ---------------------------------------------------------------------------
@@ -379,45 +370,9 @@ def run_config(cfg: Config) -> list[Trace]:
 # ---------------------------------------------------------------------------
 
 
-def _hyper_columns(traces: Sequence[Trace]) -> list[str]:
-    cols: list[str] = []
-    for tr in traces:
-        cols += [k for k in tr.hyper if k not in cols]
-    return cols
-
-
-def _cell(value) -> str:
-    """``repr`` for floats (exact round trip), ``True``/``False``, ints as they are."""
-    return repr(value) if isinstance(value, float) else str(value)
-
-
 def write_csv(traces: Sequence[Trace], out: TextIO) -> None:
-    """Tidy rows: ``optimizer, run, seed, step, loss, x0.., <hyperparameters>``.
-
-    Written line by line rather than through ``csv.writer`` (about 10x faster on a
-    sweep of millions of rows): no field can need quoting, since names come from the
-    registries and every other cell is a number or a boolean.
-    """
-    dim = traces[0].dim
-    full = traces[0].params is not None
-    hcols = _hyper_columns(traces)
-    header = ["optimizer", "run", "seed", "step", "loss",
-              *([f"x{i}" for i in range(dim)] if full else []), *hcols]
-    out.write(",".join(header) + "\n")
-    for tr in traces:
-        steps = tr.t.tolist()
-        loss = tr.loss.T.tolist()  # (runs, n) python floats
-        seeds = tr.seed.tolist()
-        hyper = {k: v.tolist() for k, v in tr.hyper.items()}
-        for r in range(tr.runs):
-            head = f"{tr.optimizer},{r},{seeds[r]},"
-            tail = "".join("," + (_cell(hyper[k][r]) if k in hyper else "") for k in hcols) + "\n"
-            if full:
-                xs = tr.params[:, r, :].tolist()
-                out.write("".join([f"{head}{s},{f!r},{','.join(map(repr, x))}{tail}"
-                                   for s, f, x in zip(steps, loss[r], xs)]))
-            else:
-                out.write("".join([f"{head}{s},{f!r}{tail}" for s, f in zip(steps, loss[r])]))
+    """Tidy rows: ``optimizer, run, seed, step, loss, x0.., <hyperparameters>`` (``engine.tables``)."""
+    tables.write_traces(traces, out)
 
 
 def _trace_json(tr: Trace) -> dict[str, Any]:
@@ -445,7 +400,7 @@ def write_json(cfg: Config, traces: Sequence[Trace], out: TextIO, argv: Sequence
 def _fmt(value) -> str:
     if isinstance(value, str):
         return repr(value)
-    return str(value) if isinstance(value, bool) else f"{value:g}"
+    return str(value) if isinstance(value, bool) else short(value)
 
 
 def write_list(out: TextIO) -> None:
@@ -466,9 +421,9 @@ def write_list(out: TextIO) -> None:
       f"{', '.join(_SCHEDULE_OPTIONS)}):\n")
     for name, title in SCHEDULES.items():
         w(f"  {name:<14} {title}\n")
-    w("Presets (--preset NAME):\n")
-    for name, preset in PRESETS.items():
-        w(f"  {name:<10} {preset.description}\n")
+    w("Experiments (--experiment NAME):\n")
+    for name, experiment in EXPERIMENTS.items():
+        w(f"  {name:<10} {experiment.description}\n")
 
 
 def _emit(text_writer, path: str, stdout: TextIO) -> None:

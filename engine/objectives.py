@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .expr import parse_function
+from .values import Option
 
 __all__ = ["OBJECTIVES", "Objective", "Option", "contour_grid", "get_objective"]
 
@@ -81,20 +82,6 @@ class Objective:
         p = np.asarray(params, dtype=float)[..., None, :]
         idx = ((p - np.asarray(self.minima)) ** 2).sum(-1).argmin(-1)
         return np.asarray(self.minima)[idx]
-
-
-@dataclass(frozen=True)
-class Option:
-    """An option of an objective family (e.g. the condition number); ``text`` for strings."""
-
-    default: float
-    low: float
-    high: float
-    label: str
-    log: bool = False
-    integer: bool = False
-    help: str = ""
-    text: bool = False
 
 
 # ---------------------------------------------------------------------------
@@ -495,25 +482,8 @@ def _check_options(name, family, options):
         raise ValueError(f"Objective {name!r} has no option {', '.join(sorted(unknown))}"
                          + (f"; it takes: {', '.join(family.options)}" if family.options
                             else "; it takes none"))
-    out = {}
-    for key, opt in family.options.items():
-        value = options.get(key, opt.default)
-        if opt.text:
-            if not isinstance(value, str):
-                raise ValueError(f"{name}: option {key} must be text, got {value!r}")
-            out[key] = value
-            continue
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}: option {key} must be a number, got {value!r}") from None
-        if not (opt.low <= value <= opt.high):
-            raise ValueError(f"{name}: option {key} = {value:g} is outside "
-                             f"[{opt.low:g}, {opt.high:g}]")
-        if opt.integer and not value.is_integer():
-            raise ValueError(f"{name}: option {key} must be a whole number, got {value:g}")
-        out[key] = int(value) if opt.integer else value
-    return out
+    return {key: opt.check(options.get(key, opt.default), f"{name}: option {key}")
+            for key, opt in family.options.items()}
 
 
 @functools.lru_cache(maxsize=64)

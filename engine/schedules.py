@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SCHEDULES", "schedule_factors"]
+from .values import Option
+
+__all__ = ["OPTIONS", "SCHEDULES", "USES", "schedule_factors"]
 
 SCHEDULES = {
     "constant": "Constant",
@@ -19,7 +21,20 @@ SCHEDULES = {
 }
 
 
-OPTIONS = ("step_size", "gamma", "warmup", "min_factor")  # the keyword options below
+# The options of ``schedule_factors``, with their defaults (torch's where torch has one), the
+# bounds a control offers and which schedules use them: the command line, the simulator and the
+# dashboard read this table.
+OPTIONS: dict[str, Option] = {
+    "step_size": Option(0, 0, 100_000, "Step decay: every", integer=True,
+                        help="Multiply η by γ every this many steps (0: a third of the run)."),
+    "gamma": Option(0.1, 0.0, 1.0, "Step decay: γ", help="The factor of each decay, in (0, 1]."),
+    "warmup": Option(0, 0, 100_000, "Warm-up steps", integer=True,
+                     help="Linear warm-up from η/warm-up to η (0: a tenth of the run)."),
+    "min_factor": Option(0.0, 0.0, 1.0, "Cosine: final fraction of η",
+                         help="Where the cosine ends, as a fraction of η."),
+}
+USES = {"constant": (), "step": ("step_size", "gamma"), "cosine": ("min_factor",),
+        "warmup_cosine": ("warmup", "min_factor")}
 
 
 def _number(name, value):

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from math import isfinite
-from typing import Any
 
 import numpy as np
 
@@ -27,12 +26,14 @@ from .objectives import Objective, get_objective
 from .optimizers import effective_lr, get_optimizer, validate_hypers
 from .schedules import OPTIONS as SCHEDULE_OPTIONS
 from .schedules import schedule_factors
+from .spec import RunSpec
 
 __all__ = [
     "DIVERGENCE_BOUND",
     "MAX_RECORDED",
     "MAX_RUNS",
     "MAX_STEPS",
+    "RunSpec",
     "Trace",
     "replay",
     "simulate",
@@ -51,17 +52,18 @@ class Trace:
 
     ``t`` holds the recorded step numbers (``0, every, 2*every, ..., steps``);
     ``params[i]`` and ``loss[i]`` are the state after step ``t[i]``. The per-update
-    arrays (``grads``, ``eff_lr``, ``step``) have one row per recorded update:
+    arrays (``grads``, ``eff_lr``, ``delta``) have one row per recorded update:
     row ``i`` is the update that produced ``params[i + 1]``. ``grads`` are the
-    gradients the optimiser saw (noise added, clipped; before any weight decay).
+    gradients the optimiser saw (noise added, clipped; before any weight decay);
+    ``delta`` is the change it made, ``theta_t - theta_{t-1}``, and ``state`` (with
+    ``record_state``) its state after that update.
     ``stopped_at[r]`` is the update step at which run ``r`` diverged and was
     stopped (``-1`` if it did not): its parameters left ``+-DIVERGENCE_BOUND`` (or
     were not finite), its loss reached ``LOSS_BOUND`` (or was not finite), or the
     gradient of that update was not finite. From that step on its ``params`` and
-    ``loss`` hold its last good values and its ``grads``, ``eff_lr`` and ``step``
-    rows are 0.
-    ``hyper`` and ``state`` are read-only mappings; a pickled copy (``st.cache_data``
-    returns those) is read-only too.
+    ``loss`` hold its last good values and its ``grads``, ``eff_lr``, ``delta`` and
+    ``state`` rows are 0.
+    ``hyper`` and ``state`` are read-only mappings; a pickled copy is read-only too.
     """
 
     objective: str
@@ -81,7 +83,7 @@ class Trace:
     params: np.ndarray | None = None
     grads: np.ndarray | None = None
     eff_lr: np.ndarray | None = None
-    step: np.ndarray | None = None
+    delta: np.ndarray | None = None
     state: Mapping[str, np.ndarray] = field(default_factory=lambda: FrozenMap())
 
     def __setstate__(self, state):
@@ -284,7 +286,7 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
     stopped_at = np.full(runs, -1)
     any_stopped = False
 
-    rec_params, rec_grads, rec_eff, rec_step, rec_state = [params], [], [], [], []
+    rec_params, rec_grads, rec_eff, rec_delta, rec_state = [params], [], [], [], []
     t_rec = np.unique(np.r_[np.arange(0, steps + 1, every), steps])
     # Loss every step with a fused (value, grad): the loss of step t is taken with the gradient
     # of step t + 1 (the same parameters), and the last one after the loop.
@@ -335,7 +337,7 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
                     rec_grads.append(g)
                     rec_eff.append(effective_lr(eff))
                     if every > 1:
-                        rec_step.append(new_params - params)
+                        rec_delta.append(new_params - params)
                     if record_state:
                         rec_state.append(state)
                 elif not fused:
@@ -352,7 +354,7 @@ def _run(spec, hyper, grad_fn: Callable[[np.ndarray, int], np.ndarray], params0,
         out["eff_lr"] = _stack_broadcast(rec_eff, (runs, dim))
         # With every step recorded, the step taken is the same subtraction done afterwards.
         with np.errstate(all="ignore"):  # a diverged run's inf - inf is held afterwards
-            out["step"] = np.diff(out["params"], axis=0) if every == 1 else np.stack(rec_step)
+            out["delta"] = np.diff(out["params"], axis=0) if every == 1 else np.stack(rec_delta)
         if record_state and rec_state:
             out["state"] = {name: np.stack([getattr(s, name) for s in rec_state])
                             for name in rec_state[0]._fields
@@ -403,7 +405,7 @@ def _sanitise(out, value_fn):
             out["params"] = params
             out["final_params"] = params[-1]
             upd = after[:, 1:].T  # (n-1, B): updates at or after the stop
-            for key in ("grads", "eff_lr", "step"):
+            for key in ("grads", "eff_lr", "delta"):
                 out[key] = np.where(upd[..., None], 0.0, out[key])
             for key, arr in out.get("state", {}).items():
                 out["state"][key] = np.where(upd[..., None], 0.0, arr)
@@ -428,7 +430,7 @@ def _trace(objective_name, spec, hyper, steps, out, start, seed, noise, factors,
         noise=_freeze(np.broadcast_to(noise, (runs,)).astype(float)),
         lr_factors=_freeze(factors.copy()), n_grad=_freeze(n_grad),
         params=arrays.get("params"), grads=arrays.get("grads"), eff_lr=arrays.get("eff_lr"),
-        step=arrays.get("step"), state=state)
+        delta=arrays.get("delta"), state=state)
 
 
 def _validate_common(steps, record, every):
@@ -451,28 +453,43 @@ def _check_size(runs, dim, steps, every, record):
             "(record='loss')")
 
 
-def simulate(objective, optimizer: str, steps: int = 500, start=None, noise=0.0, seed=0, *,
-             schedule="constant", schedule_options: Mapping[str, Any] | None = None,
-             clip_norm=None, clip_value=None, record: str = "full", every: int = 1,
-             record_state: bool = False, **hyper) -> Trace:
-    """Run ``optimizer`` on ``objective`` for ``steps`` steps; many runs at once.
+def simulate(spec=None, /, *args, **kwargs) -> Trace:
+    """Run an optimiser on an objective for ``steps`` steps; many runs at once.
 
-    ``start`` (``(D,)`` or ``(B, D)``; default the objective's start), ``seed`` and
-    ``noise`` (scalars or ``(B,)``) and every hyperparameter (scalar or ``(B,)``)
-    broadcast into the runs axis: ``simulate("rosenbrock", "adam", 2000,
-    lr=np.logspace(-4, -1, 1920))`` is a learning-rate sweep of 1920 runs.
+    ``spec`` is a ``RunSpec``, or the arguments of ``RunSpec.of`` (the one place the run
+    signature is written): ``simulate("rosenbrock", "adam", 2000, lr=np.logspace(-4, -1, 1920))``
+    is a learning-rate sweep of 1920 runs. ``start`` (``(D,)`` or ``(B, D)``; default the
+    objective's start), ``seed`` and ``noise`` (scalars or ``(B,)``) and every hyperparameter
+    (scalar or ``(B,)``) broadcast into the runs axis; ``grid`` sweeps every combination of
+    its axes.
 
-    ``objective`` is a name or an ``Objective`` from ``get_objective(name, **options)``.
-    ``schedule`` is a name from ``SCHEDULES`` (options in ``schedule_options``) or an
-    array of ``steps`` learning-rate factors. ``clip_value`` then ``clip_norm`` clip
-    the noisy gradient per run (torch's ``clip_grad_value_``/``clip_grad_norm_``).
-    ``record="full"`` keeps params, loss, grads, effective learning rates and steps
-    every ``every`` steps (and the optimiser state with ``record_state``);
+    ``objective`` is a name (options in ``objective_options``) or an ``Objective`` from
+    ``get_objective(name, **options)``. ``schedule`` is a name from ``SCHEDULES`` (options in
+    ``schedule_options``) or an array of ``steps`` learning-rate factors. ``clip_value`` then
+    ``clip_norm`` clip the noisy gradient per run (torch's ``clip_grad_value_``/
+    ``clip_grad_norm_``). ``record="full"`` keeps params, loss, grads, effective learning rates
+    and steps every ``every`` steps (and the optimiser state with ``record_state``);
     ``record="loss"`` keeps the loss only. Raises ``ValueError`` on invalid input.
     """
-    obj = get_objective(objective)
-    spec = get_optimizer(optimizer)
-    steps, every = _validate_common(steps, record, every)
+    if isinstance(spec, RunSpec):
+        if args or kwargs:
+            raise TypeError("simulate(spec) takes a RunSpec alone, or the arguments of RunSpec.of")
+        return _simulate(spec)
+    if spec is None:  # simulate(objective=..., optimizer=..., ...)
+        spec = kwargs.pop("objective", None)
+    # An ``Objective`` object is used as given (it may not be one the registry builds).
+    return _simulate(RunSpec.of(spec, *args, **kwargs), spec if isinstance(spec, Objective) else None)
+
+
+def _simulate(run: RunSpec, obj: Objective | None = None) -> Trace:
+    hyper, seed, noise = run.per_run()
+    start = None if run.start is None else np.asarray(run.start)
+    schedule = np.asarray(run.schedule) if isinstance(run.schedule, tuple) else run.schedule
+    record, record_state = run.record, run.record_state
+    if obj is None:
+        obj = get_objective(run.objective, **dict(run.objective_options))
+    spec = get_optimizer(run.optimizer)
+    steps, every = _validate_common(run.steps, record, run.every)
     hyper = validate_hypers(spec, hyper)
     start_arr = _start_points(obj, start)
     seed_arr = _as_runs("seed", seed, dtype=float)
@@ -483,13 +500,13 @@ def simulate(objective, optimizer: str, steps: int = 500, start=None, noise=0.0,
     noise_arr = _as_runs("noise", noise)
     if not (np.isfinite(noise_arr).all() and (noise_arr >= 0).all()):
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    clip_norm = _check_clip("clip_norm", clip_norm)
-    clip_value = _check_clip("clip_value", clip_value)
+    clip_norm = _check_clip("clip_norm", run.clip_norm)
+    clip_value = _check_clip("clip_value", run.clip_value)
     sizes = {"start": start_arr.shape[0], "seed": seed_arr.size, "noise": noise_arr.size,
              **{k: v.size for k, v in hyper.items()}}
     runs = _n_runs(sizes)
     _check_size(runs, obj.dim, steps, every, record)
-    factors = _lr_factors(steps, schedule, schedule_options)
+    factors = _lr_factors(steps, schedule, dict(run.schedule_options))
     params0 = np.broadcast_to(start_arr, (runs, obj.dim)).copy()
 
     # Random streams: one generator per distinct seed, shared by the runs that use it.

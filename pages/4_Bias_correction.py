@@ -64,7 +64,7 @@ with page.view("bias_correction", PAGE_FIELDS["bias_correction"]) as ctx:
     # The step actually taken, on the same gradients.
     step_rows = []
     for label, opt, tr in ((LABEL_ON, "adam", on), (LABEL_OFF, "adam_nobc", off_same)):
-        size = np.sqrt((tr.step[:n, 0] ** 2).sum(-1))
+        size = np.sqrt((tr.delta[:n, 0] ** 2).sum(-1))
         step_rows.append(pd.DataFrame({"step": t, "size": np.maximum(size, frames.LOG_FLOOR),
                                        "series": label, "label": label, "optimizer": opt}))
     page.chart(lambda: charts.curve_chart(
@@ -94,7 +94,7 @@ with page.view("bias_correction", PAGE_FIELDS["bias_correction"]) as ctx:
     sweep = simulate_cached(s.objective, s.objective_options, "adam", tuple(hyper.items()), n_sweep,
                             s.start, s.noise, (s.seed,),
                             sweep=(("beta2", sweep_b2), ("bias_correction", sweep_bc)))
-    size = np.sqrt((sweep.step ** 2).sum(-1))  # (n, runs)
+    size = np.sqrt((sweep.delta ** 2).sum(-1))  # (n, runs)
     rows = []
     for r, (b, bc) in enumerate(zip(sweep_b2, sweep_bc)):
         label = f"β₂ = {b:g}"

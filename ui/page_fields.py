@@ -6,13 +6,13 @@ Each field's key is its URL name.
 
 from __future__ import annotations
 
-from engine import PRESETS, SCHEDULES
+from engine import EXPERIMENTS, SCHEDULES
 from engine.baselines import BASELINES
 
 from .params import Choice, Field, Flag, MultiChoice, Number, log_grid
 
 # Home: the chapter's figure
-HOME_SEED = Number("home.seed", PRESETS["chapter"].seed, "Noise seed for this figure",
+HOME_SEED = Number("home.seed", EXPERIMENTS["chapter"].seed, "Noise seed for this figure",
                    "The chapter used seed 0. Another seed draws other gradient noise: does the "
                    "ranking of the three optimisers survive?", low=0, high=1_000_000, integer=True)
 

@@ -90,6 +90,6 @@ def bias_snippet(objective: str, options: Mapping[str, Any], hyper: Mapping[str,
         f"              record_state=True, {_kw(on)})",
         "# the same gradients, without the correction",
         f"off = replay('adam', on.grads, on.start, return_trace=True, record_state=True, {_kw(off)})",
-        "print('m_1 =', on.state['m'][0, 0], ' first step with / without:', abs(on.step[0, 0]), abs(off.step[0, 0]))",
+        "print('m_1 =', on.state['m'][0, 0], ' first step with / without:', abs(on.delta[0, 0]), abs(off.delta[0, 0]))",
         "print('final f (corrected run):', on.final_loss[0])",
     ]) + "\n"

@@ -27,7 +27,7 @@ from .charts import with_style
 from .style import ChartStyle
 
 _COMPONENT = components.declare_component(
-    "optimiser_lab_stepper", path=str(Path(__file__).parent / "components" / "stepper"))
+    "optimiser_lab_stepper", path=str(Path(__file__).parent / "views" / "components" / "stepper"))
 DIGITS = 6  # significant digits kept in the data sent to the browser
 
 try:  # the lock Streamlit holds while it changes Altair's process-wide settings

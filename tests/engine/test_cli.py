@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import OBJECTIVES, OPTIMIZERS, get_objective, run_preset, simulate
+from engine import OBJECTIVES, OPTIMIZERS, get_objective, run_experiment, simulate
 from engine.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,8 +160,8 @@ def test_schedule_and_clipping_reach_simulate():
 # ---------------------------------------------------------------------------
 
 
-def test_chapter_preset_final_losses_equal_run_preset(tmp_path):
-    expected = run_preset("chapter")
+def test_chapter_preset_final_losses_equal_run_experiment(tmp_path):
+    expected = run_experiment("chapter")
     status, out, _ = run_cli("--preset", "chapter", "--format", "json")
     assert status == 0
     doc = json.loads(out)
@@ -273,7 +273,7 @@ def test_python_m_engine_writes_the_chapter_preset_and_rejects_bad_input():
     done = _python_m_engine("--preset", "chapter", "--record", "loss", "--every", "500")
     assert done.returncode == 0, done.stderr
     rows = read_csv(done.stdout)
-    expected = run_preset("chapter")
+    expected = run_experiment("chapter")
     for opt, trace in expected.items():
         assert float(rows_of(rows, opt)[-1]["loss"]) == trace.final_loss[0]
 

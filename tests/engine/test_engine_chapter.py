@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from engine_testlib import DATA, load_data_module
 
-from engine import PRESETS, run_preset
+from engine import EXPERIMENTS, run_experiment
 
 chapter = load_data_module("chapter_ch312")
 SEED_TEXT = pathlib.Path(__file__).resolve().parents[3] / "shared" / "seed" / "000_184c8ee70125f2b8.txt"
@@ -16,11 +16,11 @@ SEED_TEXT = pathlib.Path(__file__).resolve().parents[3] / "shared" / "seed" / "0
 
 @pytest.fixture(scope="module")
 def traces():
-    return run_preset("chapter")
+    return run_experiment("chapter")
 
 
 def test_preset_uses_the_chapters_configuration():
-    preset = PRESETS["chapter"]
+    preset = EXPERIMENTS["chapter"]
     assert [hyper for _, hyper in preset.runs] == [kwargs for _, kwargs, _, _ in chapter.configs]
     assert (preset.objective, preset.start, preset.noise, preset.seed, preset.steps) == (
         "rosenbrock", (-1.0, 0.5), 0.3, 0, 2000)
@@ -30,7 +30,7 @@ def test_preset_uses_the_chapters_configuration():
                          ids=[c[2] for c in chapter.configs])
 def test_chapter_figure_is_reproduced(traces, index):
     opt_cls, kwargs, _, _ = chapter.configs[index]
-    name = PRESETS["chapter"].runs[index][0]
+    name = EXPERIMENTS["chapter"].runs[index][0]
     hist = chapter.run_optimiser(opt_cls, kwargs)  # (2001, 2)
     trace = traces[name]
     assert trace.params.shape == (2001, 1, 2) and not trace.diverged.any()
@@ -50,11 +50,11 @@ def test_chapter_code_is_verbatim():
     assert body.strip() in text
 
 
-def test_run_preset_passes_overrides_to_simulate(traces):
-    short = run_preset("chapter", steps=50, seed=[0, 1], record="loss")
-    assert list(short) == [opt for opt, _ in PRESETS["chapter"].runs]
+def test_run_experiment_passes_overrides_to_simulate(traces):
+    short = run_experiment("chapter", steps=50, seed=[0, 1], record="loss")
+    assert list(short) == [opt for opt, _ in EXPERIMENTS["chapter"].runs]
     for name, trace in short.items():
         assert trace.steps == 50 and trace.loss.shape == (51, 2) and trace.params is None
         # the seed-0 run is the start of the full preset run
         np.testing.assert_array_equal(trace.loss[:, 0], traces[name].loss[:51, 0])
-    assert run_preset("chapter", lr=0.02)["adam"].hyper["lr"][0] == 0.02
+    assert run_experiment("chapter", lr=0.02)["adam"].hyper["lr"][0] == 0.02

@@ -115,7 +115,7 @@ def test_lion_moves_each_coordinate_by_exactly_lr(k, grid, noise, seed, objectiv
     lr = 2.0**-k
     trace = simulate(objective, "lion", 30, start=grid * lr, noise=noise, seed=seed, lr=lr)
     going = (trace.stopped_at < 0) | (trace.t_update[:, None] < trace.stopped_at)
-    moved = np.abs(trace.step[going])
+    moved = np.abs(trace.delta[going])
     assert np.isin(moved, [0.0, lr]).all()  # exactly lr (or 0 when the momentum is exactly 0)
     if noise > 0:  # noisy gradients: the interpolated momentum is never exactly 0
         assert (moved == lr).all()
@@ -166,7 +166,7 @@ def test_divergence_is_flagged_and_never_leaks(case, objective, lr_exp, noise, s
     steps = 40
     start = get_objective(objective).start
     trace = simulate(objective, name, steps, noise=noise, seed=seed, **record, **hyper)
-    for field in ("params", "loss", "grads", "eff_lr", "step", "final_params", "final_loss"):
+    for field in ("params", "loss", "grads", "eff_lr", "delta", "final_params", "final_loss"):
         arr = getattr(trace, field)
         if arr is not None:
             assert np.isfinite(arr).all(), field
@@ -181,7 +181,7 @@ def test_divergence_is_flagged_and_never_leaks(case, objective, lr_exp, noise, s
 def test_traces_are_read_only(case, record):
     name, hyper = case
     trace = simulate("himmelblau", name, 9, noise=0.1, seed=[0, 1], record_state=True, **record, **hyper)
-    for field in ("params", "loss", "grads", "eff_lr", "step", "final_params", "final_loss", "stopped_at",
+    for field in ("params", "loss", "grads", "eff_lr", "delta", "final_params", "final_loss", "stopped_at",
                   "t", "start", "seed", "noise", "lr_factors", "n_grad"):
         arr = getattr(trace, field)
         if arr is None:

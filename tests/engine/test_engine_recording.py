@@ -139,7 +139,7 @@ def test_every_k_subsamples_the_full_record(objective_name, optimizer, hyper, ev
     np.testing.assert_array_equal(sub.params, full.params[rows])
     np.testing.assert_array_equal(sub.loss, full.loss[rows])
     updates = [r - 1 for r in rows[1:]]  # row i: the update that produced params[i + 1]
-    for name in ("grads", "eff_lr", "step"):
+    for name in ("grads", "eff_lr", "delta"):
         np.testing.assert_array_equal(getattr(sub, name), getattr(full, name)[updates], err_msg=name)
     np.testing.assert_array_equal(sub.stopped_at, full.stopped_at)
     loss_only = simulate(objective_name, optimizer, T, noise=0.2, seed=5, every=every, record="loss", **hyper)
@@ -169,7 +169,7 @@ def test_a_diverging_run_is_stopped_and_held(record):
                     first = t + 1
                     break
         assert stopped[r] == first
-    for name in ("params", "loss", "grads", "eff_lr", "step", "final_params", "final_loss"):
+    for name in ("params", "loss", "grads", "eff_lr", "delta", "final_params", "final_loss"):
         arr = getattr(trace, name)
         if arr is not None:
             assert np.isfinite(arr).all(), name
@@ -182,7 +182,7 @@ def test_a_diverging_run_is_stopped_and_held(record):
         np.testing.assert_array_equal(trace.loss[~after, r], full.loss[trace.t[~after], r])
         if trace.params is not None:
             assert (trace.params[after, r] == full.params[stopped[r] - 1, r]).all()
-            assert (trace.step[after[1:], r] == 0).all() and (trace.eff_lr[after[1:], r] == 0).all()
+            assert (trace.delta[after[1:], r] == 0).all() and (trace.eff_lr[after[1:], r] == 0).all()
             assert (trace.eff_lr[~after[1:], r] > 0).all()
 
 
@@ -196,7 +196,7 @@ def trace():
     return simulate("rosenbrock", "adam", 20, noise=0.1, seed=[1, 2], record_state=True)
 
 
-ARRAY_FIELDS = ["params", "loss", "grads", "eff_lr", "step", "final_params", "final_loss", "stopped_at",
+ARRAY_FIELDS = ["params", "loss", "grads", "eff_lr", "delta", "final_params", "final_loss", "stopped_at",
                 "start", "seed", "noise", "lr_factors", "n_grad", "t"]
 
 
@@ -249,7 +249,7 @@ def test_an_infinite_gradient_stops_the_run_in_every_record_mode(optimizer):
                   for record in ({}, {"every": 3}, {"record": "loss"})]
     for trace in traces:
         assert trace.stopped_at[0] == 1
-        for name in ("params", "loss", "grads", "eff_lr", "step", "final_params", "final_loss"):
+        for name in ("params", "loss", "grads", "eff_lr", "delta", "final_params", "final_loss"):
             arr = getattr(trace, name)
             assert arr is None or np.isfinite(arr).all(), name
         np.testing.assert_array_equal(trace.final_params[0], start[0])

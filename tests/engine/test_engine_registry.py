@@ -21,11 +21,11 @@ def test_every_optimizer_on_every_objective_has_documented_shapes(optimizer, obj
     B, D = len(SEEDS), obj.dim
     assert trace.params.shape == (T + 1, B, D)
     assert trace.loss.shape == (T + 1, B)
-    for name in ("grads", "eff_lr", "step"):
+    for name in ("grads", "eff_lr", "delta"):
         assert getattr(trace, name).shape == (T, B, D), name
     assert trace.final_params.shape == (B, D) and trace.final_loss.shape == (B,)
     assert trace.stopped_at.shape == (B,) and trace.t.tolist() == list(range(T + 1))
-    for name in ("params", "loss", "grads", "eff_lr", "step", "final_params", "final_loss"):
+    for name in ("params", "loss", "grads", "eff_lr", "delta", "final_params", "final_loss"):
         assert np.isfinite(getattr(trace, name)).all(), name
     np.testing.assert_array_equal(trace.params[0], np.broadcast_to(obj.start, (B, D)))
     np.testing.assert_array_equal(trace.final_params, trace.params[-1])
@@ -33,7 +33,7 @@ def test_every_optimizer_on_every_objective_has_documented_shapes(optimizer, obj
     # eff_lr > 0 while a run is going; a stopped run's rows are 0 from its stop on
     going = (trace.stopped_at < 0) | (trace.t_update[:, None] < trace.stopped_at)  # (T, B)
     assert (trace.eff_lr[going] > 0).all()
-    assert (trace.eff_lr[~going] == 0).all() and (trace.step[~going] == 0).all()
+    assert (trace.eff_lr[~going] == 0).all() and (trace.delta[~going] == 0).all()
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZER_NAMES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import get_objective, replay, run_preset, schedule_factors, simulate
+from engine import get_objective, replay, run_experiment, schedule_factors, simulate
 from engine.simulate import MAX_RECORDED, MAX_RUNS, MAX_STEPS
 
 
@@ -133,9 +133,9 @@ def test_objective_options_are_checked(name, options, message):
     assert message in str(info.value)
 
 
-def test_unknown_preset():
-    with pytest.raises(ValueError, match="Unknown preset 'x'; choose one of: chapter"):
-        run_preset("x")
+def test_unknown_experiment():
+    with pytest.raises(ValueError, match="Unknown experiment 'x'; choose one of: chapter"):
+        run_experiment("x")
 
 
 def test_schedule_factors_refuses_unknown_names():

@@ -24,7 +24,7 @@ import time
 import numpy as np
 import pytest
 
-from engine import OBJECTIVES, PRESETS, get_objective, replay, simulate
+from engine import EXPERIMENTS, OBJECTIVES, get_objective, replay, simulate
 from engine import expr as engine_expr
 from engine.expr import ExprError, parse_function
 from ui import compute, params
@@ -162,7 +162,7 @@ SPARSE_EVERY = max(1, int(SPARSE_STEPS.high) // SPARSE_ROWS)
 MAX_DIM = max(2, int(SHARED["f.dim"].high))  # the sparse family's "dim" option is the largest objective
 assert set(OBJECTIVES) >= {"sparse"}
 STEPS = int(SHARED["steps"].high)
-CHAPTER = PRESETS["chapter"]
+CHAPTER = EXPERIMENTS["chapter"]
 
 # Each page's largest single engine call within the UI caps: (runs, steps, parameters, record, every).
 # Mirrors the simulate_cached calls in dashboard.py and pages/*.py (reviewed by hand; a new page

@@ -258,7 +258,7 @@ def check_trace(trace: Trace) -> None:
             held = trace.params[after, r]
             assert (held == held[0]).all()
             upd = after[1:]
-            for key in ("grads", "eff_lr", "step"):
+            for key in ("grads", "eff_lr", "delta"):
                 assert (getattr(trace, key)[upd, r] == 0).all(), key
 
 

@@ -113,7 +113,7 @@ ARGS = ("rosenbrock", (), "adam", (("lr", 0.05),), 60, (-1.0, 0.5), 0.3, (0, 1, 
 
 def _trace_arrays(tr: Trace):
     for name in ("t", "loss", "final_params", "final_loss", "stopped_at", "start", "seed", "noise",
-                 "lr_factors", "n_grad", "params", "grads", "eff_lr", "step"):
+                 "lr_factors", "n_grad", "params", "grads", "eff_lr", "delta"):
         a = getattr(tr, name)
         if a is not None:
             yield name, a

@@ -27,7 +27,7 @@ def _job(objective: str, optimizer: str, seeds=(0, 1, 2)) -> tuple:
 
 
 def _same(a, b) -> None:
-    for name in ("t", "loss", "params", "grads", "eff_lr", "step", "stopped_at", "final_params"):
+    for name in ("t", "loss", "params", "grads", "eff_lr", "delta", "stopped_at", "final_params"):
         x, y = getattr(a, name), getattr(b, name)
         assert (x is None) == (y is None), name
         if x is not None:
