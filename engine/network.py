@@ -128,6 +128,27 @@ def split_indices(n_points, test_fraction=0.2, seed=0):
 # ---------------------------------------------------------------------------
 
 
+def _tanh(z):
+    """``tanh(z)`` in place, as ``2 / (1 + exp(-2z)) - 1`` (the exponent capped at 40, where the
+    result is already -1): two to three times faster than ``np.tanh`` on large arrays here
+    (numpy has no SIMD float64 tanh on this CPU), within 4e-16 of it."""
+    z *= -2.0
+    np.minimum(z, 40.0, out=z)
+    np.exp(z, out=z)
+    z += 1.0
+    np.divide(2.0, z, out=z)
+    z -= 1.0
+    return z
+
+
+def _softmax(z):
+    """``softmax(z)`` over the last axis, in place (shifted by the maximum: no overflow)."""
+    z -= z.max(-1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(-1, keepdims=True)
+    return z
+
+
 def _glorot(n_in, n_out):
     return np.sqrt(2.0 / (n_in + n_out))
 
@@ -175,17 +196,20 @@ class Network:
         set_(self, "_cuts", tuple(cuts))
         set_(self, "_tanh", self.activation == "tanh")
         set_(self, "_binary", self.n_classes == 2)
-        # Targets as floats, rows as the training set: sample_grad indexes these directly.
+        from scipy.special import expit  # here, not at import: scipy.special loads in 0.5 s
+
+        set_(self, "_expit", expit)
+        # Targets as floats (n, n_out): the label for two classes, one-hot for more.
         set_(self, "_t_train", self._targets(self.y_train))
         set_(self, "_t_test", self._targets(self.y_test))
+        # Inputs and targets side by side: sample_grad takes a mini-batch with one indexing.
+        set_(self, "_rows_train", _readonly(np.concatenate([self.X_train, self._t_train], axis=1)))
 
     # -- packing -----------------------------------------------------------
 
     def _targets(self, y):
         y = np.asarray(y)
-        t = y.astype(float) if self._binary else np.eye(self.n_classes)[y]
-        t.flags.writeable = False
-        return t
+        return _readonly(y[:, None] if self._binary else np.eye(self.n_classes)[y])
 
     @property
     def n_out(self) -> int:
@@ -215,9 +239,9 @@ class Network:
         acts = [X]
         h = X
         for W, b in params[:-1]:
-            z = np.matmul(h, W)
-            z += b
-            h = np.tanh(z, out=z) if self._tanh else np.maximum(z, 0.0, out=z)
+            h = np.matmul(h, W)
+            h += b
+            _tanh(h) if self._tanh else np.maximum(h, 0.0, out=h)
             acts.append(h)
         W, b = params[-1]
         z = np.matmul(h, W)
@@ -225,55 +249,45 @@ class Network:
         return acts, z
 
     def _loss(self, z, t):
-        """Per-row cross-entropy ``(B, n)`` of logits ``z`` against targets ``t``."""
+        """Per-row cross-entropy ``(B, n)`` of logits ``z`` against targets ``t`` (stable)."""
         if self._binary:
-            z = z[..., 0]
-            return np.logaddexp(0.0, z) - t * z
+            return (np.logaddexp(0.0, z) - t * z)[..., 0]
         m = z.max(-1, keepdims=True)
         lse = np.log(np.exp(z - m).sum(-1)) + m[..., 0]
         return lse - (z * t).sum(-1)
 
     def _probs(self, z):
-        """Class probabilities ``(B, n, C)`` from logits."""
+        """Class probabilities ``(B, n, C)`` from logits (``z`` is overwritten)."""
         if self._binary:
-            s = np.tanh(0.5 * z)  # the sigmoid as 0.5 + 0.5 tanh(z/2): no overflow
-            s *= 0.5
-            s += 0.5
+            s = self._expit(z, out=z)
             return np.concatenate([1.0 - s, s], axis=-1)
-        e = np.exp(z - z.max(-1, keepdims=True))
-        e /= e.sum(-1, keepdims=True)
-        return e
+        return _softmax(z)
 
-    def _backward(self, params, acts, z, t, B, loss=False):
-        """The mean gradient ``(B, P)`` over the rows behind ``acts`` (and the mean loss)."""
+    def _backward(self, params, acts, z, t, g, loss=False):
+        """The mean gradient over the rows behind ``acts``, written into ``g`` ``(B, P)`` (and the
+        mean loss). ``z`` is overwritten."""
         n = z.shape[-2]
         value = self._loss(z, t).mean(-1) if loss else None
-        if self._binary:
-            dz = np.tanh(0.5 * z)
-            dz *= 0.5
-            dz += 0.5  # sigmoid(z)
-            dz -= t[..., None]
-        else:
-            dz = np.exp(z - z.max(-1, keepdims=True))
-            dz /= dz.sum(-1, keepdims=True)
-            dz -= t
+        dz = self._expit(z, out=z) if self._binary else _softmax(z)
+        dz -= t
         dz *= 1.0 / n
-        g = np.empty((B, self.n_params))
+        B = g.shape[0]
         for i in range(len(params) - 1, -1, -1):
             w, b, n_in, n_out = self._cuts[i]
             h = acts[i]
-            g[:, w] = np.matmul(np.swapaxes(h, -1, -2), dz).reshape(B, n_in * n_out)
-            g[:, b] = dz.sum(-2)
+            # Written straight into g: one BLAS call per run, whatever the batch.
+            np.matmul(h.mT, dz, out=g[:, w].reshape(B, n_in, n_out))
+            np.add.reduce(dz, axis=-2, out=g[:, b])
             if i:
-                dh = np.matmul(dz, np.swapaxes(params[i][0], -1, -2))
+                dh = np.matmul(dz, params[i][0].mT)
                 if self._tanh:  # d tanh = 1 - tanh^2
-                    dz = h * h
+                    dz = np.multiply(h, h, out=h)
                     np.subtract(1.0, dz, out=dz)
                     dz *= dh
                 else:
                     dz = dh
                     dz *= h > 0.0
-        return g, value
+        return value
 
     # -- public, vectorised over runs --------------------------------------
 
@@ -313,7 +327,7 @@ class Network:
         for c in self._chunks(B, self.X_train.shape[0]):
             params = self.unpack(p2[c])
             acts, z = self._forward(params, self.X_train)
-            grads[c], vals[c] = self._backward(params, acts, z, self._t_train, len(vals[c]), loss=True)
+            vals[c] = self._backward(params, acts, z, self._t_train, grads[c], loss=True)
         return vals.reshape(lead), grads.reshape(*lead, self.n_params)
 
     def sample_grad(self, p, idx):
@@ -325,8 +339,11 @@ class Network:
             return self.sample_grad(p2, np.asarray(idx).reshape(-1, np.shape(idx)[-1])).reshape(
                 *lead, self.n_params)
         params = self.unpack(p)
-        acts, z = self._forward(params, self.X_train[idx])
-        return self._backward(params, acts, z, self._t_train[idx], p.shape[0])[0]
+        rows = self._rows_train[idx]  # (B|1, batch, 2 + n_out)
+        acts, z = self._forward(params, rows[..., :2])
+        g = np.empty((p.shape[0], self.n_params))
+        self._backward(params, acts, z, rows[..., 2:], g)
+        return g
 
     def logits(self, p, points):
         """Output logits ``(..., G, n_out)`` at ``points`` ``(G, 2)``."""
