@@ -55,6 +55,9 @@ N_CLASSES = {"moons": 2, "circles": 2, "spirals": 2, "xor": 2, "blobs": 3}
 ACTIVATIONS = ("tanh", "relu")
 BOX = ((-2.0, 2.0), (-2.0, 2.0))  # the input plane shown on a plot
 _CHUNK = 1 << 20  # floats in one layer's activations when many runs or grid points are evaluated
+# OpenBLAS runs a gemm on several threads above M*N*K = 4 * 65536; on a shared 2-core server that
+# costs more CPU than it saves, so evaluations (no gradient) take their points in blocks below it.
+_SINGLE_THREAD_MNK = 1 << 18
 
 
 def _readonly(a, dtype=float):
@@ -297,6 +300,17 @@ class Network:
             raise ValueError(f"parameters must have shape (..., {self.n_params}), got {p.shape}")
         return p.reshape(-1, self.n_params), p.shape[:-1]
 
+    def _logits(self, params, X):
+        """Logits ``(B, n, n_out)`` at points ``X`` ``(n, 2)``, in blocks of points that keep
+        each product on one BLAS thread (a point's logits do not depend on its block)."""
+        step = max(1, _SINGLE_THREAD_MNK // max(a * b for a, b in self.shapes))
+        if X.shape[0] <= step:
+            return self._forward(params, X)[1]
+        out = np.empty((params[0][0].shape[0], X.shape[0], self.n_out))
+        for i in range(0, X.shape[0], step):
+            out[:, i:i + step] = self._forward(params, X[i:i + step])[1]
+        return out
+
     def _chunks(self, B, rows):
         """Slices of the runs axis that keep one layer's activations near ``_CHUNK`` floats
         (a run's numbers do not depend on the chunk)."""
@@ -306,7 +320,7 @@ class Network:
     def _mean_loss(self, p2, X, t):
         out = np.empty(p2.shape[0])
         for c in self._chunks(p2.shape[0], X.shape[0]):
-            _, z = self._forward(self.unpack(p2[c]), X)
+            z = self._logits(self.unpack(p2[c]), X)
             out[c] = self._loss(z, t).mean(-1)
         return out
 
@@ -351,7 +365,7 @@ class Network:
         points = np.asarray(points, dtype=float)
         out = np.empty((p2.shape[0], points.shape[0], self.n_out))
         for c in self._chunks(p2.shape[0], points.shape[0]):
-            out[c] = self._forward(self.unpack(p2[c]), points)[1]
+            out[c] = self._logits(self.unpack(p2[c]), points)
         return out.reshape(*lead, *out.shape[1:])
 
     def predict_proba(self, p, points):
@@ -361,14 +375,14 @@ class Network:
         points = np.asarray(points, dtype=float)
         out = np.empty((p2.shape[0], points.shape[0], self.n_classes))
         for c in self._chunks(p2.shape[0], points.shape[0]):
-            out[c] = self._probs(self._forward(self.unpack(p2[c]), points)[1])
+            out[c] = self._probs(self._logits(self.unpack(p2[c]), points))
         return out.reshape(*lead, *out.shape[1:])
 
     def _loss_and_accuracy(self, p2, X, t, y):
         """Mean cross-entropy and accuracy ``(B,)`` on one data set, from one forward pass."""
         loss, acc = np.empty(p2.shape[0]), np.empty(p2.shape[0])
         for c in self._chunks(p2.shape[0], X.shape[0]):
-            z = self._forward(self.unpack(p2[c]), X)[1]
+            z = self._logits(self.unpack(p2[c]), X)
             loss[c] = self._loss(z, t).mean(-1)
             pred = (z[..., 0] > 0.0) if self._binary else z.argmax(-1)
             acc[c] = (pred == y).mean(-1)

@@ -81,8 +81,11 @@ def test_sample_gradient_over_every_row_is_the_full_gradient(dataset):
     np.testing.assert_allclose(obj.sample_grad(p, rows), obj.grad(p), rtol=1e-12, atol=1e-15)
 
 
-def test_value_and_grad_are_fused_bit_for_bit():
-    obj = small("blobs", ARCHS[2], "relu")
+@pytest.mark.parametrize("options", [{**SMALL, "dataset": "blobs", **ARCHS[2], "activation": "relu"},
+                                     {"n_points": 2000, "depth": 2, "width": 32}],
+                         ids=["small", "evaluated-in-blocks-of-points"])
+def test_value_and_grad_are_fused_bit_for_bit(options):
+    obj = get_objective("network", **options)
     p = near_start(obj, 4, seed=2)
     value, grad = obj.value_and_grad(p)
     np.testing.assert_array_equal(value, obj.value(p))
@@ -165,7 +168,8 @@ def test_leading_axes_are_kept():
 
 
 def test_many_runs_are_computed_in_chunks_with_the_same_numbers(monkeypatch):
-    """Chunks over runs (bounding memory on big grids) change no run's numbers."""
+    """Chunks over runs (bounding memory on big grids) and blocks of points (one BLAS thread)
+    change no number."""
     import engine.network as network
 
     obj = small("spirals", ARCHS[2], "tanh")
@@ -173,6 +177,7 @@ def test_many_runs_are_computed_in_chunks_with_the_same_numbers(monkeypatch):
     grid = np.random.default_rng(0).uniform(-2, 2, (40, 2))
     whole = obj.network.predict_proba(p, grid), obj.network.metrics(p), obj.value_and_grad(p)
     monkeypatch.setattr(network, "_CHUNK", 1)  # one run per chunk
+    monkeypatch.setattr(network, "_SINGLE_THREAD_MNK", 7 * 25)  # blocks of 7 points
     np.testing.assert_array_equal(obj.network.predict_proba(p, grid), whole[0])
     for key, value in obj.network.metrics(p).items():
         np.testing.assert_array_equal(value, whole[1][key])
