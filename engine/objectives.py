@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .expr import parse_function
+from .network import ACTIVATIONS, DATASETS, build_network
 from .values import Option
 
 __all__ = ["OBJECTIVES", "Objective", "Option", "contour_grid", "get_objective"]
@@ -68,6 +69,8 @@ class Objective:
     # Optional fused (value, grad) with the same arithmetic as value and grad (a sweep that
     # records the loss every step then evaluates shared terms once).
     value_and_grad: Callable[[np.ndarray], tuple] | None = None
+    # The network family's model and data (engine.network.Network: metrics, predict_proba, ...).
+    network: Any = None
 
     @property
     def stochastic(self) -> bool:
@@ -408,6 +411,60 @@ def _build_sparse2d(freq_rare=0.05, n_samples=2000, batch_size=1, data_seed=0):
         sample_grad, int(n_samples), observed, hess=hess)
 
 
+_DATASET_TITLES = {"moons": "two moons", "circles": "circles", "spirals": "two spirals",
+                   "xor": "XOR", "blobs": "three blobs"}
+
+
+def _build_network(**options):
+    """A small MLP classifier (``engine.network``): ``P`` weights, the mean training
+    cross-entropy as the loss, mini-batch gradients for ``simulate``.
+
+    There is no known minimum: ``minima`` is empty and ``fmin = 0`` is only the lower bound of
+    a cross-entropy (approached when the training data can be separated). ``bounds`` are a box
+    for the weights; the input plane's box is ``network.bounds``. ``start`` is the seeded
+    initialisation, so every optimiser with the same options starts from the same weights.
+    """
+    net = build_network(**{k: v for k, v in options.items() if k != "batch_size"})
+    dim = net.n_params
+    units = " x ".join(str(w) for w in net.sizes[1:-1])
+    return Objective(
+        "network", f"Neural network ({_DATASET_TITLES[net.dataset]}, {units} {net.activation} units)",
+        net.latex(), dim, net.value, net.grad, tuple((-2.0, 2.0) for _ in range(dim)), (), 0.0,
+        tuple(net.init().tolist()),
+        f"A multilayer perceptron with {len(net.sizes) - 2} hidden layer(s) of {units} "
+        f"{net.activation} units and {dim} weights classifies {net.X_train.shape[0]} training "
+        f"points of the {_DATASET_TITLES[net.dataset]} data set ({net.X_test.shape[0]} more are held "
+        "out). The loss is the mean cross-entropy; each step's gradient comes from a mini-batch of "
+        "training points. It has no known minimum.",
+        MappingProxyType(dict(options)), net.sample_grad, net.X_train.shape[0],
+        value_and_grad=net.value_and_grad, network=net)
+
+
+_NETWORK_OPTIONS = MappingProxyType({
+    "dataset": Option("moons", 0, 0, "data set", choices=DATASETS,
+                      help="Two moons, circles, two spirals, XOR (two classes) or three blobs."),
+    "n_points": Option(300, 50, 2000, "points", integer=True,
+                       help="Points generated, training and test together."),
+    "input_noise": Option(0.15, 0.0, 1.0, "input noise",
+                          help="Standard deviation of the noise added to each coordinate "
+                               "(the points lie in [-2, 2] x [-2, 2])."),
+    "label_noise": Option(0.0, 0.0, 0.5, "label noise",
+                          help="Fraction of the labels reassigned to another class at random."),
+    "test_fraction": Option(0.2, 0.1, 0.5, "test fraction",
+                            help="Fraction of the points held out to measure generalisation."),
+    "data_seed": Option(0, 0, 10_000, "data seed", integer=True,
+                        help="Seed of the data set and of its train/test split (not of the runs)."),
+    "depth": Option(1, 1, 2, "hidden layers", integer=True, help="One or two hidden layers."),
+    "width": Option(16, 4, 32, "units per layer", integer=True,
+                    help="Units in each hidden layer."),
+    "activation": Option("tanh", 0, 0, "activation", choices=ACTIVATIONS,
+                         help="tanh (Glorot initialisation) or relu (He initialisation)."),
+    "batch_size": Option(32, 1, 256, "batch size", integer=True,
+                         help="Training points per stochastic gradient, drawn with replacement."),
+    "init_seed": Option(0, 0, 10_000, "init seed", integer=True,
+                        help="Seed of the initial weights: the same for every optimiser."),
+})
+
 _SPARSE_COMMON = {
     "n_samples": Option(2000, 50, 20000, "samples N", integer=True,
                         help="Size of the synthetic data set."),
@@ -473,6 +530,7 @@ OBJECTIVES: Mapping[str, _Family] = MappingProxyType({
         **{k: Option(d, -1000.0, 1000.0, k, help="Plot bounds of your function.")
            for k, d in (("xmin", -3.0), ("xmax", 3.0), ("ymin", -3.0), ("ymax", 3.0))},
     })),
+    "network": _Family("Neural network (classification)", _build_network, _NETWORK_OPTIONS),
 })
 
 

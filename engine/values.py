@@ -102,13 +102,13 @@ class Option:
 
     def check(self, value: Any, what: str) -> Any:
         """``value`` validated (and typed) for this option, or a ``ValueError`` naming ``what``."""
+        if self.choices:
+            if value not in self.choices:
+                raise ValueError(f"{what} must be one of {', '.join(self.choices)}; got {value!r}")
+            return value
         if self.text:
             if not isinstance(value, str):
                 raise ValueError(f"{what} must be text, got {value!r}")
-            return value
-        if self.choices:
-            if value not in self.choices:
-                raise ValueError(f"{what} must be one of {', '.join(self.choices)}, got {value!r}")
             return value
         try:
             number = float(value)

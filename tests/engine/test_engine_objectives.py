@@ -47,7 +47,8 @@ def test_rosenbrock_matches_scipy():
 
 
 def test_listed_minima_have_fmin_and_flat_gradient(objective):
-    assert len(objective.minima) >= 1
+    if objective.minima == ():
+        pytest.skip(f"{objective.name} has no known minimum")
     for m in objective.minima:
         m = np.asarray(m, dtype=float)
         assert m.shape == (objective.dim,)
@@ -100,7 +101,7 @@ def test_contour_grid_evaluates_the_function():
 # Sparse-gradient objectives
 # ---------------------------------------------------------------------------
 
-SPARSE = [(n, {}) for n in OBJECTIVES if get_objective(n).stochastic] + [
+SPARSE = [(n, {}) for n in OBJECTIVES if get_objective(n).feature_freq is not None] + [
     ("sparse", {"dim": 9, "freq_min": 0.02, "n_samples": 400, "data_seed": 3}),
 ]
 
