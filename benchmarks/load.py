@@ -111,7 +111,7 @@ OPENING_LINKS = (
 SHARED_MOVES = ("w:adam.lr", "w:noise", "w:steps", "w:seed", "w:opt", "w:momentum.lr",
                 "w:rmsprop.lr", "w:adam.beta1", "w:f")
 # Widgets never touched: resets, notice dismissal, presentation mode, free text, the start point.
-SKIP_KEYS = ("reset_all", "dismiss_notices", "w:present", "w:f.expr", "w:start.x", "w:start.y")
+SKIP_KEYS = ("reset_all", "dismiss_notices", "w:present", "w:custom.expr", "w:start.x", "w:start.y")
 
 RERUN_TIMEOUT = 120.0  # s, one run (send -> final script_finished)
 LEVEL_TIMEOUT = 1200.0  # s, one level, all sessions

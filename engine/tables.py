@@ -1,7 +1,8 @@
 """Tables as CSV, written once for the command line and the dashboard's downloads.
 
 ``write_csv`` writes named columns; floats with ``repr`` (reading them back gives the same
-numbers), booleans as ``True``/``False``, text quoted where CSV needs it. A column may be one
+numbers), booleans as ``True``/``False``, missing values (``None``, NaN) empty, text quoted where
+CSV needs it. A column may be one
 value for every row (``Same(value)``), formatted once. ``write_traces`` lays traces out as tidy
 rows, one per (optimizer, run, recorded step), through ``write_csv``, one block per run.
 
@@ -39,7 +40,9 @@ class Same:
 
 def _text(value) -> str:
     if isinstance(value, float):
-        return repr(value)
+        return repr(value) if value == value else ""  # NaN: an empty cell, as CSV readers expect
+    if value is None:
+        return ""
     text = str(value)
     if any(c in text for c in ',"\n\r'):
         return '"' + text.replace('"', '""') + '"'
@@ -49,8 +52,8 @@ def _text(value) -> str:
 def _cells(column) -> Sequence[str]:
     values = column.tolist() if isinstance(column, np.ndarray) else list(column)
     kinds = set(map(type, values))
-    if kinds == {float}:
-        return list(map(repr, values))  # numeric columns at C speed
+    if kinds == {float} and not np.isnan(values).any():  # numeric columns at C speed
+        return list(map(repr, values))
     if kinds <= {int, bool}:
         return list(map(str, values))
     return [_text(v) for v in values]

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from ui import controls, page
-from ui.params import SHARED_FIELDS
-from ui.presets import GUIDE, apply_preset
+from ui.frame import page
+from ui.frame.registry import PAGES
+from ui.state.fields import SHARED_FIELDS
+from ui.state.guide import GUIDE
 
-with page.view("guide") as ctx:
+with page.open("guide") as view:
     st.markdown(
         "The chapter ends with a table of recommended optimisers per task. Each row below loads a "
         "small experiment that shows the reason behind the advice into the controls, and opens the "
@@ -16,15 +17,16 @@ with page.view("guide") as ctx:
     for col, text in zip(header, ("**Task**", "**Recommended (chapter)**", "**What the preset shows**", "")):
         col.markdown(text)
     for preset in GUIDE:
+        target = PAGES[preset.page]
         row = st.columns([2, 3, 4, 2], vertical_alignment="center")
         row[0].markdown(preset.task)
         row[1].markdown(preset.advice)
         row[2].markdown(preset.shows)
-        if row[3].button(f"Open: {preset.page_title}", key=f"preset_{preset.id}",
-                         icon=":material/play_arrow:", help=f"Loads the preset and opens {preset.page_title}."):
-            apply_preset(preset)
+        if row[3].button(f"Open: {target.title}", key=f"preset_{preset.id}", icon=":material/play_arrow:",
+                         help=f"Loads the preset and opens {target.title}."):
+            page.apply_preset(preset)
     st.info("**What to look for.** After loading a preset, every control in the sidebar shows its "
             "values and the URL holds them: change one value at a time to test the advice.",
             icon=":material/visibility:")
     st.caption("Current optimisers: " + ", ".join(SHARED_FIELDS["opt"].label_of(o)
-                                                  for o in controls.get(SHARED_FIELDS["opt"])))
+                                                  for o in view.settings.optimizers))

@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from ui import frames, mapspec, page, stepper
-from ui.compute import run_settings
+from ui.frame import page
+from ui.views import charts, frames, snippets
 
-with page.view("trajectories") as ctx:
-    s = ctx.settings
+with page.open("trajectories") as view:
+    s = view.settings
     objective = s.objective_obj()
     st.latex(objective.latex)
-    page.explain(
+    view.explain(
         f"Each coloured line is one optimiser's path on **{objective.title}**, all from the same "
         "start (black dot) with the same gradient noise. The shading is the height of the "
         "function on a log scale: light is low. Drag the step slider above the map to replay "
@@ -23,16 +23,16 @@ with page.view("trajectories") as ctx:
         st.warning(f"{objective.title} has {objective.dim} parameters and no map. Pick a 2-D "
                    "objective, or see the Sparse gradients page.")
     else:
-        traces = run_settings(s)
-        page.divergence_notice(traces)
+        specs = view.specs()
+        traces = view.run(specs)
+        view.divergence(traces)
         path = frames.path_frame(traces, objective, max_points=1000)
-        stepper.step_through(lambda: mapspec.map_and_progress(path, objective, s.steps, ctx.style), s.steps, ctx.style,
-                             key="trajectories", view=ctx.state())
+        view.player(lambda: charts.map_and_progress(path, objective, s.steps, view.style), s.steps, key="trajectories")
         st.caption("Play, pause and step with the buttons or the keyboard (space, ← →, Home, End). "
                    "Scroll on the map to zoom, drag to pan; the ⋯ menu saves the chart as PNG or SVG.")
         finals = " · ".join(f"**{frames.title(o)}** f = {t.final_loss[0]:.4g}" for o, t in traces.items())
         st.markdown(f"Final loss after {s.steps} steps: {finals}")
-        page.share_panel(ctx, {"paths": lambda: frames.path_frame(traces, objective, max_points=s.steps + 1)},
-                         page.settings_snippet(s))
+        view.share({"paths": lambda: frames.path_frame(traces, objective, max_points=s.steps + 1)},
+                   snippets.runs_snippet(specs))
     st.markdown("#### Update rules")
-    page.formula_panel(s.optimizers, s)
+    view.formulas(s.optimizers)

@@ -1,20 +1,20 @@
 """Schedules and clipping: how the learning rate changes over a run, and what clipping does."""
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from engine import SCHEDULES, schedule_factors
-from ui import charts, frames, mapspec, page, stepper
-from ui.compute import record_every, simulate_cached
-from ui.page_fields import CLIP, CLIP_AT, GAMMA, MIN_FACTOR, PAGE_FIELDS, SCHEDULE, STEP_SIZE, WARMUP
+from engine.schedules import USES
+from ui.frame import page
+from ui.views import charts, frames, snippets
 
 VARIANT_ON, VARIANT_OFF = "with schedule / clipping", "constant η, no clipping"
+# The page's controls of the schedule options (the engine's table says which schedule uses which).
+OPTION_KEYS = {"warmup": "sch.warmup", "step_size": "sch.every", "gamma": "sch.gamma", "min_factor": "sch.min"}
 
-with page.view("schedules", PAGE_FIELDS["schedules"]) as ctx:
-    s = ctx.settings
+with page.open("schedules") as view:
+    s = view.settings
     objective = s.objective_obj()
-    page.explain(
+    view.explain(
         "A **schedule** multiplies the learning rate by a factor that changes with the step: step "
         "decay (torch's StepLR), cosine decay (CosineAnnealingLR), or a linear **warm-up** followed "
         "by cosine decay, the recipe used to train Transformers. **Gradient clipping** caps the "
@@ -27,52 +27,38 @@ with page.view("schedules", PAGE_FIELDS["schedules"]) as ctx:
         "guide's Transformers preset shows decay winning on a bowl with noisy gradients. Clipping "
         "matters where gradients are huge: the RNN preset turns SGD's divergence into convergence.")
     c = st.columns(4)
-    schedule = ctx.widget(SCHEDULE, c[0])
-    options = {}
-    if schedule == "warmup_cosine":
-        options["warmup"] = min(int(ctx.widget(WARMUP, c[1])), s.steps)
-    if schedule == "step":
-        options["step_size"] = int(ctx.widget(STEP_SIZE, c[1]))
-        options["gamma"] = ctx.widget(GAMMA, c[2])
-    if schedule in ("cosine", "warmup_cosine"):
-        options["min_factor"] = ctx.widget(MIN_FACTOR, c[2])
-    clip = ctx.widget(CLIP, c[3])
-    clip_at = ctx.widget(CLIP_AT, c[3]) if clip != "none" else None
-    factors = schedule_factors(schedule, s.steps, **options)
-    t = np.arange(1, s.steps + 1)
-    curve = pd.DataFrame({"series": "factor", "label": "η_t / η", "optimizer": "sgd", "step": t, "factor": factors})
-    curve = curve.iloc[frames.keep_index(len(curve), 2000)]
+    schedule = view.widget("sch", c[0])
+    options = {name: view.widget(OPTION_KEYS[name], c[1 + i]) for i, name in enumerate(USES[schedule])}
+    if "warmup" in options:
+        options["warmup"] = min(int(options["warmup"]), s.steps)
+    if "step_size" in options:
+        options["step_size"] = int(options["step_size"])
+    clip = view.widget("clip", c[3])
+    clip_at = view.widget("clip.at", c[3]) if clip != "none" else None
+    curve = frames.schedule_frame(schedule_factors(schedule, s.steps, **options))
     st.markdown(f"**{SCHEDULES[schedule]}**: the learning rate of step t is η × factor(t); base η: "
                 + ", ".join(f"{frames.title(o)} {s.hyper(o)['lr']:g}" for o in s.optimizers) + ".")
-    page.chart(lambda: charts.curve_chart(curve, "factor", "factor(t) = η_t / η", ctx.style, log_y=False,
-                                  legend_title=None, height=220), ctx, key="schedule_curve")
-    traces, labels, variant = {}, {}, {}
-    for opt in s.optimizers:
-        hyper = tuple(s.hyper(opt).items())
-        common = (s.objective, s.objective_options, opt, hyper, s.steps, s.start, s.noise, (s.seed,),
-                  record_every(s.steps, 1, objective.dim))
-        traces[f"{opt}|on"] = simulate_cached(
-            *common, schedule=schedule, schedule_options=tuple(sorted(options.items())),
-            clip_norm=clip_at if clip == "norm" else None, clip_value=clip_at if clip == "value" else None)
-        traces[f"{opt}|off"] = simulate_cached(*common)
-        for key, v in ((f"{opt}|on", VARIANT_ON), (f"{opt}|off", VARIANT_OFF)):
-            labels[key] = frames.title(opt)
-            variant[key] = v
-    page.divergence_notice(traces, {k: f"{labels[k]} ({variant[k]})" for k in traces})
-    path = frames.path_frame(traces, objective, labels=labels, max_points=1200)
-    path["variant"] = path["series"].map(variant)
+    view.chart(lambda: charts.curve_chart(curve, "factor", "factor(t) = η_t / η", view.style, log_y=False,
+                                          legend_title=None, height=220), key="schedule_curve")
+    changed = {"schedule": schedule, "schedule_options": options,
+               "clip_norm": clip_at if clip == "norm" else None, "clip_value": clip_at if clip == "value" else None}
+    specs = {}
+    for o, spec in view.specs().items():
+        specs[f"{o}|on"], specs[f"{o}|off"] = spec.replace(**changed), spec
+    traces = view.run(specs)
+    labels = {k: frames.title(k.split("|")[0]) for k in traces}
+    variant = {k: VARIANT_ON if k.endswith("|on") else VARIANT_OFF for k in traces}
+    view.divergence(traces, {k: f"{labels[k]} ({variant[k]})" for k in traces})
+    path = frames.path_frame(traces, objective, labels=labels, max_points=1200, variant=variant)
     if objective.dim == 2:  # paths and loss gap, played together
-        stepper.step_through(lambda: mapspec.map_and_progress(path, objective, s.steps, ctx.style, dash="variant"),
-                             s.steps, ctx.style, key="schedule_paths", view=ctx.state())
+        view.player(lambda: charts.map_and_progress(path, objective, s.steps, view.style, dash="variant"),
+                    s.steps, key="schedule_paths")
     else:
-        page.chart(lambda: charts.curve_chart(path, "gap", "f(θ) − f*", ctx.style, strokedash="variant",
-                                      title="Loss gap"), ctx, key="schedule_loss")
-    extra = {"schedule": schedule, "schedule_options": options}
-    if clip != "none":
-        extra[f"clip_{clip}"] = clip_at
-    page.share_panel(ctx, {"runs": path, "schedule": curve}, page.settings_snippet(s, extra=extra))
+        view.chart(lambda: charts.curve_chart(path, "gap", "f(θ) − f*", view.style, strokedash="variant",
+                                              title="Loss gap"), key="schedule_loss")
+    view.share({"runs": path, "schedule": curve}, snippets.runs_snippet(specs))
     st.markdown("#### Update rules")
-    page.formula_panel(s.optimizers, s)
+    view.formulas(s.optimizers)
     st.latex(r"\eta_t = \eta \cdot \mathrm{factor}(t)\qquad "
              r"\text{clip by norm: } g \leftarrow g\,\min\!\left(1, \frac{c}{\lVert g\rVert}\right)\qquad "
              r"\text{by value: } g_i \leftarrow \max(-c, \min(c, g_i))")

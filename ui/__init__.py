@@ -1,6 +1,3 @@
-"""The Streamlit side of Optimiser Lab: controls, URL state, cached engine calls, charts.
-
-``params``, ``frames``, ``charts`` and ``style`` are pure (no Streamlit) and tested
-directly; ``controls``, ``compute`` and ``page`` hold everything that touches
-Streamlit.
-"""
+"""The Streamlit side of Optimiser Lab, in four rooms: ``state`` (controls, URL, settings),
+``compute`` (the cached, bounded engine calls in worker processes), ``views`` (frames and charts)
+and ``frame`` (the page registry and the frame every page opens)."""

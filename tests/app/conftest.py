@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui import stepper
+from ui.views import stepper
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 120

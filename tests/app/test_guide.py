@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from engine import OPTIMIZERS, simulate
-from ui import analysis
-from ui.params import settings_from_values
-from ui.presets import ALL_FIELDS, GUIDE
+from ui.frame.registry import ALL_FIELDS
+from ui.state.guide import GUIDE
+from ui.state.settings import settings_from_values
+from ui.views import analysis
 
 from .conftest import charts, no_exception, open_page
 

@@ -9,24 +9,15 @@ import altair as alt
 import pytest
 from altair.utils.schemapi import validate_jsonschema
 
+from ui.frame.registry import PAGES as REGISTRY
+
 from .conftest import charts, data_digest, fields, marks, no_exception, open_page, params, spec
 
-# page script, number of charts at default settings, the marks and fields its first chart must have,
-# and a control (widget key, new value) that must change what is plotted.
-PAGES = [
-    ("dashboard.py", 1, {"rect", "line"}, {"x", "y", "level"}, ("w:home.seed", 3), False),
-    ("pages/1_Trajectories.py", 1, {"rect", "line", "point"}, {"x", "y", "label", "step", "gap"},
-     ("w:steps", 100), True),
-    ("pages/2_Loss_curves.py", 2, {"area", "line"}, {"median", "lo", "hi", "step"}, ("w:noise", 1.0), True),
-    ("pages/3_Learning_rates.py", 1, {"line"}, {"eff_lr", "step", "param"}, ("w:steps", 100), True),
-    ("pages/4_Bias_correction.py", 5, {"line"}, {"value", "step", "param"}, ("w:first", 20), True),
-    ("pages/5_Sparse_gradients.py", 3, {"line", "point"}, {"freq", "eff_lr"}, ("w:sp.steps", 100), True),
-    ("pages/6_LR_sensitivity.py", 1, {"rect", "area", "line", "point"}, {"lr", "median", "lo", "hi"},
-     ("w:lrs.points", 10), True),
-    ("pages/7_Weight_decay.py", 2, {"rect", "line", "point"}, {"x", "y", "label"}, ("w:wd.lambda", 1.0), False),
-    ("pages/8_Schedules.py", 2, {"line"}, {"factor", "step"}, ("w:sch", "cosine"), True),
-    ("pages/9_Second_order.py", 2, {"rect", "line"}, {"x", "y", "family"}, ("w:so.iter", 10), False),
-]
+# Every page of the registry with charts: its script, the charts at the default settings, the
+# marks and fields its first chart must have, a control that must change what is plotted, and
+# whether it shows the update rules with values.
+PAGES = [(p.script, p.charts, set(p.first_marks), set(p.first_fields), p.changes, p.rules)
+         for p in REGISTRY.values() if p.charts]
 
 
 VEGA_LITE_SCHEMA = alt.vegalite.v6.schema.core.load_schema()

@@ -9,14 +9,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from ui.frame.registry import PAGES
+
 from .conftest import ROOT, no_exception, open_page
 
-PAGES_WITH_SNIPPETS = [
-    "dashboard.py", "pages/1_Trajectories.py", "pages/2_Loss_curves.py", "pages/3_Learning_rates.py",
-    "pages/4_Bias_correction.py", "pages/5_Sparse_gradients.py", "pages/6_LR_sensitivity.py",
-    "pages/7_Weight_decay.py", "pages/8_Schedules.py", "pages/9_Second_order.py",
-]
-SMALL = {"steps": "120", "seeds": "3", "lrs.points": "6", "lrs.seeds": "2", "sp.steps": "80", "wd.steps": "150"}
+PAGES_WITH_SNIPPETS = {p.script: dict(p.small) for p in PAGES.values() if p.charts}  # every page that computes
 
 
 def _snippet(at) -> str:
@@ -33,7 +30,7 @@ def _run(code: str) -> str:
 
 @pytest.mark.parametrize("path", PAGES_WITH_SNIPPETS)
 def test_snippet_runs(path):
-    at = open_page(path, SMALL)
+    at = open_page(path, PAGES_WITH_SNIPPETS[path])
     no_exception(at)
     out = _run(_snippet(at))
     assert out.strip(), "the snippet prints its results"

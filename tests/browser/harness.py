@@ -20,6 +20,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # the screenshot script runs alone
+    sys.path.insert(0, str(ROOT))
+from ui.frame.registry import PAGES as REGISTRY  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -31,27 +34,15 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
 
-# Page URL path -> (title, charts drawn at the default settings). The counts come from the page
-# scripts: one chart per ``page.chart`` call (a ``stVegaLiteChart`` element) or per
-# ``stepper.step_through`` call (a Vega-Lite chart inside the step-through component's iframe).
-PAGES = {
-    "": ("Home", 1),  # dashboard.py: the chapter's figure, three optimisers in one chart of three maps
-    "Trajectories": ("Trajectories", 1),  # map + loss gap in the step-through component
-    "Loss_curves": ("Loss curves", 2),  # loss gap, distance to the minimum
-    "Learning_rates": ("Learning rates", 1),  # effective learning rate
-    "Bias_correction": ("Bias correction", 5),  # m, v, step length, both paths, beta2 sweep
-    "Sparse_gradients": ("Sparse gradients", 3),  # lr vs frequency, error vs frequency, 2-D map
-    "LR_sensitivity": ("LR sensitivity", 1),  # final loss against learning rate
-    "Weight_decay": ("Weight decay", 2),  # both paths on the map, pull per weight
-    "Schedules": ("Schedules", 2),  # schedule curve; paths and loss gap in the step-through player
-    "Second_order": ("Second order", 2),  # paths with scipy's, loss against evaluations
-    "Practical_guide": ("Practical guide", 0),  # a table of presets
-}
+# Page URL path -> (title, charts drawn at the default settings), from the page registry: one
+# chart per ``View.chart`` call (a ``stVegaLiteChart`` element) or per ``View.player`` call (a
+# Vega-Lite chart inside the step-through component's iframe).
+PAGES = {p.url_path: (p.title, p.charts) for p in REGISTRY.values()}
 
 APP = "[data-testid='stApp']"
 IDLE = f"{APP}[data-test-script-state='notRunning']"
 CHART = "[data-testid='stVegaLiteChart']"
-STEPPER = "iframe[data-testid='stCustomComponentV1'][title='ui.stepper.optimiser_lab_stepper']"
+STEPPER = "iframe[data-testid='stCustomComponentV1'][title='ui.views.stepper.optimiser_lab_stepper']"
 EXCEPTION = "[data-testid='stException']"
 SKELETON = "[data-testid='stSkeleton']"
 SIDEBAR = "[data-testid='stSidebar']"

@@ -15,9 +15,8 @@ import signal
 from hypothesis import HealthCheck, settings
 
 from tests.app.conftest import ROOT, no_exception, open_page
-from ui.page import PAGES, PRESENT
-from ui.page_fields import PAGE_FIELDS
-from ui.params import SHARED_FIELDS
+from ui.frame.registry import BY_SCRIPT, PAGES
+from ui.frame.registry import page_fields as _page_fields
 
 __all__ = [
     "FUZZ",
@@ -38,7 +37,7 @@ FUZZ = settings(deadline=None, derandomize=True, database=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
 
-PAGE_ID = {p.path: p.id for p in PAGES}
+PAGE_ID = {p.script: p.id for p in PAGES.values()}
 PAGE_SCRIPTS = sorted(PAGE_ID, key=lambda p: (p != "dashboard.py", p))
 
 
@@ -49,8 +48,7 @@ def all_page_scripts() -> list[str]:
 
 def page_fields(path: str) -> dict:
     """The URL fields the page at ``path`` validates: the shared ones, presentation mode and its own."""
-    local = PAGE_FIELDS.get(PAGE_ID[path], ())
-    return {**SHARED_FIELDS, PRESENT.key: PRESENT, **{f.key: f for f in local}}
+    return _page_fields(BY_SCRIPT[path])
 
 
 def chart_elements(at) -> list:

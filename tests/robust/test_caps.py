@@ -10,7 +10,7 @@ Three layers are checked:
   ``ValueError`` at once, before computing;
 - the largest engine call each page can make within the UI caps fits the engine's caps, so no
   URL that the controls accept ends in "cannot be computed" for lack of memory;
-- one engine call is also bounded in work (``compute.MAX_WORK``: runs x steps x parameters x
+- one engine call is also bounded in work (``budget.MAX_WORK``: runs x steps x parameters x
   samples per gradient): on the larger problems the fields allowed hours of computing, and such
   a view is now refused at once, with a message that says what to lower.
 """
@@ -24,37 +24,31 @@ import time
 import numpy as np
 import pytest
 
-from engine import EXPERIMENTS, OBJECTIVES, get_objective, replay, simulate
+from engine import EXPERIMENTS, OBJECTIVES, RunSpec, get_objective, replay, simulate
 from engine import expr as engine_expr
 from engine.expr import ExprError, parse_function
-from ui import compute, params
-from ui.page_fields import (
-    BIAS_FIRST,
-    FIELDS,
-    LOSS_SEEDS,
-    LRS_POINTS,
-    LRS_SEEDS,
-    PAGE_FIELDS,
-    SO_ITER,
-    SO_METHODS,
-    SPARSE_DIM,
-    SPARSE_SEEDS,
-    SPARSE_STEPS,
-    WD_STEPS,
-)
-from ui.params import MAX_URL_VALUE, SHARED_FIELDS, MultiChoice, Number, Text
+from ui.compute import budget as compute
+from ui.frame.registry import ALL_FIELDS, PAGES
+from ui.state import fields as params
+from ui.state.fields import MAX_URL_VALUE, SHARED_FIELDS, MultiChoice, Number, Text
 
 from .conftest import ROOT, n_charts, no_exception, notices, open_page, time_limit
 
 engine_simulate = importlib.import_module("engine.simulate")  # the module (``engine.simulate`` is the function)
 SHARED = SHARED_FIELDS
-ALL_FIELDS = {**SHARED, **FIELDS}
+BIAS_FIRST = PAGES["bias_correction"].field("first")
+LOSS_SEEDS = PAGES["loss"].field("seeds")
+LRS_POINTS, LRS_SEEDS = PAGES["sensitivity"].field("lrs.points"), PAGES["sensitivity"].field("lrs.seeds")
+SO_ITER, SO_METHODS = PAGES["baselines"].field("so.iter"), PAGES["baselines"].field("so.methods")
+SPARSE_DIM, SPARSE_SEEDS = PAGES["sparse"].field("sp.dim"), PAGES["sparse"].field("sp.seeds")
+SPARSE_STEPS, WD_STEPS = PAGES["sparse"].field("sp.steps"), PAGES["weight_decay"].field("wd.steps")
 
 # The controls that set an amount of work, and the most each may ask for.
 WORK = {
     "steps": 5000, "seeds": 50, "sp.steps": 5000, "sp.dim": 100, "sp.seeds": 20, "lrs.points": 60,
     "lrs.seeds": 20, "wd.steps": 5000, "so.iter": 5000, "sch.warmup": 5000, "sch.every": 5000,
-    "first": 1000, "f.dim": 200, "f.n_samples": 20000, "f.batch_size": 256,
+    "first": 1000, "sparse.dim": 200, "sparse.n_samples": 20000, "sparse.batch_size": 256,
+    "sparse2d.n_samples": 20000, "sparse2d.batch_size": 256,
 }
 
 
@@ -90,9 +84,9 @@ def test_lists_and_text_have_caps():
                 f.clean(",".join(list(f.options) * 2 + ["x"]))
         if isinstance(f, Text):
             assert f.max_length <= MAX_URL_VALUE, key
-    assert SHARED["f.expr"].max_length == engine_expr.MAX_LENGTH
+    assert SHARED["custom.expr"].max_length == engine_expr.MAX_LENGTH
     with pytest.raises(ValueError, match="longer"):
-        SHARED["f.expr"].clean("x+" * 100 + "x")
+        SHARED["custom.expr"].clean("x+" * 100 + "x")
     with pytest.raises(ValueError, match="longer"):
         SHARED["steps"].clean(" " * (MAX_URL_VALUE + 1))
 
@@ -159,16 +153,16 @@ def page_constant(path: str, name: str):
 
 SPARSE_ROWS = page_constant("pages/5_Sparse_gradients.py", "RECORDED_ROWS")  # every = max(1, steps // rows)
 SPARSE_EVERY = max(1, int(SPARSE_STEPS.high) // SPARSE_ROWS)
-MAX_DIM = max(2, int(SHARED["f.dim"].high))  # the sparse family's "dim" option is the largest objective
+MAX_DIM = max(2, int(SHARED["sparse.dim"].high))  # the sparse family's "dim" option is the largest objective
 assert set(OBJECTIVES) >= {"sparse"}
 STEPS = int(SHARED["steps"].high)
 CHAPTER = EXPERIMENTS["chapter"]
 
 # Each page's largest single engine call within the UI caps: (runs, steps, parameters, record, every).
-# Mirrors the simulate_cached calls in dashboard.py and pages/*.py (reviewed by hand; a new page
-# must be added here).
+# Mirrors the run specs of dashboard.py and pages/*.py (reviewed by hand; every page of the registry
+# must be here).
 def _shared(runs, dim):
-    """A call through ui.compute.run_settings: it thins the record to a numbers budget."""
+    """A run of the shared settings (``View.specs``): it thins the record to a numbers budget."""
     return (runs, STEPS, dim, "full", compute.record_every(STEPS, runs, dim))
 
 
@@ -189,7 +183,7 @@ WORST_CALLS = {
 
 
 def test_every_page_has_a_worst_case():
-    assert {k.split(" ")[0] for k in WORST_CALLS} == set(PAGE_FIELDS)
+    assert {k.split(" ")[0] for k in WORST_CALLS} == set(PAGES)
     assert SO_ITER.high <= 5000 and len(SO_METHODS.options) <= 10  # scipy baselines: bounded iterations
 
 
@@ -241,7 +235,7 @@ def _recorded(runs, steps, dim, record, every, n_state) -> int:
 
 @pytest.mark.parametrize("page", VIEW_CALLS)
 def test_one_view_at_the_caps_fits_the_memory_budget(page):
-    assert set(VIEW_CALLS) == set(PAGE_FIELDS)
+    assert set(VIEW_CALLS) == set(PAGES)
     total = sum(n * _recorded(*call) for n, *call in VIEW_CALLS[page]) * 8
     assert total <= VIEW_BUDGET_BYTES, (
         f"{page}: one URL within the controls' caps can make the view hold {total / 1e6:,.0f} MB of traces "
@@ -250,7 +244,7 @@ def test_one_view_at_the_caps_fits_the_memory_budget(page):
 
 # The same, end to end: the largest URL the fields accept renders the page instead of an error.
 WORST_URLS = {
-    "pages/2_Loss_curves.py": {"f": "sparse", "f.dim": str(int(SHARED["f.dim"].high)),
+    "pages/2_Loss_curves.py": {"f": "sparse", "sparse.dim": str(int(SHARED["sparse.dim"].high)),
                                "seeds": str(int(LOSS_SEEDS.high)), "steps": str(STEPS), "opt": "sgd"},
     "pages/5_Sparse_gradients.py": {"sp.seeds": str(int(SPARSE_SEEDS.high)), "sp.dim": str(int(SPARSE_DIM.high)),
                                     "sp.steps": str(int(SPARSE_STEPS.high))},
@@ -275,8 +269,8 @@ OVER = {
     "pages/2_Loss_curves.py": {"steps": str(STEPS + 1), "seeds": str(int(LOSS_SEEDS.high) + 1),
                                "opt": ",".join(["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam",
                                                 "adamw"]),
-                               "f.dim": "201", "f.n_samples": "20001", "f.batch_size": "257",
-                               "f.expr": "x+" * 100 + "x", "adam.lr": "1e6"},
+                               "sparse.dim": "201", "sparse.n_samples": "20001", "sparse.batch_size": "257",
+                               "custom.expr": "x+" * 100 + "x", "adam.lr": "1e6"},
     "pages/5_Sparse_gradients.py": {"sp.steps": "5001", "sp.dim": "101", "sp.seeds": "21"},
     "pages/6_LR_sensitivity.py": {"lrs.points": "61", "lrs.seeds": "21", "steps": "1e9"},
     "pages/7_Weight_decay.py": {"wd.steps": "5001"},
@@ -303,19 +297,21 @@ def test_a_url_over_the_caps_is_refused_with_a_notice(path):
 # Work: the fields' caps bound memory; one engine call is also bounded in computing
 # --------------------------------------------------------------------------------------------
 
-HEAVY_SPARSE = {"f": "sparse", "f.dim": str(int(SHARED["f.dim"].high)),
-                "f.batch_size": str(int(SHARED["f.batch_size"].high)),
-                "f.n_samples": str(int(SHARED["f.n_samples"].high))}
+HEAVY_SPARSE = {"f": "sparse", "sparse.dim": str(int(SHARED["sparse.dim"].high)),
+                "sparse.batch_size": str(int(SHARED["sparse.batch_size"].high)),
+                "sparse.n_samples": str(int(SHARED["sparse.n_samples"].high))}
 
 
 def test_work_counts_runs_steps_parameters_and_samples_per_gradient():
     sparse = tuple(sorted({"dim": 50, "batch_size": 8}.items()))
-    assert compute.work("sparse", sparse, 100, 3) == 3 * 100 * 50 * 8
-    assert compute.work("rosenbrock", (), 100, 3) == 3 * 100 * 2
+    assert compute.work(RunSpec.of("sparse", "sgd", 100, seed=(0, 1, 2), objective_options=dict(sparse))) \
+        == 3 * 100 * 50 * 8
+    assert compute.work(RunSpec.of("rosenbrock", "sgd", 100, seed=(0, 1, 2))) == 3 * 100 * 2
     largest_2d_sweep = int(LRS_POINTS.high) * int(LRS_SEEDS.high)
-    compute.check_work("rosenbrock", (), STEPS, largest_2d_sweep)  # fits
+    compute.check(RunSpec.of("rosenbrock", "sgd", STEPS, seed=tuple(range(largest_2d_sweep))))  # fits
     with pytest.raises(ValueError, match="more than a shared server allows"):
-        compute.check_work("sparse", sparse, 5000, int(compute.MAX_WORK // (5000 * 50 * 8)) + 1)
+        compute.check(RunSpec.of("sparse", "sgd", 5000, objective_options=dict(sparse),
+                                 seed=tuple(range(int(compute.MAX_WORK // (5000 * 50 * 8)) + 1))))
 
 
 @pytest.mark.parametrize(("path", "query"), [

@@ -3,7 +3,7 @@ same numbers in every session and after a restart; cached results cannot be chan
 
 - Two sessions with different settings run interleaved (AppTest) and at the same time (the real
   server): each one's chart data equals what it draws when it runs alone.
-- ``ui.compute`` caches return equal, read-only copies: writing into one raises, and forcing a
+- ``ui.compute.runs`` caches return equal, read-only copies: writing into one raises, and forcing a
   write into one copy leaves what the cache returns next unchanged.
 - The same URL in two fresh sessions (cache cleared in between) draws bit-identical charts; the
   real server, started twice, sends the same chart bytes for the same links (and the same bytes
@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 
-from engine import Trace
-from ui import compute
+from engine import RunSpec, Trace
+from ui.compute import runs
+from ui.frame.page import clear_caches
 
 from ..load.bench_load import load
 from .conftest import ROOT, data_digest, n_charts, no_exception, open_page
@@ -108,7 +108,7 @@ def test_concurrent_sessions_never_see_each_others_results(solo, tmp_path):
 # The cache
 # --------------------------------------------------------------------------------------------
 
-ARGS = ("rosenbrock", (), "adam", (("lr", 0.05),), 60, (-1.0, 0.5), 0.3, (0, 1, 2))
+SPEC = RunSpec.of("rosenbrock", "adam", 60, (-1.0, 0.5), 0.3, (0, 1, 2), lr=0.05)
 
 
 def _trace_arrays(tr: Trace):
@@ -129,11 +129,10 @@ def _equal(t1: Trace, t2: Trace) -> bool:
 
 
 @pytest.mark.parametrize("call", [
-    lambda: compute.simulate_cached(*ARGS),
-    lambda: compute.simulate_cached(*ARGS, 1, "full", True),  # with the optimiser state
-    lambda: compute.simulate_cached(*ARGS[:3], (), *ARGS[4:], record="loss", every=60,
-                                    sweep=(("lr", (0.01, 0.02, 0.05)),)),
-    lambda: compute.replay_cached("adam", (*ARGS, 1, "full", True), (("bias_correction", False),)),
+    lambda: runs.trace(SPEC),
+    lambda: runs.trace(SPEC.replace(record_state=True)),  # with the optimiser state
+    lambda: runs.trace(SPEC.replace(record="loss", every=60, grid={"lr": (0.01, 0.02, 0.05)})),
+    lambda: runs.replay("adam", {"bias_correction": False}, SPEC.replace(record_state=True)),
 ], ids=["simulate", "simulate+state", "sweep", "replay"])
 def test_cached_traces_are_equal_read_only_copies(call):
     t1, t2 = call(), call()
@@ -160,7 +159,7 @@ def test_cached_traces_are_equal_read_only_copies(call):
 
 
 def test_cached_results_are_copies_not_shared_objects():
-    t1, t2 = compute.simulate_cached(*ARGS), compute.simulate_cached(*ARGS)
+    t1, t2 = runs.trace(SPEC), runs.trace(SPEC)
     assert t1 is not t2 and not np.shares_memory(t1.params, t2.params)
 
 
@@ -178,9 +177,9 @@ DETERMINISM = [
 
 @pytest.mark.parametrize(("path", "query"), DETERMINISM, ids=[p for p, _ in DETERMINISM])
 def test_the_same_url_gives_the_same_numbers_in_two_fresh_sessions(path, query):
-    st.cache_data.clear()
+    clear_caches()
     first = open_page(path, query)
-    st.cache_data.clear()  # the second session computes everything again
+    clear_caches()  # the second session computes everything again
     second = open_page(path, query)
     no_exception(first)
     assert n_charts(first) >= 1

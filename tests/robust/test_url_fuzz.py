@@ -25,8 +25,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ui.page_fields import FIELDS
-from ui.params import Choice, Flag, MultiChoice, Number, Point, Text
+from ui.frame.registry import ALL_FIELDS as FIELDS
+from ui.state.fields import Choice, Flag, MultiChoice, Number, Point, Text
+from ui.state.session import as_code
 
 from .conftest import (
     FUZZ,
@@ -46,7 +47,8 @@ RESERVED = {"embed", "embed_options"}
 
 # Valid values of these fields are drawn from [low, cap] to keep each run affordable.
 COST_CAP = {"steps": 300, "seeds": 4, "sp.steps": 200, "sp.dim": 25, "sp.seeds": 3, "lrs.points": 8,
-            "lrs.seeds": 2, "wd.steps": 500, "so.iter": 100, "f.n_samples": 2000, "f.dim": 30,
+            "lrs.seeds": 2, "wd.steps": 500, "so.iter": 100, "sparse.n_samples": 2000, "sparse.dim": 30,
+            "sparse2d.n_samples": 2000,
             "home.seed": 3}
 # Every query starts from these valid, cheap values (checked like the rest); a drawn value for the
 # same key replaces them, so an invalid one still falls back to the (expensive) default.
@@ -152,7 +154,7 @@ def check_page(path: str, query: dict) -> None:
     for key, raw in query.items():
         field = fields.get(key)
         if field is None:  # unknown here: named, ignored, dropped from the URL
-            assert any(f"`{key[:40]}`" in n and "not one this page knows" in n for n in said), (key, said)
+            assert any(as_code(key, 40) in n and "not one this page knows" in n for n in said), (key, said)
             assert key not in at.query_params
             continue
         try:
@@ -215,4 +217,4 @@ def _fixed_query(path: str) -> dict:
 def test_a_custom_function_link_never_breaks_a_page(raw):
     """Text that the function field accepts must also be computable (or refused by the objective
     with a message); text it refuses falls back with a notice."""
-    check_page("pages/2_Loss_curves.py", {"f": "custom", "f.expr": raw, "steps": "50"})
+    check_page("pages/2_Loss_curves.py", {"f": "custom", "custom.expr": raw, "steps": "50"})

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from engine import get_objective, simulate
-from ui import charts, frames, mapspec
-from ui.style import OPTIMIZER_COLORS, ChartStyle
+from ui.views import charts, frames
+from ui.views.theme import CONTOUR_LEVELS, OPTIMIZER_COLORS, ChartStyle, with_style
 
 ROSEN = get_objective("rosenbrock")
-CONTOUR_HALF = charts.CONTOUR_LEVELS // 2
+CONTOUR_HALF = CONTOUR_LEVELS // 2
 
 
 def test_path_frame_has_one_row_per_recorded_step_and_run():
@@ -73,7 +73,7 @@ def test_band_frame_refuses_an_unknown_metric():
 def test_trajectory_chart_spec():
     tr = simulate(ROSEN, "momentum", 30, lr=1e-3)
     df = frames.path_frame({"momentum": tr}, ROSEN)
-    d = charts.with_style(mapspec.trajectory_chart(df, ROSEN, 30, ChartStyle()), ChartStyle())
+    d = with_style(charts.trajectory_chart(df, ROSEN, 30, ChartStyle()), ChartStyle())
     line = next(layer for layer in d["layer"] if layer.get("mark", {}).get("type") == "line")
     assert line["encoding"]["color"]["scale"]["range"] == [OPTIMIZER_COLORS["momentum"]]
     step = [p for p in d.get("params", []) + line.get("params", []) if p["name"] == "step"]
@@ -87,7 +87,7 @@ def test_presentation_style_scales_fonts_and_lines():
 
 
 def test_contour_levels_follow_log_of_the_gap():
-    df = charts.contour_frame(ROSEN, n=30)
+    df = frames.contour_frame(ROSEN, n=30)
     assert df.sort_values("f")["level"].is_monotonic_increasing  # bands follow the height
     assert df["level"].nunique() > 8
     # log scale: the lowest tenth of the range of f covers many bands, not one
@@ -102,10 +102,10 @@ def test_the_map_places_contour_cells_where_contour_frame_puts_them(objective, n
     """The map sends each cell's level and f only; its Vega expressions rebuild the corners from
     the row number. Evaluated here, they give ``contour_frame``'s corners."""
     obj = get_objective(objective)
-    layer = mapspec.contour_layer(obj, mapspec.Datasets(), n_cells, bounds)
+    layer = charts.contour_layer(obj, charts.Datasets(), n_cells, bounds)
     transforms = layer["transform"]
     assert transforms[0] == {"window": [{"op": "row_number", "as": "i"}]}
-    full = charts.contour_frame(obj, n_cells, bounds)
+    full = frames.contour_frame(obj, n_cells, bounds)
     i = np.arange(1, len(full) + 1)
     for t in transforms[1:]:
         expr = t["calculate"].replace("datum.i", "i")

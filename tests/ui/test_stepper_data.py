@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ui import stepper
+from ui.views import charts, stepper
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
 
@@ -39,11 +39,10 @@ def test_columns_keep_types_and_turn_non_finite_into_null():
 
 
 def test_a_dataset_used_by_several_layers_is_sent_once_and_rows_come_back():
-    import altair as alt
-
     frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [3.0, 1.0, 2.0], "label": list("abc")})
-    base = alt.Chart(frame).encode(x="x:Q", y="y:Q")
-    spec = stepper.spec_for_browser(alt.layer(base.mark_line(), base.mark_point()))
-    assert len(spec["datasets"]) == 1
+    data = charts.Datasets()
+    layers = [{"data": data.frame(frame, "f", ("x", "y", "label")), "mark": mark} for mark in ("line", "point")]
+    spec = stepper.spec_for_browser(charts.top_level({"layer": layers}, data))
+    assert len(spec["datasets"]) == 1 and layers[0]["data"] == layers[1]["data"]
     (rows,) = stepper.rows(spec)["datasets"].values()
     assert rows == frame.to_dict("records")

@@ -10,17 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import OPTIMIZERS
-from ui.params import (
-    MAX_URL_VALUE,
-    SHARED_FIELDS,
-    Flag,
-    MultiChoice,
-    Number,
-    Point,
-    log_grid,
-    settings_from_values,
-    start_problem,
-)
+from ui.state.fields import MAX_URL_VALUE, SHARED_FIELDS, Flag, MultiChoice, Number, Point, log_grid
+from ui.state.settings import settings_from_values, start_problem
 
 NUMBERS = [f for f in SHARED_FIELDS.values() if isinstance(f, Number)]
 

@@ -1,16 +1,41 @@
-"""The server's long-lived heap is frozen once, so the per-run garbage collection stays cheap."""
+"""Start-up is one explicit call, and the server's long-lived heap is frozen so the per-run
+garbage collection stays cheap."""
 
 import gc
 import importlib
+import json
+import subprocess
+import sys
 import weakref
 
-from ui import page, runtime
+from tests.app.conftest import ROOT
+from ui.compute import memory as runtime
+
+PROBE = """
+import gc, json, os, sys, time
+import psutil
+before = len(psutil.Process().children())
+import ui.frame.page, ui.compute.runs  # every module the pages import
+after_import = {"frozen": gc.get_freeze_count(), "children": len(psutil.Process().children()) - before}
+from ui.compute import runs, startup
+assert startup.start() and not startup.start()  # once
+deadline = time.monotonic() + 60
+while len(psutil.Process().children()) - before < runs.POOL.size and time.monotonic() < deadline:
+    time.sleep(0.1)
+print(json.dumps({"import": after_import, "start": {"frozen": gc.get_freeze_count(),
+      "children": len(psutil.Process().children()) - before, "size": runs.POOL.size}}))
+runs.POOL.shutdown()
+"""
 
 
-def test_importing_the_pages_frame_freezes_the_startup_heap():
-    assert page is not None
-    assert runtime._frozen_modules > 0
-    assert gc.get_freeze_count() > 10_000  # modules, classes, Altair's schema
+def test_importing_the_app_does_nothing_and_start_up_does_it_once():
+    done = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={"OPTLAB_ENGINE_WORKERS": "1", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["import"] == {"frozen": 0, "children": 0}  # no side effect of an import
+    assert got["start"]["frozen"] > 10_000  # modules, classes: out of every later collection
+    assert got["start"]["children"] == got["start"]["size"] == 1  # the engine worker
 
 
 def test_a_run_that_imported_nothing_freezes_nothing():

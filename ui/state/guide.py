@@ -1,19 +1,14 @@
-"""The chapter's practical-guidelines table as presets of the shared controls.
+"""The chapter's practical-guidelines table as presets of the controls (no Streamlit).
 
-A preset is a set of URL values (the same names and parsing as a shared link) and
-the page that shows what the advice is about. Loading one resets the controls to
-their defaults, applies the preset's values, and switches to its page.
+A preset is a set of URL values (the same names and parsing as a shared link) and the page
+that shows what the advice is about (its id in the page registry). Loading one resets the
+controls to their defaults, applies the preset's values, and switches to its page
+(``ui.frame``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import streamlit as st
-
-from . import controls
-from .page_fields import FIELDS as PAGE_LOCAL
-from .params import SHARED_FIELDS, Field
 
 
 @dataclass(frozen=True)
@@ -22,8 +17,7 @@ class GuidePreset:
     task: str
     advice: str
     shows: str
-    page: str
-    page_title: str
+    page: str  # the id of the page that shows it
     values: tuple  # ((url key, url value), ...)
 
 
@@ -34,28 +28,28 @@ GUIDE: tuple[GuidePreset, ...] = (
         "prototyping", "Quick prototyping", "Adam (η = 1e-3)",
         "Forgiving defaults: on a badly conditioned valley (κ = 100) the span of learning rates "
         "within 2× of the best final loss is several times wider for Adam than for SGD.",
-        "pages/6_LR_sensitivity.py", "LR sensitivity",
-        (("f", "quadratic"), ("f.cond", "100"), ("opt", "sgd,adam"), ("steps", "1000"), ("noise", "0.1"))),
+        "sensitivity",
+        (("f", "quadratic"), ("quadratic.cond", "100"), ("opt", "sgd,adam"), ("steps", "1000"), ("noise", "0.1"))),
     GuidePreset(
         "vision", "CNNs for vision", "SGD + Momentum (η = 0.01–0.1, μ = 0.9)",
         "Why momentum: at the same η = 0.01, momentum (μ = 0.9) runs along a narrow valley far "
         "faster than plain SGD and ends closer to the minimum.",
-        "pages/1_Trajectories.py", "Trajectories",
-        (("f", "quadratic"), ("f.cond", "20"), ("opt", "sgd,momentum"), ("sgd.lr", "0.01"),
+        "trajectories",
+        (("f", "quadratic"), ("quadratic.cond", "20"), ("opt", "sgd,momentum"), ("sgd.lr", "0.01"),
          ("momentum.lr", "0.01"), ("momentum.momentum", "0.9"), ("steps", "300"), ("noise", "0.3"))),
     GuidePreset(
         "transformers", "Transformers / LLMs", "AdamW (η = 1e-4 to 3e-4, weight decay 0.01), warm-up + cosine",
         "The Transformer recipe: AdamW with warm-up then cosine decay. With noisy gradients the decay "
         "removes the late jitter: the final loss is many times lower than with a constant η "
         "(η scaled up for the toy problem).",
-        "pages/8_Schedules.py", "Schedules",
+        "schedules",
         (("f", "quadratic"), ("opt", "adamw"), ("adamw.lr", "0.05"), ("adamw.weight_decay", "0.01"),
          ("sch", "warmup_cosine"), ("sch.warmup", "200"), ("noise", "1"))),
     GuidePreset(
         "rnn", "RNNs", "Adam or RMSProp, with gradient clipping",
         "Exploding gradients: from a steep wall, SGD diverges in a few steps without clipping and "
         "converges with it (clip by norm at 10).",
-        "pages/8_Schedules.py", "Schedules",
+        "schedules",
         (("opt", "sgd,rmsprop"), ("sgd.lr", "0.003"), ("start", "1.4,-0.4"), ("sch", "constant"),
          ("clip", "norm"), ("clip.at", "10"), ("noise", "0.3"))),
     GuidePreset(
@@ -63,24 +57,8 @@ GUIDE: tuple[GuidePreset, ...] = (
         "Rewards come in any scale. On a steep bowl (a function scaled by 30) with very noisy "
         "gradients, SGD at η = 0.02 diverges on every seed; Adam and RMSProp, whose steps do not "
         "grow with the gradient's scale, converge with the same η.",
-        "pages/2_Loss_curves.py", "Loss curves",
-        (("f", "custom"), ("f.expr", "30*((x-1)^2 + 2*(y-1)^2)"), ("opt", "sgd,rmsprop,adam"),
+        "loss",
+        (("f", "custom"), ("custom.expr", "30*((x-1)^2 + 2*(y-1)^2)"), ("opt", "sgd,rmsprop,adam"),
          ("sgd.lr", "0.02"), ("rmsprop.lr", "0.02"), ("adam.lr", "0.02"), ("noise", "2"), ("seeds", "20"),
          ("steps", "1000"))),
 )
-
-
-ALL_FIELDS: dict[str, Field] = {**SHARED_FIELDS, **PAGE_LOCAL}
-
-
-def apply_preset(preset: GuidePreset) -> None:
-    """Defaults first, then the preset's values (parsed like a link's), then its page.
-
-    The target page opens with the preset's values in its URL, so the link in the
-    address bar reproduces the preset too.
-    """
-    controls.reset_all()
-    for key, raw in preset.values:
-        field = ALL_FIELDS[key]
-        controls.put(field, field.clean(raw))
-    st.switch_page(preset.page, query_params=dict(preset.values))

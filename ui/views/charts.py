@@ -1,33 +1,39 @@
-"""The trajectory maps (and the loss bands) as Vega-Lite spec dicts, written directly (no
-Altair chart objects).
+"""Every chart of the app, as a Vega-Lite spec written in plain dicts (one dialect: ``theme``).
 
-A map (paths over the shaded contour, start and minima marked, a ``step`` param that the
-step-through player drives) is the heaviest chart of the app, on seven pages, and it is
-built on every view that misses the cache. Altair copies each chart object several times as
-it composes and serialises a layered chart (each copy walks every unset field of every
-channel: about 0.12 s for the Trajectories figure, most of a cache miss's chart time). The
-same spec as dicts takes a few milliseconds.
-
-A spec from here holds its paths and contour as DataFrames in its top-level ``datasets`` (the
-layers refer to them by name; the few marked points are inline); the caller serialises them:
-``page.chart`` as Arrow (Streamlit does it), ``stepper.step_through`` as rounded columns.
-``tests/app`` validates every page's specs against the Vega-Lite schema, these included.
+A builder takes tidy frames (``ui.views.frames``) and a ``ChartStyle`` and returns a finished
+spec: its data as DataFrames in the top-level ``datasets`` (the layers refer to them by name; a
+few marked points are inline), which the caller serialises (``st.vega_lite_chart`` sends them as
+Arrow, the step-through player as rounded columns). Maps (paths over the shaded contour, start
+and minima marked) and loss curves that fill in up to the ``step`` param are driven by the
+player. ``tests/app`` validates every page's specs against the Vega-Lite schema.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
-from engine import Objective
+from engine import Objective, Trace
 
-from .charts import CONTOUR_LEVELS, LOG_AXIS, color_scale, contour_frame, legend_of
-from .style import MINIMUM_COLOR, START_COLOR, ChartStyle
+from . import frames
+from .frames import contour_frame
+from .theme import (
+    CONTOUR_LEVELS,
+    MINIMUM_COLOR,
+    SCHEMA_URL,
+    START_COLOR,
+    ChartStyle,
+    legend_of,
+    log_axis,
+    n,
+    q,
+    series_color,
+    step_param,
+    until_step,
+)
 
-STEP = "step"  # the name of the param the player drives
 MAP_COLUMNS = ("series", "label", "run", "step", "x", "y", "loss")  # what a map uses of a path frame
 
 
@@ -53,42 +59,8 @@ class Datasets:
         return self.ref(("frame", id(frame), tuple(keep)), hint, lambda: frame[keep])
 
 
-def q(field: str, **kw) -> dict:
-    return {"field": field, "type": "quantitative", **kw}
-
-
-def n(field: str, **kw) -> dict:
-    return {"field": field, "type": "nominal", **kw}
-
-
-def log_axis(title: str) -> dict:
-    """``charts.log_axis`` as a dict."""
-    return {"title": title, **LOG_AXIS}
-
-
-def series_color(labels: Sequence[str], optimizers: Sequence[str], legend: bool = True,
-                 title: str | None = "Optimiser", columns: int = 2) -> dict:
-    """Colour by legend label; each label's colour is its optimiser's (``charts.series_color``)."""
-    scale = color_scale(labels, optimizers)
-    legend_spec = ({"title": title, "orient": "bottom", "columns": min(len(labels), columns)}
-                   if legend else None)
-    return n("label", scale=scale, legend=legend_spec)
-
-
-def step_param(steps: int, bind: bool = True) -> dict:
-    """The ``step`` param (``charts.step_param``): a slider in the chart, or the player's."""
-    param = {"name": STEP, "value": int(steps)}
-    if bind:
-        param["bind"] = {"input": "range", "min": 0, "max": int(steps), "step": 1, "name": "Step "}
-    return param
-
-
-def _until_step() -> dict:
-    return {"filter": f"(datum.step <= {STEP})"}
-
-
 def contour_layer(objective: Objective, data: Datasets, n_cells: int = 70, bounds=None) -> dict:
-    """The shaded contour (``charts.contour_frame``: light is low), one rectangle per cell.
+    """The shaded contour (``frames.contour_frame``: light is low), one rectangle per cell.
 
     Only each cell's ``level`` and ``f`` are sent; the browser places the cells (row-major, as
     ``contour_frame`` orders them) from their row number. Their corners were two thirds of the
@@ -154,7 +126,7 @@ def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle,
                q("loss", format=".4g", title="f")]
     detail = n("run")
     dashed = {"strokeDash": n(dash, legend={"title": None, "orient": "bottom", "columns": 1})} if dash else {}
-    grow = [_until_step()] if scrub else []
+    grow = [until_step()] if scrub else []
     line = {"data": source,
             "mark": {"type": "line", "clip": True, "strokeWidth": style.line_width,
                      **({"opacity": 0.9} if scrub else {})},
@@ -175,7 +147,7 @@ def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle,
             "mark": {"type": "point", "clip": True, "filled": True, "opacity": 1,
                      "size": style.point_size * 2.5, "stroke": "white", "strokeWidth": 1.5},
             "encoding": {**xy, "color": quiet, "detail": detail, "tooltip": tooltip},
-            "transform": [_until_step(),
+            "transform": [until_step(),
                           {"joinaggregate": [{"op": "max", "field": "step", "as": "last"}],
                            "groupby": ["series", "run", *([dash] if dash else [])]},
                           {"filter": "(datum.step === datum.last)"}]})
@@ -205,11 +177,11 @@ def progress_view(path: pd.DataFrame, metric: str, title: str, style: ChartStyle
            **({"strokeDash": n(dash, legend=None)} if dash else {})}
     ghost = {"mark": {"type": "line", "strokeWidth": style.line_width / 2, "opacity": 0.2}, "encoding": enc}
     done = {"mark": {"type": "line", "strokeWidth": style.line_width}, "encoding": enc,
-            "transform": [_until_step()]}
+            "transform": [until_step()]}
     head = {"mark": {"type": "point", "filled": True, "opacity": 1, "size": style.point_size * 1.5},
             "encoding": {**enc, "tooltip": [n("label", title="optimiser"), q("step"),
                                             q(metric, format=".4g", title=title)]},
-            "transform": [_until_step(),
+            "transform": [until_step(),
                           {"joinaggregate": [{"op": "max", "field": "step", "as": "last"}],
                            "groupby": ["series", "run"]},
                           {"filter": "(datum.step === datum.last)"}]}
@@ -220,7 +192,7 @@ def progress_view(path: pd.DataFrame, metric: str, title: str, style: ChartStyle
 
 def top_level(view: dict, data: Datasets, params: Sequence[dict] = ()) -> dict:
     """A finished spec: the view (a layer or a concatenation), its params and its datasets."""
-    spec = {"$schema": alt.SCHEMA_URL, **view, "datasets": dict(data.frames)}
+    spec = {"$schema": SCHEMA_URL, **view, "datasets": dict(data.frames)}
     if params:
         spec["params"] = list(params)
     return spec
@@ -275,3 +247,160 @@ def band_chart(band: pd.DataFrame, y_title: str, style: ChartStyle, title: str |
     if title:
         view["title"] = title
     return top_level(view, data)
+
+
+# ---------------------------------------------------------------------------
+# Curves, points and bars
+# ---------------------------------------------------------------------------
+
+
+def _view(layer_or_mark: dict, style: ChartStyle, title=None, height: int | None = None) -> dict:
+    view = {**layer_or_mark, "height": height or style.height, "width": "container"}
+    if title:
+        view["title"] = title
+    return view
+
+
+def _scale(log: bool) -> dict:
+    return {"type": "log"} if log else {"zero": False}
+
+
+def _axis(title: str, log: bool) -> dict:
+    return log_axis(title) if log else {"title": title}
+
+
+def curve_chart(frame: pd.DataFrame, y: str, y_title: str, style: ChartStyle, log_y: bool = True,
+                x: str = "step", x_title: str = "step", strokedash: str | None = None,
+                legend_title: str | None = "Optimiser", log_x: bool = False, title=None,
+                height: int | None = None, tooltip_extra: Sequence[dict] = ()) -> dict:
+    """Lines of ``y`` against ``x``, one per series (and per ``strokedash`` value)."""
+    labels, opts = legend_of(frame)
+    data = Datasets()
+    detail = ["series", *([strokedash] if strokedash else []), *(["run"] if "run" in frame.columns else [])]
+    encoding = {
+        "x": q(x, title=x_title, **({"scale": {"type": "log"}} if log_x else {})),
+        "y": q(y, scale=_scale(log_y), axis=_axis(y_title, log_y)),
+        "color": series_color(labels, opts, title=legend_title),
+        "tooltip": [n("label", title="series"), q(x), q(y, format=".4g", title=y_title), *tooltip_extra],
+        "detail": [n(d) for d in detail],
+    }
+    if strokedash:
+        encoding["strokeDash"] = n(strokedash, legend={"orient": "bottom", "columns": 1})
+    used = {"series", "label", x, y, *detail, *(t["field"] for t in tooltip_extra)}
+    line = {"data": data.frame(frame, "curve", used), "mark": {"type": "line", "strokeWidth": style.line_width,
+                                                               "clip": True}, "encoding": encoding}
+    return top_level(_view(line, style, title, height), data)
+
+
+def beta2_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
+    """Step length against step for several beta2, corrected (solid) and not (dashed)."""
+    order = list(dict.fromkeys(frame["label"]))
+    data = Datasets()
+    line = {"data": data.frame(frame, "beta2", ("label", "series", "correction", "step", "size")),
+            "mark": {"type": "line", "strokeWidth": style.line_width},
+            "encoding": {
+                "x": q("step", title="step"),
+                "y": q("size", scale={"type": "log"}, axis=log_axis("|Δθ| (step length)")),
+                "color": {"field": "label", "type": "ordinal", "sort": order,
+                          "scale": {"domain": order, "range": ["#56B4E9", "#009E73", "#E69F00", "#D55E00"]},
+                          "legend": {"title": "β₂", "orient": "bottom"}},
+                "strokeDash": n("correction", legend={"title": None, "orient": "bottom"}),
+                "detail": n("series"),
+                "tooltip": [n("label"), n("correction"), q("step"), q("size", format=".4g")]}}
+    return top_level(_view(line, style), data)
+
+
+def xy_chart(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str, style: ChartStyle,
+             title=None, log_x: bool = True, log_y: bool = True, tooltip_extra: Sequence[dict] = ()) -> dict:
+    """Points joined by lines, one series per optimiser (e.g. per-parameter summaries)."""
+    labels, opts = legend_of(frame)
+    data = Datasets()
+    source = data.frame(frame, "xy", {"series", "label", x, y, *(t["field"] for t in tooltip_extra)})
+    xy = {"x": q(x, scale={"type": "log", "nice": False, "padding": 12} if log_x else {"zero": False},
+                 axis=_axis(x_title, log_x)),
+          "y": q(y, scale=_scale(log_y), axis=_axis(y_title, log_y)),
+          "color": series_color(labels, opts), "detail": n("series")}
+    tooltip = [n("label", title="optimiser"), q(x, format=".3g", title=x_title), q(y, format=".3g", title=y_title),
+               *tooltip_extra]
+    layers = [{"mark": {"type": "line", "strokeWidth": style.line_width / 2, "opacity": 0.6, "clip": True},
+               "encoding": {**xy, "order": q(x)}},
+              {"mark": {"type": "point", "filled": True, "size": style.point_size * 1.5, "clip": True},
+               "encoding": {**xy, "tooltip": tooltip}}]
+    return top_level(_view({"data": source, "layer": layers}, style, title), data)
+
+
+def sensitivity_chart(frame: pd.DataFrame, best: pd.DataFrame, style: ChartStyle, ceiling: float) -> dict:
+    """Final loss (median line, quantile band) against learning rate; each optimiser's best
+    learning rate marked and the range within 2x of its best loss shaded."""
+    labels, opts = legend_of(frame)
+    data = Datasets()
+    # One colour encoding, legend included, on every layer: a layer with ``legend: null`` on the
+    # shared scale hides the legend of all of them.
+    color = series_color(labels, opts)
+    color["legend"] = {**color["legend"], "symbolType": "circle", "symbolOpacity": 1}
+    x = q("lr", scale={"type": "log", "nice": False}, axis=log_axis("learning rate η"))
+    y_scale = {"type": "log", "domainMax": ceiling}
+    runs = data.frame(frame, "sensitivity", ("series", "label", "lr", "median", "lo", "hi", "diverged", "top"))
+    bests = data.frame(best, "best", ("series", "label", "best_lr", "best_loss", "lr_lo", "lr_hi",
+                                      "edge_lo", "edge_hi"))
+    name, lr = n("label", title="optimiser"), q("lr", format=".3g", title="η")
+    layers = [
+        {"data": bests, "mark": {"type": "rect", "opacity": 0.15},
+         "encoding": {"x": q("edge_lo"), "x2": {"field": "edge_hi"}, "color": color}},
+        {"data": runs, "mark": {"type": "area", "opacity": 0.18},
+         "encoding": {"x": x, "y": q("lo", scale=y_scale, axis=log_axis("final f(θ) − f*")), "y2": {"field": "hi"},
+                      "color": color}},
+        {"data": runs, "mark": {"type": "line", "strokeWidth": style.line_width,
+                                "point": {"size": style.point_size / 2}},
+         "encoding": {"x": x, "y": q("median", scale=y_scale), "color": color,
+                      "tooltip": [name, lr, q("median", format=".4g", title="median final f − f*"),
+                                  q("diverged", title="diverged runs")]}},
+        {"data": runs, "transform": [{"filter": "datum.diverged > 0"}],
+         "mark": {"type": "point", "shape": "cross", "size": style.point_size * 1.5, "filled": True},
+         "encoding": {"x": x, "y": q("top", scale=y_scale), "color": color,
+                      "tooltip": [name, lr, q("diverged", title="diverged runs")]}},
+        {"data": bests, "mark": {"type": "point", "shape": "diamond", "filled": True, "size": style.point_size * 3,
+                                 "stroke": "black", "strokeWidth": 1, "opacity": 1},
+         "encoding": {"x": q("best_lr"), "y": q("best_loss", scale=y_scale), "color": color,
+                      "tooltip": [name, q("best_lr", format=".3g", title="best η"),
+                                  q("best_loss", format=".4g", title="median final f − f*"),
+                                  q("lr_lo", format=".3g", title="within 2x from η"),
+                                  q("lr_hi", format=".3g", title="to η")]}},
+    ]
+    return top_level(_view({"layer": layers}, style, height=style.height + 60), data)
+
+
+def pull_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
+    """How far weight decay pulled each weight from its optimum (1 - final), per method."""
+    labels, opts = legend_of(frame)
+    data = Datasets()
+    bars = {"data": data.frame(frame, "pull", ("label", "weight", "final", "pull")),
+            "mark": {"type": "bar"},
+            "encoding": {"x": n("weight", title="weight", axis={"labelAngle": 0}),
+                         "xOffset": n("label", sort=labels),
+                         "y": q("pull", title="pull towards 0 (1 − final value)"),
+                         "color": series_color(labels, opts, title=None, columns=1),
+                         "tooltip": [n("label", title=""), n("weight"), q("final", format=".4f"),
+                                     q("pull", format=".4f")]}}
+    return top_level(_view(bars, style, "Effective regularisation of each weight", style.map_height - 60), data)
+
+
+def chapter_figure(traces: Mapping[str, Trace], objective: Objective, experiment, style: ChartStyle) -> dict:
+    """The chapter's figure: one map per run of the experiment, side by side like the chapter's
+    (one colour each, named in its title with its final f and its hyperparameters), played together."""
+    height = int(style.map_height * 0.45)
+    data = Datasets()
+    views = []
+    for opt, hyper in experiment.runs:
+        path = frames.path_frame({opt: traces[opt]}, objective, max_points=800)
+        settings = ", ".join(f"{k} = {v:g}" for k, v in hyper.items())
+        views.append(trajectory_view(
+            path, objective, style, data, contour_n=60, legend=False, height=height, width=int(height * 1.5),
+            title={"text": f"{frames.title(opt)}: final f = {traces[opt].final_loss[0]:.4f}", "subtitle": settings}))
+    return top_level({"hconcat": views}, data, [step_param(experiment.steps)])
+
+
+def cross_layer(point, what: str, style: ChartStyle) -> dict:
+    """A black cross marking one point of a map (e.g. a regularised minimum)."""
+    return point_layer([(point[0], point[1], what)], tooltip_format=".4f", shape="cross",
+                       size=style.point_size * 4, color="black")

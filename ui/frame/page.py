@@ -1,0 +1,228 @@
+"""The frame every page opens: page config, URL state, sidebar, notices, navigation.
+
+A page script is::
+
+    from ui.frame import page
+
+    with page.open("trajectories") as view:
+        traces = view.run(view.settings.specs())
+        view.player(lambda: charts.map_and_progress(...), steps, key="trajectories")
+        view.explain(text, look_for)
+
+The frame starts the process's machinery (``ui.compute.startup``, once), reads the URL (once
+per page and session), draws the shared controls, shows the link notices, and at the end writes
+the view's values back into the URL and draws the navigation, with links that carry them. A
+``ValueError`` from the view (settings that cannot be computed, a view over the server's
+budget) is shown as a message; the controls stay.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from engine import RunSpec, Trace
+from engine.baselines import BaselinePath
+from ui.compute import budget, memory, runs, startup
+from ui.compute.cache import ByteCache
+from ui.state import session, widgets
+from ui.state.fields import PRESENT, SHARED_FIELDS, Field
+from ui.state.settings import Settings
+from ui.views import stepper
+from ui.views.theme import ChartStyle, with_style
+
+from . import panels
+from .registry import ALL_FIELDS, PAGES, ROOT, Page, page_fields
+
+# Projection: large type everywhere on the page (the charts scale through ChartStyle).
+PRESENTATION_CSS = """
+<style id="presentation-mode">
+  [data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+  [data-testid="stMain"] [data-testid="stMarkdownContainer"] li { font-size: 1.45rem; line-height: 1.45; }
+  [data-testid="stMain"] h1 { font-size: 3.2rem; }
+  [data-testid="stMain"] h4 { font-size: 1.9rem; }
+  [data-testid="stMain"] [data-testid="stWidgetLabel"] p { font-size: 1.25rem; }
+  [data-testid="stMain"] .katex { font-size: 1.45em; }
+  [data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 1.2rem; }
+</style>
+"""
+
+# Built chart specs, shared by the sessions that show the same view: Vega-Lite specs (with their
+# DataFrames; each session gets a copy) and the step-through player's JSON (immutable strings).
+CHART_SPECS: ByteCache[dict] = ByteCache(max_bytes=40_000_000, ttl=1800)
+PLAYER_SPECS: ByteCache[str] = ByteCache(max_bytes=40_000_000, ttl=1800, copy_out=False)
+
+
+def clear_caches() -> None:
+    """Forget every cached result and chart (a fresh server, as far as caches go)."""
+    for cache in (runs.TRACES, runs.BASELINES, CHART_SPECS, PLAYER_SPECS):
+        cache.clear()
+
+
+@dataclass
+class View:
+    """A page's handle on its frame: its settings and style, its controls, the cached engine,
+    and how its charts are drawn."""
+
+    page: Page
+    settings: Settings
+    fields: dict[str, Field]
+    used: set[str] = field(default_factory=set)
+    style: ChartStyle = field(default_factory=ChartStyle)
+    presenting: bool = False
+
+    # -- controls -----------------------------------------------------------------------------
+
+    def widget(self, key: str, container=None, **kw):
+        """A page-local control (by its URL key): drawn, remembered, and kept in the URL."""
+        f = self.page.field(key)
+        self.used.add(f.key)
+        return widgets.widget(f, container, **kw)
+
+    def value(self, key: str):
+        return session.get(self.fields[key])
+
+    def query(self) -> dict[str, str]:
+        """The URL values of the view so far."""
+        return session.url_values(self.fields, self.used)
+
+    def shared_query(self) -> dict[str, str]:
+        """The values a link to another page carries: the shared ones (another page does not know
+        this page's own controls, and would flag them as unknown)."""
+        return {k: v for k, v in self.query().items() if k in SHARED_FIELDS or k == PRESENT.key}
+
+    def state(self) -> tuple:
+        """Every value of the view (shared, presentation, this page's own), resolved: with the
+        page's id, what a chart of the page depends on. Built chart specs are keyed on it."""
+        values = []
+        for k, f in sorted(self.fields.items()):
+            v = session.get(f)
+            values.append((k, tuple(v) if isinstance(v, list) else v))
+        return (self.page.id, tuple(values))
+
+    # -- the engine ---------------------------------------------------------------------------
+
+    def specs(self, optimizers=None, **changes) -> dict[str, RunSpec]:
+        """The shared settings' run of each chosen optimiser (``changes`` as in ``RunSpec.replace``),
+        its record thinned to the server's memory budget (``budget.thinned``)."""
+        return {o: budget.thinned(spec) for o, spec in self.settings.specs(optimizers, **changes).items()}
+
+    def run(self, specs: Mapping[str, RunSpec]) -> dict[str, Trace]:
+        """One trace per named spec (cached; computed in a worker)."""
+        return runs.traces(specs)
+
+    def replay(self, optimizer: str, hyper: Mapping[str, Any], source: RunSpec) -> Trace:
+        return runs.replay(optimizer, hyper, source)
+
+    def baseline(self, method: str, max_iter: int) -> BaselinePath:
+        s = self.settings
+        return runs.baseline(s.objective, s.objective_options, method, s.start, max_iter)
+
+    # -- charts -------------------------------------------------------------------------------
+
+    def _key(self, key: str) -> tuple:
+        return (self.state(), key, dataclasses.astuple(self.style))
+
+    def chart(self, build: Callable[[], dict], key: str, container=None) -> None:
+        """Draw the chart ``build()`` makes (a ``ui.views.charts`` spec) with the page's type sizes.
+        Its spec is cached per view: ``build`` must depend only on the view's values (as every
+        page's charts do: the URL reproduces the view)."""
+        spec = CHART_SPECS.get(self._key(key), lambda: with_style(build(), self.style))
+        fixed = isinstance(spec.get("width"), int) or "hconcat" in spec
+        (container or st).vega_lite_chart(spec=spec, key=key, width="content" if fixed else "stretch")
+
+    def player(self, build: Callable[[], dict], steps: int, key: str) -> None:
+        """Draw a chart driven by its ``step`` param, with the step-through player's controls."""
+        spec = PLAYER_SPECS.get(self._key(key), lambda: stepper.spec_json(build(), self.style))
+        stepper.step_through(spec, steps, self.style, key=key)
+
+    # -- text -----------------------------------------------------------------------------------
+
+    def explain(self, text: str, look_for: str) -> None:
+        panels.explain(text, look_for, self.presenting)
+
+    def formulas(self, optimizers, overrides: Mapping[str, Mapping] | None = None, columns: int = 2) -> None:
+        hypers = {o: {**self.settings.hyper(o), **(overrides or {}).get(o, {})} for o in optimizers}
+        panels.formula_panel(optimizers, hypers, columns=columns)
+
+    def divergence(self, traces: Mapping[str, Trace], labels: Mapping[str, str] | None = None) -> None:
+        panels.divergence_notice(traces, labels)
+
+    def url(self) -> str:
+        """The address of exactly this view: the page's URL with every non-default value."""
+        base = (getattr(st.context, "url", None) or f"http://localhost:8501/{self.page.url_path}").split("?")[0]
+        return panels.current_url(base, self.query())
+
+    def share(self, data: Mapping[str, pd.DataFrame | Callable[[], pd.DataFrame]], code: str) -> None:
+        panels.share_panel(self.page.id, self.url(), data, code)
+
+
+def _nav(container, query: dict[str, str]) -> None:
+    container.markdown("## Optimiser Lab")
+    for p in PAGES.values():
+        if not (ROOT / p.script).exists():  # e.g. AppTest started on a single page
+            continue
+        container.page_link(p.script, label=p.title, icon=p.icon, query_params=query, help=p.summary)
+
+
+def link_to(p: Page, view: View, label: str | None = None, container=None) -> None:
+    """A link to another page that carries the shared values (keeps the session's state)."""
+    if (ROOT / p.script).exists():
+        (container or st).page_link(p.script, label=label or p.title, icon=p.icon, query_params=view.shared_query())
+
+
+def switch_to(p: Page, query: Mapping[str, str]) -> None:
+    st.switch_page(p.script, query_params=dict(query))
+
+
+@contextmanager
+def open(page_id: str) -> Iterator[View]:
+    startup.start()
+    info = PAGES[page_id]
+    # A local favicon: a material-icon favicon is fetched from a font CDN, which a classroom
+    # network (or this sandbox) may not reach.
+    st.set_page_config(page_title=f"{info.title} · Optimiser Lab", page_icon=str(ROOT / "assets" / "icon.png"),
+                       layout="wide", initial_sidebar_state="collapsed" if session.presenting_in_url() else "expanded")
+    fields = page_fields(info)
+    session.enter_page(page_id)
+    session.apply_url(page_id, fields)
+    nav = st.sidebar.container()
+    settings, used = widgets.shared_sidebar(st.sidebar)
+    view = View(info, settings, fields, used | {PRESENT.key})
+    widgets.widget(PRESENT, st.sidebar)
+    if session.get(PRESENT):
+        view.style = ChartStyle.presentation()
+        view.presenting = True
+        st.html(PRESENTATION_CSS)
+    st.title(info.title)
+    for msg in session.notices():
+        st.warning(msg, icon=":material/link_off:")
+    if session.notices():
+        st.button("Dismiss link notices", key="dismiss_notices",
+                  on_click=lambda: st.session_state.update({session.NOTICES: []}))
+    try:
+        yield view
+    except ValueError as err:  # settings that cannot be computed: say so, keep the view
+        st.error(f"This view cannot be computed with these settings: {session.escape(str(err))}",
+                 icon=":material/block:")
+    finally:
+        session.write_url(session.url_values(fields, view.used))
+        _nav(nav, view.shared_query())
+        memory.freeze_imported_heap()  # modules this run imported: out of every later collection
+        memory.release_free_memory()  # the run's temporaries: pages back to the system
+
+
+def apply_preset(preset) -> None:
+    """A practical-guide preset (``ui.state.guide``): the defaults, then its values (parsed like a
+    link's), then its page, which opens with the values in its URL (so the address bar reproduces
+    the preset too)."""
+    session.reset_all()
+    for key, raw in preset.values:
+        session.put(ALL_FIELDS[key], ALL_FIELDS[key].clean(raw))
+    switch_to(PAGES[preset.page], dict(preset.values))

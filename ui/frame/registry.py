@@ -1,0 +1,180 @@
+"""Every page of the app, one row each: the only place to add a page (beside its script).
+
+A row holds what the app needs (id, title, icon, script, summary, the page's own controls) and
+what its tests and caps need to know (the charts it draws at the default settings and what the
+first one shows, a control that changes what is plotted, URL values that make it quick, and the
+URL values at its caps). Navigation, the home page's map of views, the AppTest and browser test
+lists, the worst-case caps table, the screenshot list and the README's table of pages come from
+here or are checked against it.
+
+Adding a page: write ``pages/N_Title.py`` (``with frame.page("id") as view: ...``) and add a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import EXPERIMENTS, SCHEDULES
+from engine.baselines import BASELINES
+from engine.schedules import OPTIONS as SCHEDULE_OPTIONS
+from ui.state.fields import PRESENT, SHARED_FIELDS, Choice, Field, Flag, MultiChoice, Number, log_grid
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Page:
+    id: str
+    title: str
+    icon: str
+    script: str  # from the repository root; Streamlit derives the URL path from its file name
+    summary: str
+    fields: tuple[Field, ...] = ()
+    # What the tests need to know
+    charts: int = 1  # charts drawn at the default settings (Vega-Lite elements and players)
+    first_marks: frozenset = frozenset()  # marks the first chart must have
+    first_fields: frozenset = frozenset()  # fields it must encode
+    changes: tuple[str, Any] | None = None  # a control (widget key, value) that changes what is plotted
+    rules: bool = True  # shows the update rules with the current values
+    small: tuple = ()  # URL values that make the page quick ((key, value), ...)
+    worst: tuple = ()  # URL values at the page's caps
+    field_by_key: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "field_by_key", {f.key: f for f in self.fields})
+
+    @property
+    def url_path(self) -> str:
+        """The page's URL path: the script's name without its number prefix (``""``: home)."""
+        if self.script == "dashboard.py":
+            return ""
+        return Path(self.script).stem.split("_", 1)[1]
+
+    def field(self, key: str) -> Field:
+        return self.field_by_key[key]
+
+
+def _lr(key: str, default: float, label: str, low: float = 1e-4, high: float = 10.0) -> Number:
+    return Number(key, default, label, low=low, high=high, log=True, grid=log_grid(low, high))
+
+
+def _schedule_field(key: str, option: str, default, low: float, high: float, help: str = "",
+                    step: float = 0.0) -> Field:
+    """A schedule option's control: its label from the engine's table, the dashboard's default,
+    bounds and help (the engine's 0 = "automatic" is not offered)."""
+    o = SCHEDULE_OPTIONS[option]
+    return Number(key, default, o.label, help, low=low, high=high, integer=o.integer, step=step)
+
+
+SPARSE_OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam")
+_SPARSE_LR = {"sgd": 0.1, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.01}
+_SPARSE_TITLES = {"sgd": "SGD", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam"}
+MAX = {"steps": str(int(SHARED_FIELDS["steps"].high)), "opt": "sgd,momentum,nesterov,adagrad,rmsprop,adam"}
+
+PAGES: dict[str, Page] = {p.id: p for p in (
+    Page("home", "Home", ":material/home:", "dashboard.py",
+         "The chapter's figure, live: SGD+Momentum, RMSProp and Adam on noisy Rosenbrock.",
+         fields=(Number("home.seed", EXPERIMENTS["chapter"].seed, "Noise seed for this figure",
+                        "The chapter used seed 0. Another seed draws other gradient noise: does the "
+                        "ranking of the three optimisers survive?", low=0, high=1_000_000, integer=True),),
+         first_marks=frozenset({"rect", "line"}), first_fields=frozenset({"x", "y", "level"}),
+         changes=("w:home.seed", 3), rules=False),
+    Page("trajectories", "Trajectories", ":material/route:", "pages/1_Trajectories.py",
+         "Where does each optimiser go? Paths over the contour map, with a step scrubber.",
+         first_marks=frozenset({"rect", "line", "point"}), first_fields=frozenset({"x", "y", "label", "step", "gap"}),
+         changes=("w:steps", 100), small=(("steps", "120"),), worst=tuple(MAX.items())),
+    Page("loss", "Loss curves", ":material/trending_down:", "pages/2_Loss_curves.py",
+         "How fast does the loss fall? Loss and distance to the minimum, over several seeds.",
+         fields=(Number("seeds", 10, "Seeds (runs per optimiser)",
+                        "Each optimiser runs once per seed: seed, seed+1, ... The band spans the 10% to "
+                        "90% quantiles, the line is the median.", low=1, high=50, integer=True),),
+         charts=2, first_marks=frozenset({"area", "line"}), first_fields=frozenset({"median", "lo", "hi", "step"}),
+         changes=("w:noise", 1.0), small=(("steps", "120"), ("seeds", "3")),
+         worst=(*MAX.items(), ("seeds", "50"))),
+    Page("learning_rates", "Learning rates", ":material/tune:", "pages/3_Learning_rates.py",
+         "Why do adaptive methods adapt? The effective learning rate of every parameter.",
+         first_marks=frozenset({"line"}), first_fields=frozenset({"eff_lr", "step", "param"}),
+         changes=("w:steps", 100), small=(("steps", "120"),), worst=tuple(MAX.items())),
+    Page("bias_correction", "Bias correction", ":material/balance:", "pages/4_Bias_correction.py",
+         "What does Adam's bias correction fix? m and v against their corrected versions.",
+         fields=(Number("first", 60, "Steps shown in the moment charts",
+                        "The correction matters in the first steps; this zooms the moment charts.",
+                        low=5, high=1000, integer=True),),
+         charts=5, first_marks=frozenset({"line"}), first_fields=frozenset({"value", "step", "param"}),
+         changes=("w:first", 20), small=(("steps", "120"),), worst=(("steps", MAX["steps"]), ("first", "1000"))),
+    Page("sparse", "Sparse gradients", ":material/grain:", "pages/5_Sparse_gradients.py",
+         "Why AdaGrad for rare features? Frequency against learning rate and error.",
+         fields=(Number("sp.steps", 600, "Steps", "Few steps: the rarest features fire only a handful of times.",
+                        low=20, high=5000, integer=True),
+                 Number("sp.dim", 20, "Features (parameters)", low=2, high=100, integer=True),
+                 Number("sp.freq", 0.01, "Rarest feature's frequency", "Frequencies are log-spaced from 1 "
+                        "down to this.", low=0.001, high=0.5, log=True, grid=log_grid(0.001, 0.5)),
+                 Number("sp.seeds", 5, "Seeds", "Runs per optimiser (each samples its own rows).",
+                        low=1, high=20, integer=True),
+                 Number("sp.rare", 0.05, "2-D map: rare feature's frequency", low=0.005, high=1.0, log=True,
+                        grid=log_grid(0.005, 1.0)),
+                 *(_lr(f"sp.{o}", _SPARSE_LR[o], f"{_SPARSE_TITLES[o]} learning rate") for o in SPARSE_OPTIMIZERS)),
+         charts=3, first_marks=frozenset({"line", "point"}), first_fields=frozenset({"freq", "eff_lr"}),
+         changes=("w:sp.steps", 100), small=(("sp.steps", "80"),),
+         worst=(("sp.steps", "5000"), ("sp.dim", "100"), ("sp.seeds", "20"))),
+    Page("sensitivity", "LR sensitivity", ":material/query_stats:", "pages/6_LR_sensitivity.py",
+         "How forgiving is each optimiser? Final loss against learning rate, on equal terms.",
+         fields=(Number("lrs.points", 25, "Learning rates per optimiser",
+                        "Log-spaced over each optimiser's slider range.", low=5, high=60, integer=True),
+                 Number("lrs.seeds", 5, "Seeds per learning rate", "The same seeds for every optimiser.",
+                        low=1, high=20, integer=True),
+                 Flag("lrs.best", False, "Show the paths at each optimiser's best learning rate")),
+         first_marks=frozenset({"rect", "area", "line", "point"}), first_fields=frozenset({"lr", "median", "lo", "hi"}),
+         changes=("w:lrs.points", 10), small=(("steps", "120"), ("lrs.points", "6"), ("lrs.seeds", "2")),
+         worst=(*MAX.items(), ("lrs.points", "60"), ("lrs.seeds", "20"), ("lrs.best", "1"))),
+    Page("weight_decay", "Weight decay", ":material/compress:", "pages/7_Weight_decay.py",
+         "Adam + L2 or AdamW? Where each settles, and how hard it pulls each weight.",
+         fields=(Number("wd.lambda", 0.5, "Weight decay λ (both)", "The same λ for Adam's L2 term and AdamW's decay.",
+                        low=0.0, high=2.0, step=0.05),
+                 _lr("wd.lr", 0.01, "Learning rate η (both)", high=0.5),
+                 Number("wd.cond", 100.0, "Scale ratio κ", "How much larger the second weight's gradients are.",
+                        low=1.0, high=1000.0, log=True, grid=log_grid(1.0, 1000.0)),
+                 Number("wd.steps", 3000, "Steps", low=100, high=5000, integer=True),
+                 Number("wd.noise", 0.0, "Gradient noise", "Noise changes AdamW's equilibrium (its decay is "
+                        "weighed against the normalised gradient).", low=0.0, high=2.0, step=0.05)),
+         charts=2, first_marks=frozenset({"rect", "line", "point"}), first_fields=frozenset({"x", "y", "label"}),
+         changes=("w:wd.lambda", 1.0), rules=False, small=(("wd.steps", "150"),), worst=(("wd.steps", "5000"),)),
+    Page("schedules", "Schedules", ":material/schedule:", "pages/8_Schedules.py",
+         "Warm-up, decay and clipping: the learning rate over time, and its effect.",
+         fields=(Choice("sch", "warmup_cosine", "Schedule", "How the learning rate changes over the run.",
+                        options=tuple(SCHEDULES), labels=tuple(SCHEDULES.values())),
+                 _schedule_field("sch.warmup", "warmup", 200, 1, 5000, "Linear warm-up from η/warm-up to η."),
+                 _schedule_field("sch.every", "step_size", 500, 1, 5000, "Multiply η by γ every this many steps."),
+                 _schedule_field("sch.gamma", "gamma", 0.5, 0.01, 1.0, step=0.01),
+                 _schedule_field("sch.min", "min_factor", 0.0, 0.0, 1.0, step=0.01),
+                 Choice("clip", "none", "Gradient clipping", "Clip each run's noisy gradient before the update "
+                        "(torch's clip_grad_norm_ / clip_grad_value_).", options=("none", "norm", "value"),
+                        labels=("None", "By norm", "By value")),
+                 Number("clip.at", 10.0, "Clip threshold", low=1e-3, high=1e4, log=True, grid=log_grid(1e-3, 1e4))),
+         charts=2, first_marks=frozenset({"line"}), first_fields=frozenset({"factor", "step"}),
+         changes=("w:sch", "cosine"), small=(("steps", "120"),), worst=tuple(MAX.items())),
+    Page("baselines", "Second order", ":material/functions:", "pages/9_Second_order.py",
+         "BFGS, Newton-CG and Nelder-Mead on the same map, counted in evaluations.",
+         fields=(MultiChoice("so.methods", tuple(BASELINES), "scipy methods", options=tuple(BASELINES),
+                             labels=tuple(BASELINES), max_items=len(BASELINES)),
+                 Number("so.iter", 500, "Iteration limit", low=5, high=5000, integer=True)),
+         charts=2, first_marks=frozenset({"rect", "line"}), first_fields=frozenset({"x", "y", "family"}),
+         changes=("w:so.iter", 10), rules=False, small=(("steps", "120"),),
+         worst=(*MAX.items(), ("so.iter", "5000"))),
+    Page("guide", "Practical guide", ":material/menu_book:", "pages/10_Practical_guide.py",
+         "The chapter's advice per task, each as a one-click experiment.",
+         charts=0, rules=False),
+)}
+
+HOME = PAGES["home"]
+BY_SCRIPT = {p.script: p for p in PAGES.values()}
+
+
+def page_fields(page: Page) -> dict[str, Field]:
+    """Every control a page validates in its URL: the shared ones, presentation mode, its own."""
+    return {**SHARED_FIELDS, PRESENT.key: PRESENT, **page.field_by_key}
+
+
+ALL_FIELDS: dict[str, Field] = {**SHARED_FIELDS, **{f.key: f for p in PAGES.values() for f in p.fields}}

@@ -1,0 +1,164 @@
+"""The widgets of the controls: each seeded from its session value, writing it back.
+
+``widget`` draws any field; ``shared_sidebar`` draws the controls every page shares.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from engine import OBJECTIVES, OPTIMIZERS
+from engine.values import short
+
+from .fields import SHARED_FIELDS, Choice, Field, Flag, MultiChoice, Number, Point, Text, hyper_key, objective_key
+from .session import as_code, current, current_objective, escape, get, put, reset_all, wkey
+from .settings import Settings, settings_from_values
+
+SHARED_KEYS = frozenset({"f", "opt", "steps", "noise", "seed", "start"})
+
+
+def widget(field: Field, container=None, label: str | None = None, disabled: bool = False):
+    """Draw the widget of ``field`` (seeded from its value) and store what it returns."""
+    box = container or st
+    key = wkey(field.key)
+    value = get(field)
+    label = label or field.label
+    ss = st.session_state
+    help_text = field.help or None
+    if isinstance(field, Flag):
+        if key not in ss:
+            ss[key] = bool(value)
+        new = box.checkbox(label, key=key, help=help_text, disabled=disabled)
+    elif isinstance(field, Choice):
+        if key not in ss or ss[key] not in field.options:
+            ss[key] = value
+        new = box.selectbox(label, field.options, key=key, format_func=field.label_of, help=help_text,
+                            disabled=disabled, on_change=_on_choice_change, args=(field.key,))
+    elif isinstance(field, MultiChoice):
+        if key not in ss:
+            ss[key] = list(value)
+        new = box.multiselect(label, field.options, key=key, format_func=field.label_of, help=help_text,
+                              max_selections=field.max_items, disabled=disabled,
+                              on_change=_keep_one, args=(field.key, tuple(value)))
+        new = tuple(new) if new else tuple(value)
+    elif isinstance(field, Text):
+        if key not in ss:
+            ss[key] = str(value)
+        typed = box.text_input(label, key=key, help=help_text, disabled=disabled, max_chars=field.max_length)
+        try:
+            new = field.parse(typed)
+        except ValueError as err:
+            box.error(f"{escape(str(err))}. Still showing the last valid function: {as_code(value)}",
+                      icon=":material/error:")
+            new = value
+    elif isinstance(field, Number) and field.grid:
+        options = sorted(set(field.grid) | {float(value)})
+        if key not in ss or ss[key] not in options:
+            ss[key] = float(value)
+        new = box.select_slider(label, options=options, key=key, format_func=short, help=help_text,
+                                disabled=disabled)
+    elif isinstance(field, Number) and field.widget == "number" and not field.integer:
+        if key not in ss:
+            ss[key] = float(value)
+        new = box.number_input(label, min_value=float(field.low), max_value=float(field.high),
+                               step=float(field.step or 0.1), key=key, help=help_text, disabled=disabled,
+                               format="%g")
+    elif isinstance(field, Number) and field.integer:
+        if key not in ss:
+            ss[key] = int(value)
+        new = box.number_input(label, min_value=int(field.low), max_value=int(field.high), step=1, key=key,
+                               help=help_text, disabled=disabled)
+        new = int(min(max(new, field.low), field.high))
+    elif isinstance(field, Number):
+        if key not in ss:
+            ss[key] = float(value)
+        step = field.step or (field.high - field.low) / 100
+        new = box.slider(label, min_value=float(field.low), max_value=float(field.high), step=float(step),
+                         key=key, help=help_text, disabled=disabled, format="%g")
+    else:
+        raise TypeError(f"no widget for {type(field).__name__}")
+    put(field, new)
+    return new
+
+
+def _keep_one(key: str, previous: tuple) -> None:
+    """A list of choices is never empty: removing the last one puts it back, with a word why."""
+    if not st.session_state.get(wkey(key)):
+        st.session_state[wkey(key)] = list(previous)
+        st.toast("Keep at least one: the last choice stays until you add another.", icon=":material/info:")
+
+
+def _on_choice_change(key: str) -> None:
+    if key == "f":  # a new objective: its own start point
+        st.session_state["v:start"] = None
+        for k in (wkey("start.x"), wkey("start.y")):
+            st.session_state.pop(k, None)
+
+
+def start_widgets(field: Point, objective, container) -> None:
+    value = get(field)
+    if objective.dim != 2:
+        container.caption(f"Start: the objective's own start (all {objective.dim} weights at 0).")
+        put(field, None)
+        return
+    start = value if value is not None else objective.start
+    cols = container.columns(2)
+    ss = st.session_state
+    out = []
+    for i, (axis, col) in enumerate(zip("xy", cols)):
+        key = wkey(f"start.{axis}")
+        if key not in ss:
+            ss[key] = float(start[i])
+        lo, hi = objective.bounds[i]
+        out.append(col.number_input(f"start {axis}", min_value=float(lo - (hi - lo)),
+                                    max_value=float(hi + (hi - lo)), step=0.1, key=key, format="%.3f"))
+    new = tuple(float(v) for v in out)
+    put(field, None if all(math.isclose(a, b) for a, b in zip(new, objective.start)) else new)
+
+
+def _panel_label(opt: str) -> str:
+    """An optimiser's panel label with its learning rate as it is in this run (the widget's state
+    when the user has just moved it, so the label never lags one change behind)."""
+    return f"{OPTIMIZERS[opt].title}  ·  η = {short(current(SHARED_FIELDS[hyper_key(opt, 'lr')]))}"
+
+
+def shared_sidebar(container) -> tuple[Settings, set[str]]:
+    """The controls every page shares. Returns the settings and the URL keys in use."""
+    f = SHARED_FIELDS
+    used = set(SHARED_KEYS)
+    container.markdown("### Problem")
+    widget(f["f"], container)
+    objective_name = get(f["f"])
+    options = list(OBJECTIVES[objective_name].options)
+    row = None
+    for i, opt in enumerate(options):
+        box = container
+        if objective_name == "custom" and i > 0:  # the plot box as two rows of two
+            if i % 2 == 1:
+                row = container.columns(2)
+            box = row[(i - 1) % 2]
+        widget(f[objective_key(objective_name, opt)], box)
+        used.add(objective_key(objective_name, opt))
+    objective = current_objective(container)
+    container.caption(objective.description)
+
+    container.markdown("### Optimisers")
+    widget(f["opt"], container)
+    for opt in get(f["opt"]):
+        # keyed: the panel stays open while its label (the learning rate) changes
+        with container.expander(_panel_label(opt), expanded=False, key=f"panel_{opt}"):
+            for name in OPTIMIZERS[opt].hypers:
+                widget(f[hyper_key(opt, name)])
+                used.add(hyper_key(opt, name))
+
+    container.markdown("### Run")
+    widget(f["steps"], container)
+    widget(f["noise"], container)
+    widget(f["seed"], container)
+    start_widgets(f["start"], objective, container)
+    container.button("Reset all controls", on_click=reset_all, key="reset_all",
+                     help="Back to the defaults (the chapter's experiment).")
+    values = {k: get(fld) for k, fld in f.items()}
+    return settings_from_values(values), used

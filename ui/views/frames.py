@@ -1,0 +1,378 @@
+"""Traces -> tidy DataFrames for the charts (pure: numpy and pandas, no Streamlit).
+
+Rows after a run's stop are left out, so a diverged run is drawn up to the last
+step where it was still finite and bounded. Long runs are thinned to at most
+``max_points`` rows per run (the first, last and stop steps are always kept).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from engine import OPTIMIZERS, Objective, Trace, contour_grid
+from engine.baselines import BaselinePath
+
+from . import analysis
+from .theme import CONTOUR_LEVELS
+
+LOG_FLOOR = 1e-12  # gaps below this are drawn at this value on log axes
+
+
+def contour_frame(objective: Objective, n: int = 70, bounds=None) -> pd.DataFrame:
+    """Cells of an ``n x n`` grid with ``level``: ``log10(f - f*)`` cut into bands (shaded levels)."""
+    (x0, x1), (y0, y1) = bounds or objective.bounds
+    xs, ys, z = contour_grid(objective, n + 1, ((x0, x1), (y0, y1)))
+    # cells overlap by a hair so that no seams show between them
+    dx, dy = (x1 - x0) / n * 0.5, (y1 - y0) / n * 0.5
+    # cell centres' values: average of the four corners
+    zc = 0.25 * (z[:-1, :-1] + z[1:, :-1] + z[:-1, 1:] + z[1:, 1:])
+    logz = np.log10(np.maximum(zc - objective.fmin, 1e-12) + 1e-3 * max(np.ptp(zc), 1e-12))
+    lo, hi = np.percentile(logz, [0.5, 99.5])
+    band = np.clip(np.floor((logz - lo) / max(hi - lo, 1e-12) * CONTOUR_LEVELS), 0, CONTOUR_LEVELS - 1)
+    gx0, gy0 = np.meshgrid(xs[:-1], ys[:-1])
+    gx1, gy1 = np.meshgrid(xs[1:], ys[1:])
+    return pd.DataFrame({"x": gx0.ravel(), "x2": gx1.ravel() + dx, "y": gy0.ravel(), "y2": gy1.ravel() + dy,
+                         "level": band.ravel().astype(np.int8), "f": zc.ravel()})
+
+
+def title(opt: str) -> str:
+    return OPTIMIZERS[opt].title if opt in OPTIMIZERS else opt
+
+
+def keep_index(n: int, max_points: int, extra=()) -> np.ndarray:
+    """Indices ``0..n-1`` thinned to about ``max_points``, always keeping first and last."""
+    stride = max(1, int(np.ceil(n / max_points)))
+    extra = [int(e) for e in extra if 0 <= e < n]
+    return np.unique(np.r_[np.arange(0, n, stride), n - 1, extra].astype(int))
+
+
+def _alive(trace: Trace, t: np.ndarray) -> np.ndarray:
+    """(len(t), runs) mask: step t is before the run's stop."""
+    stop = np.where(trace.stopped_at >= 0, trace.stopped_at, np.iinfo(np.int64).max)
+    return t[:, None] < stop[None, :]
+
+
+def _drawn_steps(trace: Trace, max_points: int) -> np.ndarray:
+    """Indices of the recorded steps a chart draws: thinned to about ``max_points``, always with
+    each stopped run's last good step (``path_frame`` and ``band_frame`` draw the same steps)."""
+    return keep_index(len(trace.t), max_points,
+                      extra=np.searchsorted(trace.t, trace.stopped_at[trace.stopped_at > 0] - 1))
+
+
+def _gap(loss: np.ndarray, objective: Objective) -> np.ndarray:
+    """f - f*, floored for log axes."""
+    return np.maximum(loss - objective.fmin, LOG_FLOOR)
+
+
+def _dist(params: np.ndarray, objective: Objective) -> np.ndarray:
+    """Distance to the nearest minimum, floored for log axes (NaN where none is known)."""
+    if not objective.minima:
+        return np.full(np.shape(params)[:-1], np.nan)
+    return np.maximum(objective.distance_to_minimum(params), LOG_FLOOR)
+
+
+def path_frame(traces: Mapping[str, Trace], objective: Objective, max_points: int = 1500,
+               labels: Mapping[str, str] | None = None,
+               optimizers: Mapping[str, str] | None = None,
+               variant: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """One row per (series, run, recorded step): position, loss, gap to f*, distance to a minimum.
+
+    ``traces`` maps a series name (usually the optimiser) to its trace; ``labels``
+    gives the legend text (default: the optimiser's title), ``optimizers`` the colour's name
+    where it is not the trace's optimiser (a variant drawn beside it, e.g. ``adam_nobc``), and
+    ``variant`` a ``variant`` column (what a line dash tells apart).
+    """
+    frames = []
+    for name, tr in traces.items():
+        idx = _drawn_steps(tr, max_points)
+        t = tr.t[idx]
+        params = tr.params[idx]  # (n, B, D)
+        loss = tr.loss[idx]
+        alive = _alive(tr, t)
+        n, runs = loss.shape
+        data = {
+            "series": name,
+            "label": (labels or {}).get(name, title(tr.optimizer)),
+            "optimizer": (optimizers or {}).get(name, tr.optimizer),
+            "run": np.tile(np.arange(runs), n),
+            "seed": np.tile(tr.seed, n),
+            "step": np.repeat(t, runs),
+            "loss": loss.ravel(),
+            "gap": _gap(loss, objective).ravel(),
+            "dist": _dist(params, objective).ravel(),
+        }
+        if objective.dim == 2:
+            data["x"] = params[..., 0].ravel()
+            data["y"] = params[..., 1].ravel()
+        if variant is not None:
+            data["variant"] = variant[name]
+        df = pd.DataFrame(data)
+        frames.append(df[alive.ravel()])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def band_frame(traces: Mapping[str, Trace], objective: Objective, metric: str, max_points: int = 1500,
+               q: tuple[float, float] = (0.1, 0.9)) -> pd.DataFrame:
+    """Median and a quantile band of ``metric`` (``"gap"`` or ``"dist"``, as in ``path_frame``)
+    over each series' runs, per recorded step: the steps ``path_frame`` keeps, and at each only
+    the runs not yet stopped. Computed on the trace's arrays (the same numbers as pandas'
+    grouped quantiles of ``path_frame``, ``tests/ui``, at a fraction of the cost)."""
+    if metric not in ("gap", "dist"):
+        raise ValueError(f"metric must be 'gap' or 'dist', got {metric!r}")
+    out = []
+    for name, tr in traces.items():
+        idx = _drawn_steps(tr, max_points)
+        t = tr.t[idx]
+        values = _gap(tr.loss[idx], objective) if metric == "gap" else _dist(tr.params[idx], objective)
+        alive = _alive(tr, t)
+        runs = alive.sum(axis=1)
+        some = runs > 0
+        values = np.where(alive, values, np.nan)[some]
+        if tr.runs == 1 or alive[some].all():
+            lo, median, hi = np.quantile(values, (q[0], 0.5, q[1]), axis=1)
+        else:  # stopped runs left out, step by step
+            lo, median, hi = np.nanquantile(values, (q[0], 0.5, q[1]), axis=1)
+        out.append(pd.DataFrame({"series": name, "label": title(tr.optimizer), "optimizer": tr.optimizer,
+                                 "step": t[some], "median": median, "runs": runs[some], "lo": lo, "hi": hi,
+                                 "metric": metric}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
+def eff_lr_frame(traces: Mapping[str, Trace], run: int = 0, max_points: int = 1000,
+                 param_names=None, most: int | None = None) -> pd.DataFrame:
+    """Effective per-parameter learning rate of one run: one row per (series, step, parameter);
+    with ``most``, of more than 6 parameters only ``most`` of them, evenly spread."""
+    frames = []
+    for name, tr in traces.items():
+        t = tr.t_update
+        idx = keep_index(len(t), max_points)
+        t = t[idx]
+        eff = tr.eff_lr[idx, run]  # (n, D)
+        alive = _alive(tr, t)[:, run]
+        d = eff.shape[1]
+        names = list(param_names or (["x", "y"] if d == 2 else [f"w{j + 1}" for j in range(d)]))
+        df = pd.DataFrame({
+            "series": name,
+            "label": title(tr.optimizer),
+            "optimizer": tr.optimizer,
+            "step": np.repeat(t, d),
+            "param": np.tile(names, len(t)),
+            "eff_lr": np.maximum(eff.ravel(), LOG_FLOOR),
+        })
+        frames.append(df[np.repeat(alive, d)])
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    dim = next(iter(traces.values())).dim if traces else 0
+    if most is not None and dim > 6 and not out.empty:
+        keep = {f"w{j + 1}" for j in np.linspace(0, dim - 1, most).astype(int)}
+        out = out[out["param"].isin(keep)]
+    return out
+
+
+def eff_lr_table(traces: Mapping[str, Trace], param_names=None) -> pd.DataFrame:
+    """Each optimiser's effective learning rate at the first and the last step (per parameter in
+    2-D, their spread with more parameters)."""
+    rows = []
+    for opt, tr in traces.items():
+        first, last = tr.eff_lr[0, 0], tr.eff_lr[-1, 0]
+        if param_names:
+            row = {**{f"first step ({n})": f"{v:.3g}" for n, v in zip(param_names, first)},
+                   **{f"last step ({n})": f"{v:.3g}" for n, v in zip(param_names, last)}}
+        else:
+            row = {"first step (min)": f"{first.min():.3g}", "first step (max)": f"{first.max():.3g}",
+                   "last step (min)": f"{last.min():.3g}", "last step (max)": f"{last.max():.3g}"}
+        rows.append({"optimiser": title(opt), **row})
+    return pd.DataFrame(rows)
+
+
+def final_summary(final: pd.DataFrame) -> pd.DataFrame:
+    """Per optimiser (``final_frame``'s labels): the median and the 10% and 90% quantiles of the
+    final loss, and how many runs diverged."""
+    grouped = final.groupby("label", sort=False)
+    summary = pd.DataFrame({
+        "median final f": grouped["final_loss"].median(),
+        "10% quantile": grouped["final_loss"].quantile(0.1),
+        "90% quantile": grouped["final_loss"].quantile(0.9),
+        "diverged runs": grouped["stopped_at"].agg(lambda v: int((v >= 0).sum())),
+    })
+    summary.index.name = "optimiser"
+    return summary
+
+
+def moment_frames(trace: Trace, beta1: float, beta2: float, n: int, names) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Adam's raw moments m and v of run 0 over the first ``n`` steps beside their bias-corrected
+    m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ), for the parameters ``names`` (the first ones)."""
+    t = np.arange(1, n + 1)
+    out = []
+    for what, raw, decay in (("m", trace.state["m"][:n, 0], beta1), ("v", trace.state["v"][:n, 0], beta2)):
+        corrected = raw / (1 - decay ** t)[:, None]
+        rows = []
+        for j, p in enumerate(names):
+            rows.append(pd.DataFrame({"step": t, "value": raw[:, j], "series": what, "param": p,
+                                      "label": f"{what} (raw)", "optimizer": "adam_raw"}))
+            rows.append(pd.DataFrame({"step": t, "value": corrected[:, j], "series": f"{what}_hat", "param": p,
+                                      "label": f"{what}̂ (corrected)", "optimizer": "adam"}))
+        frame = pd.concat(rows, ignore_index=True)
+        if what == "v":
+            frame["value"] = np.maximum(frame["value"], LOG_FLOOR)
+        out.append(frame)
+    return out[0], out[1]
+
+
+def step_length_frame(traces: Mapping[str, tuple[str, Trace]], n: int) -> pd.DataFrame:
+    """|Δθ| of run 0 over the first ``n`` steps: ``{label: (colour's optimiser, trace)}``."""
+    t = np.arange(1, n + 1)
+    rows = [pd.DataFrame({"step": t, "size": np.maximum(np.sqrt((tr.delta[:n, 0] ** 2).sum(-1)), LOG_FLOOR),
+                          "series": label, "label": label, "optimizer": opt})
+            for label, (opt, tr) in traces.items()]
+    return pd.concat(rows, ignore_index=True)
+
+
+def beta2_frame(sweep: Trace) -> pd.DataFrame:
+    """|Δθ| against the step for each run of a sweep over β₂ and bias correction."""
+    size = np.sqrt((sweep.delta ** 2).sum(-1))  # (n, runs)
+    t = np.arange(1, size.shape[0] + 1)
+    rows = []
+    for r, (b, bc) in enumerate(zip(sweep.hyper["beta2"], sweep.hyper["bias_correction"])):
+        label = f"β₂ = {float(b):g}"
+        rows.append(pd.DataFrame({"step": t, "size": np.maximum(size[:, r], LOG_FLOOR), "label": label,
+                                  "series": label, "optimizer": "adam",
+                                  "correction": "corrected" if bc else "no correction"}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def per_parameter_frame(traces: Mapping[str, Trace], objective: Objective) -> pd.DataFrame:
+    """Per weight of a sparse problem: its feature's frequency, the effective learning rate it
+    got (median over the second half of the run and over seeds) and its final error (median over
+    seeds)."""
+    w_star = np.asarray(objective.minima[0])
+    rows = []
+    for o, tr in traces.items():
+        half = tr.eff_lr[tr.eff_lr.shape[0] // 2:]  # (n/2, runs, D)
+        rows.append(pd.DataFrame({
+            "series": o, "label": title(o), "optimizer": o, "freq": objective.feature_freq,
+            "param": [f"w{j + 1}" for j in range(objective.dim)],
+            "eff_lr": np.maximum(np.median(half, axis=(0, 1)), LOG_FLOOR),
+            "error": np.maximum(np.median(np.abs(tr.final_params - w_star), axis=0), 1e-6)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def sensitivity_frames(traces: Mapping[str, Trace], lrs: Mapping[str, np.ndarray], n_seeds: int,
+                       objective: Objective, ceiling: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Learning-rate sweeps (runs learning-rate major, ``n_seeds`` seeds each) as the chart's two
+    tables: per (optimiser, learning rate) the median and band of the final gap and the diverged
+    runs; per optimiser its best learning rate and the span within 2x of its loss."""
+    rows, best_rows = [], []
+    for opt, tr in traces.items():
+        grid = np.asarray(lrs[opt])
+        sens = analysis.sensitivity(tr, grid, n_seeds, objective.fmin, ceiling, floor=LOG_FLOOR)
+        rows.append(pd.DataFrame({"series": opt, "label": title(opt), "optimizer": opt, "lr": grid,
+                                  "median": sens.median, "lo": sens.lo, "hi": sens.hi,
+                                  "diverged": sens.diverged, "top": ceiling}))
+        if sens.best is not None:
+            lo, hi = sens.span
+            half = np.sqrt(grid[1] / grid[0])  # the shaded span reaches half a grid step beyond its ends
+            best_rows.append({"series": opt, "label": title(opt), "optimizer": opt, "best_lr": sens.best_lr,
+                              "best_loss": sens.median[sens.best], "lr_lo": grid[lo], "lr_hi": grid[hi],
+                              "edge_lo": grid[lo] / half, "edge_hi": grid[hi] * half, "decades": sens.decades})
+    return pd.concat(rows, ignore_index=True), pd.DataFrame(best_rows)
+
+
+def sensitivity_table(best: pd.DataFrame) -> pd.DataFrame:
+    """The best learning rates as a table a student reads."""
+    table = best[["label", "best_lr", "best_loss", "lr_lo", "lr_hi", "decades"]].rename(columns={
+        "label": "optimiser", "best_lr": "best η", "best_loss": "median final f − f*",
+        "lr_lo": "2× range from", "lr_hi": "2× range to", "decades": "width (decades)"})
+    for col in ("best η", "median final f − f*", "2× range from", "2× range to"):
+        table[col] = table[col].map(lambda v: f"{v:.3g}")
+    table["width (decades)"] = table["width (decades)"].map(lambda v: f"{v:.2f}")
+    return table
+
+
+def pull_frame(traces: Mapping[str, Trace], labels: Mapping[str, str], l2: np.ndarray) -> pd.DataFrame:
+    """How far weight decay pulled each weight of a 2-D run from its optimum 1 (``1 - final``,
+    the final value averaged over the last tenth of the run: noise makes single iterates jitter),
+    beside the exact L2-regularised minimum ``l2``."""
+    rows = []
+    for opt, tr in traces.items():
+        tail = tr.params[-max(tr.steps // 10, 1):, 0].mean(0)
+        for j, name in enumerate("xy"):
+            rows.append({"series": opt, "label": labels[opt], "optimizer": opt, "weight": name,
+                         "final": tail[j], "pull": 1.0 - tail[j]})
+    for j, name in enumerate("xy"):
+        rows.append({"series": "l2", "label": "L2 minimum (exact)", "optimizer": "sgd", "weight": name,
+                     "final": l2[j], "pull": 1.0 - l2[j]})
+    return pd.DataFrame(rows)
+
+
+def pull_table(pulls: pd.DataFrame) -> pd.DataFrame:
+    return pulls.pivot(index="label", columns="weight", values="final").rename(
+        columns={"x": "final x", "y": "final y"})
+
+
+def schedule_frame(factors: np.ndarray, max_points: int = 2000) -> pd.DataFrame:
+    """A schedule's learning-rate factor per step (steps 1..T), thinned to ``max_points``."""
+    t = np.arange(1, len(factors) + 1)
+    curve = pd.DataFrame({"series": "factor", "label": "η_t / η", "optimizer": "sgd", "step": t, "factor": factors})
+    return curve.iloc[keep_index(len(curve), max_points)]
+
+
+def baselines_frame(traces: Mapping[str, Trace], paths: Mapping[str, BaselinePath],
+                    objective: Objective) -> pd.DataFrame:
+    """The first-order runs and the scipy paths in one frame, against evaluations (a first-order
+    step is one gradient evaluation), each with its ``family``."""
+    first = path_frame(traces, objective, max_points=1500)
+    first["evals"] = first["step"].clip(lower=1)
+    first["family"] = "first-order"
+    rows = []
+    for m, p in paths.items():
+        df = pd.DataFrame({"series": m, "label": m, "optimizer": m, "run": 0, "seed": 0,
+                           "step": np.arange(len(p.loss)), "loss": p.loss, "gap": _gap(p.loss, objective),
+                           "dist": _dist(p.params, objective), "evals": np.maximum(p.evaluations, 1),
+                           "family": "scipy"})
+        if objective.dim == 2:
+            df["x"], df["y"] = p.params[:, 0], p.params[:, 1]
+        rows.append(df)
+    return pd.concat([first, *rows], ignore_index=True)
+
+
+def evaluations_table(traces: Mapping[str, Trace], paths: Mapping[str, BaselinePath]) -> pd.DataFrame:
+    """Iterations, evaluations and final f of every scipy method and first-order run."""
+    return pd.DataFrame(
+        [{"method": m, "iterations": len(p.loss) - 1, "function evals": int(p.nfev[-1]),
+          "gradient evals": int(p.njev[-1]), "Hessian evals": int(p.nhev[-1]), "final f": float(p.loss[-1]),
+          "converged": p.success} for m, p in paths.items()]
+        + [{"method": title(o), "iterations": t.steps, "function evals": 0, "gradient evals": int(t.n_grad[0]),
+            "Hessian evals": 0, "final f": float(t.final_loss[0]), "converged": None} for o, t in traces.items()])
+
+
+def final_frame(traces: Mapping[str, Trace]) -> pd.DataFrame:
+    """One row per (series, run): final loss, where it stopped, its hyperparameters."""
+    rows = []
+    for name, tr in traces.items():
+        for r in range(tr.runs):
+            rows.append({"series": name, "label": title(tr.optimizer), "run": r,
+                         "seed": int(tr.seed[r]), "final_loss": float(tr.final_loss[r]),
+                         "stopped_at": int(tr.stopped_at[r]),
+                         **{k: float(v[r]) for k, v in tr.hyper.items()}})
+    return pd.DataFrame(rows)
+
+
+def divergence_messages(traces: Mapping[str, Trace], labels: Mapping[str, str] | None = None) -> list[str]:
+    """Plain sentences naming every run that diverged and where it was stopped."""
+    out = []
+    for name, tr in traces.items():
+        stopped = tr.stopped_at[tr.stopped_at >= 0]
+        if stopped.size == 0:
+            continue
+        label = (labels or {}).get(name, title(tr.optimizer))
+        if tr.runs == 1:
+            s = int(stopped[0])
+            out.append(f"**{label}** diverged at step {s} (its parameters left ±1e6 or stopped "
+                       f"being finite); it is drawn up to step {s - 1}. Try a smaller learning rate.")
+        else:
+            out.append(f"**{label}**: {stopped.size} of {tr.runs} runs diverged (first at step "
+                       f"{int(stopped.min())}); each is drawn up to its last good step.")
+    return out

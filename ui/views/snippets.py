@@ -1,0 +1,80 @@
+"""'Reproduce in Python': short scripts that recompute a view's runs with the engine.
+
+Each run is its ``RunSpec``, written as its ``repr`` (the Python that rebuilds it exactly:
+floats by ``repr``, a typed function as a string literal), so running the script from the
+repository root gives the same numbers as the view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from engine import RunSpec
+
+
+def _specs(specs: Mapping[str, RunSpec]) -> list[str]:
+    return ["specs = {", *(f"    {name!r}: {spec!r}," for name, spec in specs.items()), "}"]
+
+
+def runs_snippet(specs: Mapping[str, RunSpec]) -> str:
+    """Every run of the view, and each one's median final loss."""
+    return "\n".join([
+        "import numpy as np",
+        "",
+        "from engine import RunSpec, simulate",
+        "",
+        *_specs(specs),
+        "traces = {name: simulate(spec) for name, spec in specs.items()}",
+        "for name, trace in traces.items():",
+        "    status = f'diverged at step {trace.stopped_at.max()}' if trace.diverged.any() else 'ok'",
+        "    print(name, 'final f =', np.median(trace.final_loss), status)",
+    ]) + "\n"
+
+
+def sensitivity_snippet(specs: Mapping[str, RunSpec]) -> str:
+    """A learning-rate sweep per optimiser (a grid of learning rates x seeds): each one's best
+    learning rate by the median final loss."""
+    return "\n".join([
+        "import numpy as np",
+        "",
+        "from engine import RunSpec, get_objective, simulate",
+        "",
+        *_specs(specs),
+        "for name, spec in specs.items():",
+        "    trace = simulate(spec)",
+        "    objective = get_objective(spec.objective, **dict(spec.objective_options))",
+        "    lrs, seeds = dict(spec.grid)['lr'], dict(spec.grid)['seed']",
+        "    gap = np.where(trace.diverged, np.inf, trace.final_loss - objective.fmin).reshape(len(lrs), len(seeds))",
+        "    median = np.median(gap, axis=1)",
+        "    print(name, 'best lr', lrs[np.argmin(median)], 'median final f - f*', median.min())",
+    ]) + "\n"
+
+
+def replay_snippet(spec: RunSpec, hyper: Mapping[str, Any]) -> str:
+    """A run, then the same gradients replayed by the same optimiser with other hyperparameters."""
+    kwargs = ", ".join(f"{k}={v!r}" for k, v in hyper.items())
+    return "\n".join([
+        "from engine import RunSpec, replay, simulate",
+        "",
+        f"spec = {spec!r}",
+        "on = simulate(spec)",
+        "# the same gradients, replayed",
+        f"off = replay({spec.optimizer!r}, on.grads, on.start, return_trace=True, record_state=True, {kwargs})",
+        "print('m_1 =', on.state['m'][0, 0], ' first step with / without:', abs(on.delta[0, 0]), abs(off.delta[0, 0]))",
+        "print('final f (first run):', on.final_loss[0])",
+    ]) + "\n"
+
+
+def baselines_snippet(objective: str, options: Mapping[str, Any], methods: Sequence[str], start, max_iter: int) -> str:
+    """scipy.optimize paths from the same start."""
+    return "\n".join([
+        "",
+        "from engine import get_objective",
+        "from engine.baselines import scipy_path",
+        "",
+        f"objective = get_objective({objective!r}, **{dict(options)!r})",
+        f"for method in {list(methods)!r}:",
+        f"    path = scipy_path(objective, method, start={tuple(float(v) for v in start)!r}, max_iter={int(max_iter)})",
+        "    print(method, 'final f =', path.loss[-1], 'evaluations:', path.evaluations[-1])",
+    ]) + "\n"

@@ -1,0 +1,137 @@
+"""The charts' one dialect: colours, type sizes, encodings, log axes and the step param.
+
+Every chart of the app is a Vega-Lite spec written as plain dicts (``ui.views.charts``); what
+they share lives here. One colour per optimiser, the same on every page: the first eight from
+the Okabe-Ito palette (safe for the common colour-vision deficiencies), the rest from Paul
+Tol's muted palette. Line dash tells runs of one optimiser apart where a view needs it
+(parameters, with/without bias correction). ``ChartStyle`` holds the type sizes and line
+widths; ``presentation`` is for projection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+SCHEMA_URL = "https://vega.github.io/schema/vega-lite/v6.4.1.json"  # the version Streamlit bundles
+STEP = "step"  # the param the step-through player drives
+CONTOUR_LEVELS = 18
+LOG_AXIS = {"format": "~e", "tickCount": 6}  # log scales: powers of ten
+
+OPTIMIZER_COLORS = {
+    "momentum": "#D55E00",  # vermillion: the chapter's SGD+Momentum red
+    "rmsprop": "#CC79A7",  # reddish purple: distinct from momentum's vermillion where paths overlap
+    "adam": "#0072B2",  # blue: the chapter's Adam
+    "sgd": "#555555",
+    "adagrad": "#009E73",
+    "nesterov": "#E69F00",
+    "adamw": "#56B4E9",
+    "lion": "#B8860B",
+    "nadam": "#882255",
+    "radam": "#44AA99",
+    "adamax": "#999933",
+    "adadelta": "#AA4499",
+}
+
+# Variants drawn beside an optimiser (Adam without bias correction, raw moments).
+OPTIMIZER_COLORS.update({"adam_nobc": "#7F3C8D", "adam_raw": "#7F3C8D"})
+# scipy baselines (drawn dashed beside the first-order optimisers).
+OPTIMIZER_COLORS.update({"BFGS": "#6A3D9A", "L-BFGS-B": "#33A02C", "Newton-CG": "#E31A1C",
+                         "Nelder-Mead": "#FB9A99"})
+
+START_COLOR = "#000000"
+MINIMUM_COLOR = "#FFD700"
+
+
+@dataclass(frozen=True)
+class ChartStyle:
+    """Sizes used by the chart builders; ``presentation`` is for projection."""
+
+    font_size: int = 13
+    title_size: int = 15
+    line_width: float = 2.0
+    point_size: int = 60
+    height: int = 380
+    map_height: int = 460
+
+    @classmethod
+    def presentation(cls) -> ChartStyle:
+        return cls(font_size=22, title_size=26, line_width=4.0, point_size=180, height=520,
+                   map_height=560)
+
+
+def style_config(style: ChartStyle) -> dict:
+    """Top-level type sizes: axis, legend, title (readable from the back when presenting)."""
+    fs = style.font_size
+    return {"axis": {"labelFontSize": fs, "titleFontSize": fs + 1, "grid": True, "gridOpacity": 0.4},
+            "legend": {"labelFontSize": fs, "titleFontSize": fs, "symbolStrokeWidth": style.line_width,
+                       "symbolSize": style.point_size * 2, "labelLimit": 400},
+            "title": {"fontSize": style.title_size, "anchor": "start"},
+            "header": {"labelFontSize": fs, "titleFontSize": fs},
+            "text": {"fontSize": fs},
+            "view": {"strokeWidth": 0}}
+
+
+def with_style(spec: dict, style: ChartStyle) -> dict:
+    """The spec with the style's config merged in (a new top-level dict; the layers are shared)."""
+    spec = dict(spec)
+    config = dict(spec.get("config", {}))
+    for key, values in style_config(style).items():
+        config[key] = {**config.get(key, {}), **values}
+    spec["config"] = config
+    return spec
+
+
+# ---------------------------------------------------------------------------
+# Encodings
+# ---------------------------------------------------------------------------
+
+
+def q(field: str, **kw) -> dict:
+    return {"field": field, "type": "quantitative", **kw}
+
+
+def n(field: str, **kw) -> dict:
+    return {"field": field, "type": "nominal", **kw}
+
+
+def log_axis(title: str) -> dict:
+    return {"title": title, **LOG_AXIS}
+
+
+def log_scale(**kw) -> dict:
+    return {"type": "log", **kw}
+
+
+def legend_of(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The legend's labels in order of appearance, and each one's optimiser."""
+    first = ~frame["label"].duplicated()
+    return frame["label"][first].tolist(), frame["optimizer"][first].tolist()
+
+
+def color_scale(labels: Sequence[str], optimizers: Sequence[str]) -> dict:
+    """Each label in its optimiser's colour."""
+    return {"domain": list(labels), "range": [OPTIMIZER_COLORS.get(o, "#333333") for o in optimizers]}
+
+
+def series_color(labels: Sequence[str], optimizers: Sequence[str], legend: bool = True,
+                 title: str | None = "Optimiser", columns: int = 2, field: str = "label") -> dict:
+    """Colour by legend label; each label's colour is its optimiser's."""
+    legend_spec = ({"title": title, "orient": "bottom", "columns": min(len(labels), columns)}
+                   if legend else None)
+    return n(field, scale=color_scale(labels, optimizers), legend=legend_spec)
+
+
+def step_param(steps: int, bind: bool = True) -> dict:
+    """The ``step`` param: a slider in the chart, or (unbound) driven by the player's controls."""
+    param = {"name": STEP, "value": int(steps)}
+    if bind:
+        param["bind"] = {"input": "range", "min": 0, "max": int(steps), "step": 1, "name": "Step "}
+    return param
+
+
+def until_step() -> dict:
+    """A filter: the rows up to the current step."""
+    return {"filter": f"(datum.step <= {STEP})"}
