@@ -10,8 +10,6 @@ the websocket protobufs the tests and the load script rely on change between min
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from importlib import metadata
 
 import pytest
@@ -19,12 +17,9 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from tests.deploy.conftest import ROOT
+from .conftest import ROOT, deploy_module
 
-_spec = importlib.util.spec_from_file_location("deploy_lock", ROOT / "deploy" / "lock.py")
-lock = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = lock
-_spec.loader.exec_module(lock)
+lock = deploy_module("lock")
 
 PINS = lock.pins(lock.CONSTRAINTS)
 DIRECT, INCLUDES = lock.read_requirements(lock.REQUIREMENTS)
