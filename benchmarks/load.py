@@ -46,6 +46,12 @@ inline ``datasets`` nor the message's Arrow datasets carry: the chart would be d
     python benchmarks/load.py                          # N = 1, 10, 30, 60
     python benchmarks/load.py --levels 30 --json out.json
     python benchmarks/load.py --help
+    python benchmarks/load.py --url http://127.0.0.1:8501 --pid PID --levels 30   # a running address
+
+With ``--url`` no server is started: the sessions go to that address (e.g. ``deploy/classroom.py``'s
+proxy), and each first loads the page over HTTP, as a browser does, and sends the cookies it was given
+(the proxy's sticky-session cookie) with its websocket. ``--pid`` names the process whose tree's memory
+and CPU are reported (e.g. the classroom launcher: nginx, every replica and their workers).
 
 Everything is bounded: runs per session, a timeout per run, and a time limit per level.
 The only traffic is to 127.0.0.1.
@@ -241,7 +247,9 @@ def resolve_app(args) -> tuple[Path, str]:
 
 
 def rss_tree(pid: int) -> int:
-    """Resident bytes of a process and all its children (0 if it is gone)."""
+    """Resident bytes of a process and all its children (0 if it is gone, or for pid 0: nothing measured)."""
+    if not pid:
+        return 0
     try:
         p = psutil.Process(pid)
         procs = [p, *p.children(recursive=True)]
@@ -343,8 +351,13 @@ class RunResult:
 class Session:
     """One tab of the app, over the websocket."""
 
-    def __init__(self, port: int, index: int, rerun_timeout: float = RERUN_TIMEOUT):
+    def __init__(self, port: int | None, index: int, rerun_timeout: float = RERUN_TIMEOUT,
+                 url: str | None = None):
         self.port, self.index, self.rerun_timeout = port, index, rerun_timeout
+        # ``url``: an address to go through (a proxy): load the page first and keep its cookies
+        self.url = url.rstrip("/") if url else None
+        self.base = self.url or f"http://{HOST}:{port}"
+        self.cookies: dict[str, str] = {}
         self.ws = None
         self.page_hash = ""  # the page the last run showed (Navigation.page_script_hash)
         self.page = ""  # its URL path
@@ -359,9 +372,25 @@ class Session:
         self.finished = False  # the lesson ran to its end
 
     async def connect(self) -> None:
+        headers = {}
+        if self.url:
+            await asyncio.to_thread(self._load_page)
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         self.ws = await websockets.connect(
-            f"ws://{HOST}:{self.port}/_stcore/stream", subprotocols=["streamlit"],
-            max_size=None, open_timeout=30, ping_interval=None, close_timeout=5)
+            "ws" + self.base[len("http"):] + "/_stcore/stream", subprotocols=["streamlit"],
+            max_size=None, open_timeout=30, ping_interval=None, close_timeout=5,
+            additional_headers=headers or None)
+
+    def _load_page(self) -> None:
+        """GET the app's page as a browser does before it opens the websocket (sending the cookies
+        it holds), and keep the cookies it is given."""
+        from http.cookies import SimpleCookie
+
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        with urllib.request.urlopen(urllib.request.Request(self.base + "/", headers=headers), timeout=30) as resp:
+            for header in resp.headers.get_all("Set-Cookie") or []:
+                for name, morsel in SimpleCookie(header).items():
+                    self.cookies[name] = morsel.value
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -386,7 +415,7 @@ class Session:
             rs.widget_states.widgets.add().CopyFrom(s)
         rs.context_info.timezone = "Europe/London"
         rs.context_info.locale = "en-GB"
-        rs.context_info.url = f"http://{HOST}:{self.port}/{page_name or ''}"
+        rs.context_info.url = f"{self.base}/{page_name or ''}"
         result = RunResult(self.index, len(self.runs), action, self.page, detail,
                            time.perf_counter() - self.t0, None, "timeout")
         sent = time.perf_counter()
@@ -792,10 +821,10 @@ def _lat_summary(rs: list[RunResult]) -> dict:
             "mean_kb": statistics.fmean(r.bytes for r in rs) / 1024 if rs else None}
 
 
-async def _run_level(port: int, n: int, think: tuple[float, float], ramp: float, seed: int,
+async def _run_level(port: int | None, n: int, think: tuple[float, float], ramp: float, seed: int,
                      rerun_timeout: float, level_timeout: float,
-                     changes: tuple[int, ...] = (2, 2, 1)) -> tuple[list[Session], list[str]]:
-    sessions = [Session(port, i, rerun_timeout) for i in range(n)]
+                     changes: tuple[int, ...] = (2, 2, 1), url: str | None = None) -> tuple[list[Session], list[str]]:
+    sessions = [Session(port, i, rerun_timeout, url=url) for i in range(n)]
     problems: list[str] = []
 
     async def one(s: Session) -> None:
@@ -825,44 +854,73 @@ async def _run_level(port: int, n: int, think: tuple[float, float], ramp: float,
     return sessions, problems
 
 
-async def warm_up(port: int, rerun_timeout: float = RERUN_TIMEOUT) -> None:
+async def warm_up(port: int | None, rerun_timeout: float = RERUN_TIMEOUT, url: str | None = None) -> None:
     """The teacher's check before class: one session opens every page of the lesson path at its
-    defaults (the server imports each page's modules and computes the default views)."""
-    s = Session(port, 10_000, rerun_timeout)
+    defaults (the server imports each page's modules and computes the default views). Through a
+    proxy (``url``) that warms the one replica this session lands on."""
+    s = Session(port, 10_000, rerun_timeout, url=url)
     await s.connect()
     for page in LESSON_PATH:
         await s.open(page, "")
     await s.close()
 
 
+@dataclass
+class External:
+    """An address this script did not start (``--url``), and the process whose tree is measured."""
+
+    url: str
+    pid: int | None
+    port: int | None = None
+
+    def alive(self) -> bool:
+        return self.pid is None or psutil.pid_exists(self.pid)
+
+    def log_tail(self, n: int = 30) -> str:
+        return ""
+
+
+@contextlib.contextmanager
+def target(app_dir: Path, url: str | None, pid: int | None):
+    """A fresh server of this script's own, or the running address ``url`` (memory: ``pid``'s tree)."""
+    if url is None:
+        with running_server(app_dir) as srv:
+            yield srv
+    else:
+        yield External(url, pid)
+
+
 def run_level(n: int, app_dir: Path = ROOT, think=(1.0, 3.0), ramp: float = 5.0, seed: int = 0,
               rerun_timeout: float = RERUN_TIMEOUT, level_timeout: float = LEVEL_TIMEOUT,
               keep_runs: bool = False, changes: tuple[int, ...] = (2, 2, 1),
-              warm: bool = False) -> LevelResult:
+              warm: bool = False, url: str | None = None, pid: int | None = None) -> LevelResult:
     """A fresh server, ``n`` sessions following ``lesson`` at once, measured. ``warm``: after
-    ``warm_up`` (not measured), as a server that is already running when the class starts."""
-    with running_server(app_dir) as srv:
+    ``warm_up`` (not measured), as a server that is already running when the class starts.
+    ``url``: drive that running address instead (memory and CPU of ``pid``'s process tree, 0 without)."""
+    with target(app_dir, url, pid) as srv:
         if warm:
-            run_async(lambda: warm_up(srv.port, rerun_timeout))
+            run_async(lambda: warm_up(srv.port, rerun_timeout, url=url))
         load_before = os.getloadavg()
-        rss_start = rss_tree(srv.pid)
-        cpu0 = cpu_seconds(srv.pid)
+        mem_pid = srv.pid or 0  # 0: nothing to measure (--url without --pid)
+        rss_start = rss_tree(mem_pid)
+        cpu0 = cpu_seconds(mem_pid) if mem_pid else 0.0
         t0 = time.perf_counter()
-        with MemoryMonitor(srv.pid) as mon:
+        with MemoryMonitor(mem_pid) as mon:
             async def main():
                 sessions, problems = await _run_level(srv.port, n, think, ramp, seed,
-                                                      rerun_timeout, level_timeout, changes)
-                rss_end = rss_tree(srv.pid)
+                                                      rerun_timeout, level_timeout, changes, url=url)
+                rss_end = rss_tree(mem_pid)
                 await asyncio.gather(*(s.close() for s in sessions))
                 return sessions, problems, rss_end
             sessions, problems, rss_end = run_async(main)
             wall = time.perf_counter() - t0
             time.sleep(3.0)
-            rss_closed = rss_tree(srv.pid)
-        cpu = cpu_seconds(srv.pid) - cpu0
+            rss_closed = rss_tree(mem_pid)
+        cpu = cpu_seconds(mem_pid) - cpu0 if mem_pid else 0.0
         died = not srv.alive()
         if died:
-            problems.append(f"the server stopped during the level (exit {srv.proc.returncode}; "
+            code = srv.proc.returncode if hasattr(srv, "proc") else "?"
+            problems.append(f"the server stopped during the level (exit {code}; "
                             f"a signal from outside this script?):\n{srv.log_tail(8)}")
         load_after = os.getloadavg()
     runs = [r for s in sessions for r in s.runs]
@@ -970,22 +1028,32 @@ def main(argv=None) -> int:
     ap.add_argument("--rerun-timeout", type=float, default=RERUN_TIMEOUT)
     ap.add_argument("--level-timeout", type=float, default=LEVEL_TIMEOUT)
     add_app_args(ap)
+    ap.add_argument("--url", help="drive this running address (e.g. deploy/classroom.py's proxy) instead of "
+                                  "starting a server per level")
+    ap.add_argument("--pid", type=int, help="with --url: report the memory and CPU of this process and its "
+                                            "children (e.g. the classroom launcher's pid)")
     ap.add_argument("--json", type=Path, help="save every result (and every run) here")
     args = ap.parse_args(argv)
+    if args.url and (args.app_dir or args.snapshot):
+        ap.error("--url drives a running address: --app-dir/--snapshot do not apply")
+    if args.pid and not args.url:
+        ap.error("--pid needs --url (without it the measured server is the one this script starts)")
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
     think = tuple(float(x) for x in args.think.split(","))
-    app_dir, app = resolve_app(args)
+    app_dir, app = resolve_app(args) if not args.url else (ROOT, f"running at {args.url} (pid {args.pid})")
     env = {**environment(), "app": app}
     print(f"# Load test: {env}", flush=True)
     print(f"# lesson: open a link, 2 changes, switch, 2 changes, switch, 1 change (8 runs); think "
-          f"{think[0]:g}-{think[1]:g} s; ramp {args.ramp:g} s; a fresh server per level"
+          f"{think[0]:g}-{think[1]:g} s; ramp {args.ramp:g} s; "
+          + ("the running address, not restarted between levels" if args.url else "a fresh server per level")
           + (", warmed up (every page opened once, not measured)" if args.warm else "") + "\n", flush=True)
     results = []
     for n in levels:
         for attempt in range(1, args.attempts + 1):
             print(f"## N = {n} ..." + (f" (attempt {attempt})" if attempt > 1 else ""), flush=True)
             r = run_level(n, app_dir, think, args.ramp, args.seed, args.rerun_timeout,
-                          args.level_timeout, keep_runs=bool(args.json), warm=args.warm)
+                          args.level_timeout, keep_runs=bool(args.json), warm=args.warm,
+                          url=args.url, pid=args.pid)
             r.attempts = attempt
             if not r.server_died:
                 break
