@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the screenshot script runs alone
     sys.path.insert(0, str(ROOT))
 from ui.frame.registry import PAGES as REGISTRY  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
