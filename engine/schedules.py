@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .values import Option
+from .values import Option, finite
 
 __all__ = ["OPTIONS", "SCHEDULES", "USES", "schedule_factors"]
 
@@ -38,13 +38,7 @@ USES = {"constant": (), "step": ("step_size", "gamma"), "cosine": ("min_factor",
 
 
 def _number(name, value):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"schedule option {name} must be a number, got {value!r}") from None
-    if not np.isfinite(value):
-        raise ValueError(f"schedule option {name} must be finite, got {value!r}")
-    return value
+    return finite(value, f"schedule option {name}")
 
 
 def _whole(name, value):

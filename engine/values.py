@@ -45,9 +45,9 @@ def finite(value: Any, what: str = "the value") -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{what}: {value!r} is not a number") from None
+        raise ValueError(f"{what} must be a number, got {value!r}") from None
     if not math.isfinite(number):
-        raise ValueError(f"{what}: {value!r} is not a finite number")
+        raise ValueError(f"{what} must be finite, got {value!r}")
     return number
 
 

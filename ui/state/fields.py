@@ -59,7 +59,10 @@ class Number(Field):
     widget: str = "slider"  # or "number" (a typed number, for wide ranges)
 
     def parse(self, raw):
-        value = finite(raw, repr(raw))
+        try:
+            value = finite(raw)
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a finite number") from None
         if self.integer:
             if not value.is_integer():
                 raise ValueError(f"{raw!r} is not a whole number")
