@@ -115,3 +115,13 @@ def test_effective_lr_evaluates_to_a_positive_factor_per_parameter(optimizer):
         assert np.isfinite(value).all() and (np.asarray(value) > 0).all()
     assert effective_lr(0.5) == 0.5
 
+
+
+def test_the_schedule_options_table_is_schedule_factors_keywords():
+    import inspect
+
+    from engine.schedules import OPTIONS, USES, schedule_factors
+    keywords = {n: p.default for n, p in inspect.signature(schedule_factors).parameters.items()
+                if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert keywords == {n: o.default for n, o in OPTIONS.items()}
+    assert set(USES) == set(SCHEDULES) and {o for used in USES.values() for o in used} == set(OPTIONS)
