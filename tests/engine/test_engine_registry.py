@@ -120,7 +120,7 @@ def test_effective_lr_evaluates_to_a_positive_factor_per_parameter(optimizer):
 def test_the_schedule_options_table_is_schedule_factors_keywords():
     import inspect
 
-    from engine.schedules import OPTIONS, USES, schedule_factors
+    from engine.schedules import OPTIONS, SCHEDULES, USES, schedule_factors
     keywords = {n: p.default for n, p in inspect.signature(schedule_factors).parameters.items()
                 if p.kind is inspect.Parameter.KEYWORD_ONLY}
     assert keywords == {n: o.default for n, o in OPTIONS.items()}
