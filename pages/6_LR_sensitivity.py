@@ -37,7 +37,9 @@ with page.open("sensitivity") as view:
         st.warning("Every run diverged at every learning rate: try fewer steps or a gentler objective.")
     else:
         view.chart(lambda: charts.sensitivity_chart(frame, best, view.style, ceiling), key="sensitivity")
-        st.dataframe(frames.sensitivity_table(best), key="sensitivity_table", hide_index=True)
+        st.dataframe(frames.sensitivity_table(best).style.format(
+            {"best η": "{:.3g}", "median final f − f*": "{:.3g}", "2× range from": "{:.3g}", "2× range to": "{:.3g}",
+             "width (decades)": "{:.2f}"}), key="sensitivity_table", hide_index=True)
         st.caption(f"{n_points} learning rates × {n_seeds} seeds × {len(s.optimizers)} optimisers, "
                    f"{s.steps} steps each: one engine call per optimiser.")
         show = view.widget("lrs.best", c[2])

@@ -285,9 +285,6 @@ def sensitivity_table(best: pd.DataFrame) -> pd.DataFrame:
     table = best[["label", "best_lr", "best_loss", "lr_lo", "lr_hi", "decades"]].rename(columns={
         "label": "optimiser", "best_lr": "best η", "best_loss": "median final f − f*",
         "lr_lo": "2× range from", "lr_hi": "2× range to", "decades": "width (decades)"})
-    for col in ("best η", "median final f − f*", "2× range from", "2× range to"):
-        table[col] = table[col].map(lambda v: f"{v:.3g}")
-    table["width (decades)"] = table["width (decades)"].map(lambda v: f"{v:.2f}")
     return table
 
 
