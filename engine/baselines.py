@@ -53,6 +53,11 @@ def scipy_path(objective: Objective | str, method: str, start=None, max_iter: in
     x0 = np.asarray(obj.start if start is None else start, dtype=float)
     if x0.shape != (obj.dim,) or not np.isfinite(x0).all():
         raise ValueError(f"start must be {obj.dim} finite numbers, got {start!r}")
+    with np.errstate(all="ignore"):
+        if not np.isfinite(obj.value(x0)):
+            where = ", ".join(f"{v:g}" for v in x0)
+            raise ValueError(f"the function is not finite at the start point ({where}): the scipy methods need "
+                             "a start where it has a value; move the start")
     counts = {"f": 0, "g": 0, "h": 0}
 
     def fun(p):

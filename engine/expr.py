@@ -21,6 +21,7 @@ axis like every other objective::
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -28,13 +29,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FUNCTIONS", "MAX_LENGTH", "MAX_NODES", "ExprError", "ParsedFunction", "parse_function"]
+from .values import latex_number
+
+__all__ = ["FUNCTIONS", "MAX_LENGTH", "MAX_NODES", "MAX_OPS", "ExprError", "ParsedFunction", "Program",
+           "parse_function"]
 
 MAX_LENGTH = 200  # characters
 MAX_NODES = 120  # tree nodes after parsing
 MAX_DEPTH = 24
 MAX_NUMBER = 1e6  # literal numbers above this are refused
 MAX_EXPONENT = 50  # |constant exponent| above this is refused (overflow for any useful x)
+MAX_OPS = 400  # numpy operations of one evaluation of the function and its gradient
+MAX_HESSIAN_OPS = 1500  # of its Hessian (Newton-CG)
 
 
 class ExprError(ValueError):
@@ -197,23 +203,43 @@ def _num(node):
     return node[1] if node[0] == "num" else None
 
 
-def _simplify(node):
+def _memo(fn):
+    """``fn(node, *args)`` computed once per node object within one top-level call: derivative trees
+    share their subtrees (a product rule uses each factor twice), and walking them as trees would
+    take exponential time."""
+    def top(node, *args):
+        memo: dict = {}
+
+        def call(n, *a):
+            key = (id(n), a)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = (n, fn(n, *a, recurse=call))  # the node is kept: its id stays its own
+            return hit[1]
+
+        return call(node, *args)
+
+    return top
+
+
+@_memo
+def _simplify(node, recurse=None):
     kind = node[0]
     if kind in ("num", "var"):
         return node
     if kind == "call":
-        arg = _simplify(node[2])
+        arg = recurse(node[2])
         if _num(arg) is not None and node[1] in ("sign",):
             return ("num", float(np.sign(arg[1])))
         return ("call", node[1], arg)
     if kind == "neg":
-        inner = _simplify(node[1])
+        inner = recurse(node[1])
         if _num(inner) is not None:
             return ("num", -inner[1])
         if inner[0] == "neg":
             return inner[1]
         return ("neg", inner)
-    a, b = _simplify(node[1]), _simplify(node[2])
+    a, b = recurse(node[1]), recurse(node[2])
     na, nb = _num(a), _num(b)
     if na is not None and nb is not None and kind in "+-*":
         return ("num", {"+": na + nb, "-": na - nb, "*": na * nb}[kind])
@@ -226,7 +252,7 @@ def _simplify(node):
         if nb == 0:
             return a
         if na == 0:
-            return _simplify(("neg", b))
+            return recurse(("neg", b))
     if kind == "*":
         if na == 0 or nb == 0:
             return ("num", 0.0)
@@ -252,20 +278,21 @@ def _simplify(node):
 # ---------------------------------------------------------------------------
 
 
-def _diff(node, var):
+@_memo
+def _diff(node, var, recurse=None):
     kind = node[0]
     if kind == "num":
         return ("num", 0.0)
     if kind == "var":
         return ("num", 1.0 if node[1] == var else 0.0)
     if kind == "neg":
-        return ("neg", _diff(node[1], var))
+        return ("neg", recurse(node[1], var))
     if kind == "call":
         _, name, u = node
         outer = _substitute(FUNCTIONS[name][1](_u()), u)
-        return ("*", outer, _diff(u, var))
+        return ("*", outer, recurse(u, var))
     _, a, b = node
-    da, db = _diff(a, var), _diff(b, var)
+    da, db = recurse(a, var), recurse(b, var)
     if kind in "+-":
         return (kind, da, db)
     if kind == "*":
@@ -289,30 +316,6 @@ def _substitute(node, u):
     return (node[0], *(_substitute(c, u) for c in node[1:]))
 
 
-def _evaluate(node, x, y):
-    kind = node[0]
-    if kind == "num":
-        # numpy scalars, not Python floats: 1/0 or a huge power gives inf (a stopped run), not an
-        # exception, also in parts of the function that do not depend on x and y
-        return np.float64(node[1])
-    if kind == "var":
-        return x if node[1] == "x" else y
-    if kind == "neg":
-        return -_evaluate(node[1], x, y)
-    if kind == "call":
-        return FUNCTIONS[node[1]][0](_evaluate(node[2], x, y))
-    a, b = _evaluate(node[1], x, y), _evaluate(node[2], x, y)
-    if kind == "+":
-        return a + b
-    if kind == "-":
-        return a - b
-    if kind == "*":
-        return a * b
-    if kind == "/":
-        return a / b
-    return np.power(a, b) if not isinstance(b, float) or not float(b).is_integer() else a ** int(b)
-
-
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "**": 4}
 
 
@@ -323,10 +326,14 @@ def _latex(node, parent=0):
         for name, c in CONSTANTS.items():
             if v == c:
                 return r"\pi" if name == "pi" else "e"
-        return f"{v:g}"
+        return latex_number(v)
     if kind == "var":
         return node[1]
     if kind == "call":
+        if node[1] == "sqrt":  # KaTeX's \sqrt takes its argument in braces
+            return rf"\sqrt{{{_latex(node[2])}}}"
+        if node[1] == "abs":
+            return rf"\left|{_latex(node[2])}\right|"
         return rf"{FUNCTIONS[node[1]][2]}\left({_latex(node[2])}\right)"
     prec = _PRECEDENCE[kind]
     if kind == "neg":
@@ -343,32 +350,138 @@ def _latex(node, parent=0):
     return rf"\left({out}\right)" if prec < parent else out
 
 
+# ---------------------------------------------------------------------------
+# Evaluation: the trees as one program of numpy operations, each distinct subexpression once
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Program:
+    """Operations in order (``("num", v)``, ``("var", "x")``, ``(op, i, j)`` on earlier results,
+    ``("call", name, i)``...), each distinct subexpression once, and the positions of the
+    results. A derivative repeats its function's subexpressions; evaluated once each, the
+    function and its gradient cost about as many numpy operations as the program is long."""
+
+    ops: tuple
+    outputs: tuple
+
+    @classmethod
+    def of(cls, roots) -> Program:
+        position: dict = {}
+        ops: list = []
+        seen: dict = {}
+
+        def visit(node):
+            hit = seen.get(id(node))
+            if hit is not None:
+                return hit[1]
+            kind = node[0]
+            if kind in ("num", "var"):
+                key = node
+            elif kind == "call":
+                key = ("call", node[1], visit(node[2]))
+            elif kind == "neg":
+                key = ("neg", visit(node[1]))
+            else:
+                key = (kind, visit(node[1]), visit(node[2]))
+            if key not in position:
+                position[key] = len(ops)
+                ops.append(key)
+            seen[id(node)] = (node, position[key])
+            return position[key]
+
+        outputs = tuple(visit(r) for r in roots)
+        return cls(tuple(ops), outputs)
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def run(self, x, y) -> list:
+        """The outputs at ``x, y`` (arrays of one shape, or numbers): the arithmetic of evaluating
+        each tree node by node, in the same order."""
+        vals: list = [None] * len(self.ops)
+        for i, op in enumerate(self.ops):
+            kind = op[0]
+            if kind == "num":
+                # numpy scalars, not Python floats: 1/0 or a huge power gives inf (a stopped run),
+                # not an exception, also in parts of the function that do not depend on x and y
+                v = np.float64(op[1])
+            elif kind == "var":
+                v = x if op[1] == "x" else y
+            elif kind == "neg":
+                v = -vals[op[1]]
+            elif kind == "call":
+                v = FUNCTIONS[op[1]][0](vals[op[2]])
+            else:
+                a, b = vals[op[1]], vals[op[2]]
+                if kind == "+":
+                    v = a + b
+                elif kind == "-":
+                    v = a - b
+                elif kind == "*":
+                    v = a * b
+                elif kind == "/":
+                    v = a / b
+                else:
+                    v = np.power(a, b) if not isinstance(b, float) or not float(b).is_integer() else a ** int(b)
+            vals[i] = v
+        return [vals[o] for o in self.outputs]
+
+
 @dataclass(frozen=True)
 class ParsedFunction:
-    """A parsed ``f(x, y)`` with exact first and second derivatives (vectorised)."""
+    """A parsed ``f(x, y)`` with exact first and second derivatives (vectorised).
+
+    ``cost``: the operations of one evaluation of the function and its gradient (what a step of
+    a run pays, per run). The Hessian is derived when it is first asked for (Newton-CG only)."""
 
     text: str
     tree: tuple
     grad_trees: tuple
-    hess_trees: tuple
+    both: Program  # value, d/dx, d/dy
 
-    def _eval(self, tree, p):
+    @property
+    def cost(self) -> int:
+        return len(self.both)
+
+    @functools.cached_property
+    def _value(self) -> Program:
+        return Program.of([self.tree])
+
+    @functools.cached_property
+    def _grad(self) -> Program:
+        return Program.of(self.grad_trees)
+
+    @functools.cached_property
+    def _hess(self) -> Program:
+        rows = [tuple(_simplify(_diff(g, v)) for v in VARIABLES) for g in self.grad_trees]
+        program = Program.of([h for row in rows for h in row])
+        if len(program) > MAX_HESSIAN_OPS:
+            raise ExprError(f"this function's second derivatives take {len(program)} operations, more than the "
+                            f"{MAX_HESSIAN_OPS} a shared server computes for Newton-CG")
+        return program
+
+    def _eval(self, program: Program, p) -> list:
         p = np.asarray(p, dtype=float)
         # Overflow and log/sqrt of negatives give inf/NaN, which the simulator turns into a
         # stopped run; they are not errors here.
         with np.errstate(all="ignore"):
-            out = _evaluate(tree, p[..., 0], p[..., 1])
-        return np.broadcast_to(np.asarray(out, dtype=float), p.shape[:-1]).astype(float)
+            out = program.run(p[..., 0], p[..., 1])
+        return [np.broadcast_to(np.asarray(v, dtype=float), p.shape[:-1]).astype(float) for v in out]
 
     def value(self, p):
-        return self._eval(self.tree, p)
+        return self._eval(self._value, p)[0]
 
     def grad(self, p):
-        return np.stack([self._eval(t, p) for t in self.grad_trees], axis=-1)
+        return np.stack(self._eval(self._grad, p), axis=-1)
+
+    def value_and_grad(self, p):
+        value, gx, gy = self._eval(self.both, p)
+        return value, np.stack([gx, gy], axis=-1)
 
     def hess(self, p):
-        rows = [np.stack([self._eval(t, p) for t in row], axis=-1) for row in self.hess_trees]
-        return np.stack(rows, axis=-2)
+        h = self._eval(self._hess, p)
+        return np.stack([np.stack(h[:2], axis=-1), np.stack(h[2:], axis=-1)], axis=-2)
 
     @property
     def latex(self) -> str:
@@ -394,5 +507,8 @@ def parse_function(text: str) -> ParsedFunction:
     tree = _simplify(tree)
     _check_exponents(tree)  # after folding: x**(10*10) and x**-51 are caught too
     grads = tuple(_simplify(_diff(tree, v)) for v in VARIABLES)
-    hess = tuple(tuple(_simplify(_diff(g, v)) for v in VARIABLES) for g in grads)
-    return ParsedFunction(text, tree, grads, hess)
+    both = Program.of([tree, *grads])
+    if len(both) > MAX_OPS:
+        raise ExprError(f"this function and its gradient take {len(both)} operations to evaluate, more than "
+                        f"the {MAX_OPS} a shared server computes at every step: write it shorter")
+    return ParsedFunction(text, tree, grads, both)

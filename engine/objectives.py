@@ -71,6 +71,10 @@ class Objective:
     value_and_grad: Callable[[np.ndarray], tuple] | None = None
     # The network family's model and data (engine.network.Network: metrics, predict_proba, ...).
     network: Any = None
+    # Numpy operations of one evaluation of value and gradient (a typed function's; 0: a few)
+    eval_cost: int = 0
+    # False when the lowest point found lies on the edge of the plot box (no minimum inside it)
+    minimum_inside: bool = True
 
     @property
     def stochastic(self) -> bool:
@@ -344,36 +348,59 @@ def _build_custom(expr="x**2 + 3*y**2", xmin=-3.0, xmax=3.0, ymin=-3.0, ymax=3.0
         raise ValueError("the plot bounds must have xmin < xmax and ymin < ymax")
     fn = parse_function(expr)
     bounds = ((float(xmin), float(xmax)), (float(ymin), float(ymax)))
-    minimum, fmin = _estimate_minimum(fn.value, fn.grad, bounds)
+    minimum, fmin, inside = _estimate_minimum(fn, bounds)
     start = (xmin + 0.15 * (xmax - xmin), ymax - 0.15 * (ymax - ymin))
+    where = ("was searched for numerically inside the plot bounds" if inside else
+             "was searched for inside the plot bounds and lies on their edge: the function may have no "
+             "minimum there (it keeps falling outside the box)")
     return Objective(
         "custom", "Your function", fn.latex, 2, fn.value, fn.grad, bounds, (minimum,), fmin,
-        start, "Your own function. Its gradient is exact (symbolic differentiation); its minimum "
-               "was searched for numerically inside the plot bounds.",
+        start, f"Your own function. Its gradient is exact (symbolic differentiation); its minimum {where}.",
         MappingProxyType({"expr": expr, "xmin": float(xmin), "xmax": float(xmax),
                           "ymin": float(ymin), "ymax": float(ymax)}),
-        hess=fn.hess, minima_estimated=True)
+        hess=fn.hess, minima_estimated=True, value_and_grad=fn.value_and_grad, eval_cost=fn.cost,
+        minimum_inside=inside)
 
 
-def _estimate_minimum(value, grad, bounds, n=81):
-    """The lowest point in ``bounds``: a grid search, then L-BFGS-B from the best grid points."""
+MINIMUM_STARTS = 3  # local searches from the lowest grid points of different basins
+MINIMUM_EVALUATIONS = 60  # per search: the search is bounded (a typed function can be costly)
+
+
+def _estimate_minimum(fn, bounds, n=81):
+    """The lowest point in ``bounds``: a grid search, then a few bounded L-BFGS-B searches from the
+    lowest grid points at least a tenth of the box apart. Returns ``(point, f, inside)``,
+    ``inside`` False when the lowest point lies on the edge of the box."""
     from scipy.optimize import minimize
 
     (x0, x1), (y0, y1) = bounds
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
     with np.errstate(all="ignore"):
-        z = np.where(np.isfinite(v := value(grid)), v, np.inf)
+        z = np.where(np.isfinite(v := fn.value(grid)), v, np.inf)
     if not np.isfinite(z).any():
         raise ValueError("the function is not finite anywhere inside the plot bounds")
     best_p, best_f = grid[np.argmin(z)], float(np.min(z))
-    for i in np.argsort(z)[:4]:
+    span = np.array([x1 - x0, y1 - y0])
+    starts: list[np.ndarray] = []
+    for i in np.argsort(z):
+        if not np.isfinite(z[i]) or len(starts) == MINIMUM_STARTS:
+            break
+        if all((np.abs(grid[i] - s) / span).max() > 0.1 for s in starts):
+            starts.append(grid[i])
+
+    def fun(p):
+        value, grad = fn.value_and_grad(p)
+        return float(value), np.asarray(grad, dtype=float)
+
+    for start in starts:
         with np.errstate(all="ignore"):
-            res = minimize(lambda p: float(value(p)), grid[i], jac=lambda p: grad(p),
-                           method="L-BFGS-B", bounds=bounds)
+            res = minimize(fun, start, jac=True, method="L-BFGS-B", bounds=bounds,
+                           options={"maxfun": MINIMUM_EVALUATIONS, "maxiter": MINIMUM_EVALUATIONS})
         if np.isfinite(res.fun) and res.fun < best_f:
             best_p, best_f = res.x, float(res.fun)
-    return tuple(float(v) for v in best_p), best_f
+    edge = 1e-6 * span
+    inside = bool(((best_p > np.array([x0, y0]) + edge) & (best_p < np.array([x1, y1]) - edge)).all())
+    return tuple(float(v) for v in best_p), best_f, inside
 
 
 def _build_sparse(dim=20, freq_min=0.01, n_samples=2000, batch_size=1, data_seed=0):

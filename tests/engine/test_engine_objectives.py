@@ -182,3 +182,14 @@ def test_hessian_matches_finite_differences_of_the_gradient(objective, seed):
     scale = np.maximum(1.0, np.abs(numeric))
     np.testing.assert_array_less(np.abs(analytic - numeric) / scale, 1e-5)
     np.testing.assert_allclose(analytic, np.swapaxes(analytic, -1, -2), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("expr", ["log(x)", "x^y", "sqrt(x)+y^2"])
+def test_a_baseline_from_a_start_where_the_function_is_not_finite_is_refused(expr):
+    """It was an IndexError (a traceback with the server's paths on the Second order page)."""
+    from engine.baselines import BASELINES, scipy_path
+
+    obj = get_objective("custom", expr=expr)
+    for method in BASELINES:
+        with pytest.raises(ValueError, match="not finite at the start point"):
+            scipy_path(obj, method, start=(-1.0, 1.5))
