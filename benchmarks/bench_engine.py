@@ -1,6 +1,13 @@
 """Engine speed and memory against the chapter's own loop, as ratios measured in one run.
 
     python benchmarks/bench_engine.py [--json results.json]
+    python benchmarks/bench_engine.py --compare main [--rounds 7]   # two engines, ratios
+
+``--compare REV_OR_DIR`` times another tree's engine (a git revision, exported with ``git
+archive``, or a directory) against this tree's instead: each in a worker process of its own
+running the same harness (public ``engine.simulate`` / ``engine.get_objective`` calls: the sweep
+(a), the single runs (b), a typed function and the sparse problem), case by case, the order
+alternating between rounds; it reports after/before as the median of the paired rounds.
 
 (a) A 1920-run learning-rate sweep of Adam on noisy Rosenbrock (noise 0.3,
     ``lr = np.logspace(-4, -1, 1920)``, seed 0, 2000 steps, the loss recorded at
