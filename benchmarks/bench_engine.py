@@ -1,6 +1,13 @@
 """Engine speed and memory against the chapter's own loop, as ratios measured in one run.
 
     python benchmarks/bench_engine.py [--json results.json]
+    python benchmarks/bench_engine.py --compare main [--rounds 7]   # two engines, ratios
+
+``--compare REV_OR_DIR`` times another tree's engine (a git revision, exported with ``git
+archive``, or a directory) against this tree's instead: each in a worker process of its own
+running the same harness (public ``engine.simulate`` / ``engine.get_objective`` calls: the sweep
+(a), the single runs (b), a typed function and the sparse problem), case by case, the order
+alternating between rounds; it reports after/before as the median of the paired rounds.
 
 (a) A 1920-run learning-rate sweep of Adam on noisy Rosenbrock (noise 0.3,
     ``lr = np.logspace(-4, -1, 1920)``, seed 0, 2000 steps, the loss recorded at
@@ -38,7 +45,10 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent)]  # the engine package
+# The engine package: this tree's, or (a ``--compare`` worker) the tree the parent names.
+_TREE = (Path(sys.argv[sys.argv.index("--harness-worker") + 1]) if "--harness-worker" in sys.argv[:-1]
+         else HERE.parent)
+sys.path[:0] = [str(_TREE)]
 
 # The chapter's own code, verbatim: the one copy the tests also check against the chapter.
 _spec = importlib.util.spec_from_file_location("chapter", HERE.parent / "tests" / "data" / "chapter_ch312.py")
@@ -212,6 +222,160 @@ def bench_memory(runs, steps):
 
 
 # ---------------------------------------------------------------------------
+# --compare: the same harness on the engine of two trees, interleaved
+# ---------------------------------------------------------------------------
+
+# Each is a call of the public API only (``engine.simulate`` with keywords, ``engine.get_objective``),
+# which a restructured engine keeps: (name, function of (runs, steps)).
+def _harness(runs, steps):
+    from engine import get_objective
+
+    lrs = sweep_lrs(runs)
+    custom = get_objective("custom", expr="x**2 + 10*sin(y)")
+    sparse = get_objective("sparse", dim=20)
+    cases = {"(a) sweep: adam, loss only": lambda: simulate(
+        "rosenbrock", "adam", steps, (-1.0, 0.5), SWEEP["noise"], SWEEP["seed"], record="loss", lr=lrs)}
+    for name, _, kwargs in FIGURE:
+        cases[f"(b) one run, full record: {name}"] = (
+            lambda n=name, k=kwargs: simulate("rosenbrock", n, steps, (-1.0, 0.5), SWEEP["noise"],
+                                              SWEEP["seed"], record="full", **k))
+    cases["typed function: adam, 5 seeds"] = lambda: simulate(
+        custom, "adam", steps, None, SWEEP["noise"], np.arange(5), lr=0.05)
+    cases["sparse (20 parameters): adagrad, 5 seeds"] = lambda: simulate(
+        sparse, "adagrad", steps, None, 0.0, np.arange(5), lr=0.5)
+    return cases
+
+
+def harness_worker(runs, steps):
+    """A ``--compare`` worker: JSON lines on stdin (``{"case": name, "repeats": k}``), the timings
+    and a digest of the result's final losses on stdout."""
+    import hashlib
+
+    import engine
+
+    cases = _harness(runs, steps)
+    print(json.dumps({"ready": str(Path(engine.__file__).resolve().parent), "cases": list(cases)}), flush=True)
+    for line in sys.stdin:
+        ask = json.loads(line)
+        fn = cases[ask["case"]]
+        try:
+            secs = []
+            for _ in range(ask["repeats"]):
+                sec, trace = timed(fn)
+                secs.append(sec)
+            final = np.asarray(trace.final_loss, dtype=float)
+            out = {"seconds": secs, "final_loss": final.tolist(),
+                   "digest": hashlib.sha1(final.tobytes()).hexdigest()[:12]}
+        except Exception as err:  # a tree whose API differs: reported, the other cases go on
+            out = {"error": f"{type(err).__name__}: {err}"}
+        print(json.dumps(out), flush=True)
+
+
+class _Worker:
+    def __init__(self, tree: Path, runs: int, steps: int):
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--runs", str(runs), "--steps", str(steps), "--harness-worker", str(tree)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tree)
+        self.hello = json.loads(self.proc.stdout.readline() or "{}")
+        if "ready" not in self.hello:
+            raise RuntimeError(f"the harness did not start in {tree}")
+
+    def ask(self, case: str, repeats: int) -> dict:
+        self.proc.stdin.write(json.dumps({"case": case, "repeats": repeats}) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(30)
+
+
+def compare_tree(target: str) -> tuple[Path, str]:
+    """A directory, or a git revision of this repository (``git archive``, as ``load.py --snapshot``)."""
+    if Path(target).is_dir():
+        d = Path(target).resolve()
+        head = _git("-C", str(d), "rev-parse", "--short", "HEAD")
+        return d, f"directory {d}" + (f" at {head}" if head else "")
+    sys.path.insert(0, str(HERE))
+    import load  # benchmarks/load.py: its snapshot helper
+
+    d, commit = load.snapshot(target)
+    return d, f"commit {commit[:10]} ({target}, clean snapshot)"
+
+
+def bench_compare(before: Path, after: Path, runs: int, steps: int, rounds: int, repeats: int, sweep_repeats: int):
+    """Each case in rounds; in each round the two trees' workers time it one after the other (the
+    order alternating from round to round), ``repeats`` calls each (``sweep_repeats`` for the
+    sweep). The ratio of a round is after/before of the medians of its calls; reported: the median
+    and the range of those paired ratios."""
+    workers = {"before": _Worker(before, runs, steps), "after": _Worker(after, runs, steps)}
+    try:
+        cases = [c for c in workers["after"].hello["cases"] if c in workers["before"].hello["cases"]]
+        for w in workers.values():  # warm-up: imports, first-call allocations, the typed function's build
+            for c in cases:
+                w.ask(c, 1)
+        rows = []
+        for c in cases:
+            k = sweep_repeats if c.startswith("(a)") else repeats
+            times = {"before": [], "after": []}
+            paired, digests, finals, errors = [], {}, {}, {}
+            for r in range(rounds):
+                order = ("before", "after") if r % 2 == 0 else ("after", "before")
+                got = {side: workers[side].ask(c, k) for side in order}
+                if any("error" in g for g in got.values()):
+                    errors = {side: g["error"] for side, g in got.items() if "error" in g}
+                    break
+                for side, g in got.items():
+                    times[side] += g["seconds"]
+                    digests[side], finals[side] = g["digest"], np.asarray(g["final_loss"])
+                paired.append(statistics.median(got["after"]["seconds"]) / statistics.median(got["before"]["seconds"]))
+            row = {"case": c, "calls_each": k * rounds, "errors": errors}
+            if paired:
+                a, b = finals["after"], finals["before"]
+                row.update(
+                    before_median_s=statistics.median(times["before"]),
+                    after_median_s=statistics.median(times["after"]),
+                    before_min_s=min(times["before"]), after_min_s=min(times["after"]),
+                    ratio_paired_median=statistics.median(paired), ratio_min=min(paired), ratio_max=max(paired),
+                    same_result=digests["after"] == digests["before"],
+                    final_loss_max_abs_diff=float(np.nanmax(np.abs(a - b))) if a.shape == b.shape and a.size else None)
+            rows.append(row)
+        return {"engines": {side: w.hello["ready"] for side, w in workers.items()}, "rows": rows}
+    finally:
+        for w in workers.values():
+            w.close()
+
+
+def compare_markdown(res) -> str:
+    env = res["environment"]
+    load = " -> ".join(" ".join(f"{x:.2f}" for x in la) for la in (env["load_before"], res["load_after"]))
+    out = [f"Before: {res['before']}. After: {res['after']}. Python {env['python']}, numpy "
+           f"{env['numpy']}, {env['cpus']} CPUs; load average {load}"
+           + f"; {res['runs']} runs x {res['steps']} steps in (a), {res['steps']} steps elsewhere.",
+           "",
+           "| case | before | after | after / before (median of paired rounds; range) | same result |",
+           "|---|---|---|---|---|"]
+    ratios = []
+    for r in res["rows"]:
+        if r["errors"]:
+            out.append(f"| {r['case']} | | | failed: {'; '.join(f'{k}: {v[:80]}' for k, v in r['errors'].items())} | |")
+            continue
+        ratios.append(r["ratio_paired_median"])
+        same = "yes (bit for bit)" if r["same_result"] else (
+            f"no (final losses differ by up to {r['final_loss_max_abs_diff']:.1e})"
+            if r["final_loss_max_abs_diff"] is not None else "no")
+        out.append(f"| {r['case']} | {r['before_median_s'] * 1e3:.1f} ms (best {r['before_min_s'] * 1e3:.1f}) "
+                   f"| {r['after_median_s'] * 1e3:.1f} ms (best {r['after_min_s'] * 1e3:.1f}) "
+                   f"| **{r['ratio_paired_median']:.3f}** ({r['ratio_min']:.3f}-{r['ratio_max']:.3f}) "
+                   f"| {same} |")
+    if ratios:
+        out += ["", f"Median ratio over the cases: **{statistics.median(ratios):.3f}** (below 1: the after tree is "
+                f"faster). Each tree's engine runs in a worker process of its own, the two timed one after the "
+                f"other, case by case, the order alternating between rounds ({res['rounds']} rounds)."]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------
 
@@ -301,10 +465,34 @@ def main(argv=None):
                     help="chapter-loop runs timed in (a), extrapolated to --runs")
     ap.add_argument("--sweep-repeats", type=int, default=9, help="engine repeats in (a)")
     ap.add_argument("--repeats", type=int, default=21, help="repeats per side in (b)")
+    ap.add_argument("--compare", metavar="REV_OR_DIR",
+                    help="time the engine of that git revision (or directory) against this tree's, "
+                         "interleaved, instead of the chapter comparison; ratios after/before")
+    ap.add_argument("--rounds", type=int, default=7, help="--compare: rounds per case (the order alternates)")
     ap.add_argument("--memory-child", nargs=2, type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--harness-worker", metavar="TREE", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.memory_child:
         print(json.dumps(memory_child(*args.memory_child)))
+        return
+    if args.harness_worker:
+        harness_worker(args.runs, args.steps)
+        return
+    if args.compare:
+        before, desc = compare_tree(args.compare)
+        after = HERE.parent
+        dirty = " with uncommitted changes under engine/" if _git("status", "--porcelain", "--", "engine") else ""
+        res = {"environment": environment(), "before": desc,
+               "after": f"this tree {after} at {_git('rev-parse', '--short', 'HEAD')}{dirty}",
+               "runs": args.runs, "steps": args.steps, "rounds": args.rounds,
+               "command": " ".join(["python", "benchmarks/bench_engine.py", *sys.argv[1:]])}
+        print(f"comparing {res['before']} -> {res['after']} ...", file=sys.stderr, flush=True)
+        res.update(bench_compare(before, after, args.runs, args.steps, args.rounds,
+                                 max(1, args.repeats // args.rounds), max(1, args.sweep_repeats // args.rounds)))
+        res["load_after"] = list(os.getloadavg())
+        print(compare_markdown(res))
+        if args.json:
+            Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
         return
     res = {"environment": environment(),
            "command": " ".join(["python", "benchmarks/bench_engine.py", *sys.argv[1:]])}

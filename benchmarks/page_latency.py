@@ -22,6 +22,13 @@ cached; printed as the cumulative time of the app's own functions and the librar
 
     python benchmarks/page_latency.py --json page_latency.json
     python benchmarks/page_latency.py --pages Loss_curves,Schedules --profile Loss_curves
+    python benchmarks/page_latency.py --compare main --rounds 3     # before (main) and after (this tree)
+
+``--compare REV_OR_DIR`` measures the app of another checkout (a git revision, exported with
+``git archive`` as ``load.py --snapshot`` does, or a directory) and this one in the same run: each
+page on one, then on the other (a fresh server each time), the order alternating from page to
+page and round to round, so that the machine's drift and noise hit both; it reports both figures
+per page, their ratio after/before and the median ratio over the pages (no profile).
 """
 
 from __future__ import annotations
@@ -89,32 +96,34 @@ async def _measure_page(port: int, pid: int, page: str, repeats: int) -> dict:
 
 
 def measure(app_dir: Path, pages: list[str], repeats: int, log=print, attempts: int = 3) -> list[dict]:
-    rows = []
-    for page in pages:
-        for attempt in range(1, attempts + 1):
-            with load.running_server(app_dir) as srv:
-                time.sleep(0.5)
-                try:
-                    res = load.run_async(lambda p=page, s=srv: _measure_page(s.port, s.pid, p, repeats))
-                except (OSError, load.websockets.ConnectionClosed) as err:
-                    res = {"page": page or "home", "problem": f"{type(err).__name__}: {err}"}
-                res["server_start_s"] = srv.healthy - srv.launched
-                res["rss_mb"] = load.rss_tree(srv.pid) / 2**20
-                died = not srv.alive()
-            if not died and "problem" not in res:
-                break
-            # The server was stopped by someone else (seen on this shared machine): measure again.
-            log(f"  /{page}: the server stopped during the measurement ({res.get('problem', 'exit')}); "
-                f"attempt {attempt} of {attempts}", flush=True)
-        res["attempts"] = attempt
-        rows.append(res)
-        if "problem" in res:
-            continue
-        log(f"  /{page}: first {res['first']['wall']:.2f} s ({res['first']['cpu']:.2f} CPU s), "
-            f"cleared {res['cleared']['wall']:.2f} s ({res['cleared']['cpu']:.2f}), "
-            f"cached {res['cached']['wall']:.2f} s ({res['cached']['cpu']:.2f}); "
-            f"{res['cached']['kb']:.0f} KB", flush=True)
-    return rows
+    return [measure_page(app_dir, page, repeats, log, attempts) for page in pages]
+
+
+def measure_page(app_dir: Path, page: str, repeats: int, log=print, attempts: int = 3, tag: str = "") -> dict:
+    """One page on a fresh server (``attempts`` tries if someone else stops it)."""
+    for attempt in range(1, attempts + 1):
+        with load.running_server(app_dir) as srv:
+            time.sleep(0.5)
+            try:
+                res = load.run_async(lambda p=page, s=srv: _measure_page(s.port, s.pid, p, repeats))
+            except (OSError, load.websockets.ConnectionClosed) as err:
+                res = {"page": page or "home", "problem": f"{type(err).__name__}: {err}"}
+            res["server_start_s"] = srv.healthy - srv.launched
+            res["rss_mb"] = load.rss_tree(srv.pid) / 2**20
+            died = not srv.alive()
+        if not died and "problem" not in res:
+            break
+        # The server was stopped by someone else (seen on this shared machine): measure again.
+        log(f"  /{page}: the server stopped during the measurement ({res.get('problem', 'exit')}); "
+            f"attempt {attempt} of {attempts}", flush=True)
+    res["attempts"] = attempt
+    if "problem" in res:
+        return res
+    log(f"  {tag}/{page}: first {res['first']['wall']:.2f} s ({res['first']['cpu']:.2f} CPU s), "
+        f"cleared {res['cleared']['wall']:.2f} s ({res['cleared']['cpu']:.2f}), "
+        f"cached {res['cached']['wall']:.2f} s ({res['cached']['cpu']:.2f}); "
+        f"{res['cached']['kb']:.0f} KB", flush=True)
+    return res
 
 
 def table(rows: list[dict]) -> str:
@@ -133,6 +142,82 @@ def table(rows: list[dict]) -> str:
         out.append(f"| {r['page']} | {cell(f)} | {cell(c)} | {cell(k)} | {k['kb']:.0f} KB | {f['charts']} "
                    f"| {'ok' if status == {'ok'} else ', '.join(sorted(status))} |")
     return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------
+# --compare: another checkout and this one, page by page in the same run
+# ---------------------------------------------------------------------------
+
+METRICS = (("cleared", "wall"), ("cleared", "cpu"), ("cached", "wall"), ("cached", "cpu"),
+           ("first", "wall"), ("first", "cpu"))
+
+
+def compare_app(target: str) -> tuple[Path, str]:
+    """``target`` as an app: a directory (as ``--app-dir``), else a git revision (as ``--snapshot``)."""
+    as_dir = Path(target).is_dir()
+    return load.resolve_app(argparse.Namespace(app_dir=Path(target) if as_dir else None,
+                                               snapshot=None if as_dir else target))
+
+
+def compare(before: Path, after: Path, pages: list[str], repeats: int, rounds: int, log=print) -> list[dict]:
+    """Each page measured on both apps (a fresh server each time), one right after the other, the
+    order alternating from page to page and round to round, so that drift and noise hit both. Per
+    page and metric: the median over rounds of each side, and the median of the paired ratios
+    after/before (one per round)."""
+    out = []
+    for i, page in enumerate(pages):
+        runs = {"before": [], "after": []}
+        for r in range(rounds):
+            order = ("before", "after") if (i + r) % 2 == 0 else ("after", "before")
+            for side in order:
+                runs[side].append(measure_page(before if side == "before" else after, page, repeats, log,
+                                               tag=f"{side:6s} "))
+        row = {"page": page or "home", "before": runs["before"], "after": runs["after"]}
+        ok = [(b, a) for b, a in zip(runs["before"], runs["after"]) if "problem" not in b and "problem" not in a]
+        if not ok:
+            row["problem"] = next(r["problem"] for r in runs["before"] + runs["after"] if "problem" in r)
+        for phase, what in METRICS:
+            key = f"{phase}_{what}"
+            pairs = [(b[phase][what], a[phase][what]) for b, a in ok
+                     if b[phase][what] is not None and a[phase][what] is not None]
+            if pairs:
+                row[key] = {"before": statistics.median(p[0] for p in pairs),
+                            "after": statistics.median(p[1] for p in pairs),
+                            "ratio": statistics.median(p[1] / p[0] for p in pairs if p[0] > 0) if any(
+                                p[0] > 0 for p in pairs) else None}
+        row["status"] = sorted({st for b, a in ok for st in (b["first"]["status"], a["first"]["status"],
+                                                             b["cleared"]["status"], a["cleared"]["status"],
+                                                             *b["cached"]["status"].split(","),
+                                                             *a["cached"]["status"].split(","))})
+        out.append(row)
+    return out
+
+
+def compare_table(rows: list[dict]) -> str:
+    """Per page and metric ``before -> after (ratio)``; the last row: the median ratio over the pages."""
+    out = ["| page | " + " | ".join(f"{phase} {'CPU' if what == 'cpu' else what}" for phase, what in METRICS)
+           + " | status |", "|---" * (len(METRICS) + 2) + "|"]
+    ratios: dict[str, list[float]] = {f"{p}_{w}": [] for p, w in METRICS}
+    for r in rows:
+        cells = []
+        for phase, what in METRICS:
+            d = r.get(f"{phase}_{what}")
+            if d is None:
+                cells.append("—")
+                continue
+            if d["ratio"] is not None:
+                ratios[f"{phase}_{what}"].append(d["ratio"])
+            cells.append(f"{d['before']:.2f} → {d['after']:.2f} s ({_ratio(d['ratio'])})")
+        status = r.get("problem", "")[:60] or ("ok" if r["status"] == ["ok"] else ", ".join(r["status"]))
+        out.append(f"| {r['page']} | " + " | ".join(cells) + f" | {status} |")
+    medians = [ratios[f"{p}_{w}"] for p, w in METRICS]
+    out.append("| **median ratio** | " + " | ".join(f"**{_ratio(statistics.median(xs))}**" if xs else "—"
+                                                   for xs in medians) + " | |")
+    return "\n".join(out)
+
+
+def _ratio(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f}x"
 
 
 # ---------------------------------------------------------------------------
@@ -284,11 +369,31 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3, help="identical reruns for the cached time")
     ap.add_argument("--profile", default="auto", help="page to profile, 'auto' (the heaviest), or 'none'")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--compare", metavar="REV_OR_DIR",
+                    help="also measure the app of that git revision (git archive) or directory, alternating "
+                         "page by page with this one (or --app-dir / --snapshot), and report after/before ratios")
+    ap.add_argument("--rounds", type=int, default=1, help="--compare: measurements of each page on each side")
     load.add_app_args(ap)
     args = ap.parse_args(argv)
     app_dir, app = load.resolve_app(args)
     pages = ["" if p in ("", "home", "/") else p.strip("/") for p in args.pages.split(",")]
     env = {**load.environment(), "app": app}
+    if args.compare:
+        before_dir, before = compare_app(args.compare)
+        env.update(before=before, after=app)
+        print(f"# Page latency, before -> after: {env}\n", flush=True)
+        rows = compare(before_dir, app_dir, pages, args.repeats, args.rounds)
+        env["loadavg_after"] = tuple(round(x, 2) for x in os.getloadavg())
+        print()
+        print(f"Before: {before}. After: {app}. Ratio: after / before (below 1: after is faster); "
+              f"{args.rounds} round(s), seconds of wall time and of the server's CPU.\n")
+        print(compare_table(rows))
+        if args.profile not in ("auto", "none"):
+            print("(--profile is not run with --compare)")
+        if args.json:
+            args.json.write_text(json.dumps({"environment": env, "compare": rows}, indent=1, default=str))
+            print(f"\nsaved {args.json}")
+        return 0
     print(f"# Page latency: {env}\n", flush=True)
     rows = measure(app_dir, pages, args.repeats)
     env["loadavg_after"] = tuple(round(x, 2) for x in os.getloadavg())
