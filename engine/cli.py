@@ -47,7 +47,7 @@ from .objectives import OBJECTIVES, get_objective
 from .optimizers import OPTIMIZERS, OptimizerSpec, get_optimizer
 from .schedules import OPTIONS as SCHEDULE_OPTIONS
 from .schedules import SCHEDULES
-from .simulate import Trace, simulate
+from .simulate import MAX_RUNS, Trace, simulate
 from .spec import RunSpec
 from .values import FALSE_WORDS, TRUE_WORDS, finite, short
 
@@ -101,6 +101,8 @@ def _seeds(text: str) -> list[int]:
         bounds = [_int(p, "--seed") for p in parts]
         if len(bounds) == 3 and bounds[2] < 1:
             raise UsageError(f"--seed range step must be >= 1, got {text!r}")
+        if len(range(*bounds)) > MAX_RUNS:  # counted before a list is made
+            raise UsageError(f"--seed {text!r} makes {len(range(*bounds)):,} runs; the cap is {MAX_RUNS:,}")
         seeds = list(range(*bounds))
         if not seeds:
             raise UsageError(f"--seed range {text!r} is empty (STOP is exclusive)")
@@ -129,8 +131,8 @@ def _hyper_value(text: str, name: str, kind: str, log: bool):
             raise UsageError(f"{what}: a range is lo:hi:n, got {text!r}")
         lo, hi = _number(parts[0], what), _number(parts[1], what)
         n = _int(parts[2], what)
-        if n < 1:
-            raise UsageError(f"{what}: a range needs n >= 1, got {text!r}")
+        if not 1 <= n <= MAX_RUNS:  # checked before the values are made
+            raise UsageError(f"{what}: a range needs 1 <= n <= {MAX_RUNS:,} (the cap of runs), got {text!r}")
         if log:
             if lo <= 0 or hi <= 0:
                 raise UsageError(f"{what}: --log needs lo and hi > 0, got {text!r}")

@@ -33,6 +33,7 @@ __all__ = [
     "MAX_RECORDED",
     "MAX_RUNS",
     "MAX_STEPS",
+    "MAX_STEP_NUMBERS",
     "RunSpec",
     "Trace",
     "replay",
@@ -42,6 +43,7 @@ __all__ = [
 MAX_STEPS = 100_000
 MAX_RUNS = 50_000
 MAX_RECORDED = 40_000_000  # floats kept in one trace (320 MB); ask for every=k or loss only
+MAX_STEP_NUMBERS = 20_000_000  # numbers one step's gradient holds (runs x parameters x batch: 160 MB)
 DIVERGENCE_BOUND = 1e6  # |theta| beyond this (or non-finite) stops a run
 LOSS_BOUND = 1e100
 
@@ -149,6 +151,9 @@ def _as_runs(name, value, dtype=float):
 
 
 def _n_runs(sizes: Mapping[str, int]) -> int:
+    empty = [k for k, v in sizes.items() if v == 0]
+    if empty:
+        raise ValueError(f"{empty[0]} is empty: give one value, or one per run")
     n = {s for s in sizes.values() if s != 1}
     if len(n) > 1:
         detail = ", ".join(f"{k}: {v}" for k, v in sizes.items() if v != 1)
@@ -178,7 +183,7 @@ def _order(runs: int, dim: int) -> str:
 
 def _check_int(name, value, low, high):
     try:
-        whole = not isinstance(value, (bool, np.bool_)) and float(value).is_integer()
+        whole = not isinstance(value, (bool, np.bool_, str, bytes)) and float(value).is_integer()
     except (TypeError, ValueError):
         whole = False
     if not whole:
@@ -254,6 +259,28 @@ def _check_clip(name, value):
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a finite number > 0 (or None for no clipping), got {value!r}")
     return value
+
+
+BLOCK_NUMBERS = 2_000_000  # random numbers drawn at a time (16 MB): a long run's noise is not all held at once
+
+
+class _Blocks:
+    """The per-step rows of a run's random draws, made a block of steps at a time (``make(n)``
+    gives the next ``n`` steps' rows): memory bounded whatever the run's length, and the same
+    numbers as drawing every step at once (a generator's stream does not depend on how it is cut).
+    Steps are asked for in order."""
+
+    def __init__(self, make, steps: int, per_step: int):
+        self.make, self.steps = make, steps
+        self.block = max(1, min(steps, BLOCK_NUMBERS // max(per_step, 1)))
+        self.first, self.rows = 0, make(self.block)
+
+    def __getitem__(self, t: int):
+        i = t - self.first
+        if i >= len(self.rows):
+            self.first, i = t, 0
+            self.rows = self.make(min(self.block, self.steps - t))
+        return self.rows[i]
 
 
 def _stack_broadcast(values, shape):
@@ -441,11 +468,15 @@ def _validate_common(steps, record, every):
     return steps, every
 
 
-def _check_size(runs, dim, steps, every, record):
+def _check_size(runs, dim, steps, every, record, batch=1):
     n_rec = steps // every + 2
     floats = runs * n_rec * (4 * dim if record == "full" else 1)
     if runs > MAX_RUNS:
         raise ValueError(f"{runs} runs is more than the cap of {MAX_RUNS}")
+    if runs * dim * batch > MAX_STEP_NUMBERS:
+        raise ValueError(
+            f"one step of {runs} runs x {dim} parameters x {batch} samples per gradient holds "
+            f"{runs * dim * batch:,} numbers (cap {MAX_STEP_NUMBERS:,}): fewer runs or a smaller batch")
     if floats > MAX_RECORDED:
         raise ValueError(
             f"recording {runs} runs x {n_rec} steps x {dim} parameters needs {floats:,} numbers "
@@ -482,6 +513,8 @@ def simulate(spec=None, /, *args, **kwargs) -> Trace:
 
 
 def _simulate(run: RunSpec, obj: Objective | None = None) -> Trace:
+    if run.grid and run.runs > MAX_RUNS:  # before the grid is spread out
+        raise ValueError(f"{run.runs} runs is more than the cap of {MAX_RUNS}")
     hyper, seed, noise = run.per_run()
     start = None if run.start is None else np.asarray(run.start)
     schedule = np.asarray(run.schedule) if isinstance(run.schedule, tuple) else run.schedule
@@ -505,7 +538,7 @@ def _simulate(run: RunSpec, obj: Objective | None = None) -> Trace:
     sizes = {"start": start_arr.shape[0], "seed": seed_arr.size, "noise": noise_arr.size,
              **{k: v.size for k, v in hyper.items()}}
     runs = _n_runs(sizes)
-    _check_size(runs, obj.dim, steps, every, record)
+    _check_size(runs, obj.dim, steps, every, record, int(obj.options.get("batch_size", 1)) if obj.stochastic else 1)
     factors = _lr_factors(steps, schedule, dict(run.schedule_options))
     params0 = np.broadcast_to(start_arr, (runs, obj.dim)).copy()
 
@@ -516,18 +549,25 @@ def _simulate(run: RunSpec, obj: Objective | None = None) -> Trace:
     add_noise = bool(noise_arr.any())
     order = _order(runs, obj.dim)  # the memory layout _run gives the parameters
     if add_noise:
-        z = np.stack([np.random.default_rng(int(s)).standard_normal((steps, obj.dim))
-                      for s in seeds], axis=1)  # (T, U, D)
-        z = z if shared else z[:, inverse]
-        if np.ndim(noise_col) == 0:
-            z = z * noise_col  # == default_rng(seed).normal(0, noise, (T, D)) bit for bit
-        if not shared and order == "F":  # each z[t] laid out as the parameters
-            z = np.ascontiguousarray(z.transpose(0, 2, 1)).transpose(0, 2, 1)
+        generators = [np.random.default_rng(int(s)) for s in seeds]
+
+        def noise_block(n):
+            z = np.stack([g.standard_normal((n, obj.dim)) for g in generators], axis=1)  # (n, U, D)
+            z = z if shared else z[:, inverse]
+            if np.ndim(noise_col) == 0:
+                z = z * noise_col  # == default_rng(seed).normal(0, noise, (T, D)) bit for bit
+            if not shared and order == "F":  # each z[t] laid out as the parameters
+                z = np.ascontiguousarray(z.transpose(0, 2, 1)).transpose(0, 2, 1)
+            return z
     if obj.stochastic:
         batch = obj.options["batch_size"]
-        idx = np.stack([np.random.default_rng(np.random.SeedSequence([1, int(s)]))
-                        .integers(0, obj.n_samples, (steps, batch)) for s in seeds], axis=1)
-        idx = idx if shared else idx[:, inverse]  # (T, 1 or B, batch)
+        samplers = [np.random.default_rng(np.random.SeedSequence([1, int(s)])) for s in seeds]
+
+        def index_block(n):
+            idx = np.stack([g.integers(0, obj.n_samples, (n, batch)) for g in samplers], axis=1)
+            return idx if shared else idx[:, inverse]  # (n, 1 or B, batch)
+
+        idx = _Blocks(index_block, steps, runs * batch)
 
     if obj.stochastic:
         sample_grad = obj.sample_grad
@@ -545,17 +585,23 @@ def _simulate(run: RunSpec, obj: Objective | None = None) -> Trace:
     elif shared and runs > 1 and obj.dim <= 4 and np.ndim(noise_col) == 0:
         # One noise row for every run: added one coordinate at a time (the same additions;
         # numpy broadcasts a (1, D) row over (B, D) several times more slowly).
-        z_cols = [z[:, 0, k].tolist() for k in range(obj.dim)]
+        def row_block(n):
+            z = noise_block(n)[:, 0]
+            return list(zip(*(z[:, k].tolist() for k in range(obj.dim))))
+
+        rows = _Blocks(row_block, steps, obj.dim)
 
         def noisy(g, t):
-            for k, zk in enumerate(z_cols):
-                g[:, k] += zk[t]
+            for k, zk in enumerate(rows[t]):
+                g[:, k] += zk
             return g
     elif np.ndim(noise_col) == 0:  # the noise is already scaled
+        z = _Blocks(noise_block, steps, runs * obj.dim)
 
         def noisy(g, t):
             return g + z[t]
     else:
+        z = _Blocks(noise_block, steps, runs * obj.dim)
         scale = _scalar_or_column(noise_arr, obj.dim, order)
 
         def noisy(g, t):

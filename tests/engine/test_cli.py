@@ -282,3 +282,19 @@ def test_python_m_engine_writes_the_chapter_preset_and_rejects_bad_input():
     assert bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     assert "Invalid lr for adam" in bad.stderr
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--set", "lr=1e-4:1e-1:1000000000", "--log"], "1 <= n <= 50,000"),
+    (["--set", "lr=1e-4:1e-1:1000000000"], "1 <= n <="),
+    (["--seed", "0:10000000000"], "10,000,000,000 runs"),
+    (["--set", "lr=1e-4:1e-1:40000", "--log", "--seed", "0:40000"], "runs is more than the cap"),
+])
+def test_an_oversized_request_is_refused_before_anything_is_allocated(argv, message):
+    """These died with a MemoryError traceback before any cap was checked."""
+    import time
+
+    t0 = time.perf_counter()
+    status, _, err = run_cli(*argv, "--steps", "10", "--record", "loss")
+    assert status == 2 and message in err and "Traceback" not in err
+    assert time.perf_counter() - t0 < 5

@@ -130,3 +130,22 @@ def test_powers_are_the_same_for_a_scalar_and_a_column():
         for i, s in enumerate(psi[:, 0].tolist()):
             assert _pow(0.96, count, s) == got[i, 0], (s, count)
         assert _pow(0.9, count) == pytest.approx(0.9**count, rel=1e-14, abs=1e-300)
+
+
+@pytest.mark.parametrize(("objective", "options", "seeds"), [
+    ("rosenbrock", {}, (3,)), ("rosenbrock", {}, (3, 3, 3)), ("beale", {}, (1, 2, 3)),
+    ("sparse", {"dim": 5, "n_samples": 100, "batch_size": 3}, (0, 4)),
+])
+def test_random_draws_made_block_by_block_are_the_same_numbers(monkeypatch, objective, options, seeds):
+    """A long run's noise and minibatches are drawn a block of steps at a time (bounded memory):
+    the same numbers as drawing every step at once."""
+    import importlib
+
+    simulate_module = importlib.import_module("engine.simulate")
+
+    obj = get_objective(objective, **options)
+    whole = simulate(obj, "adam", 50, noise=0.4, seed=np.array(seeds), lr=0.01)
+    monkeypatch.setattr(simulate_module, "BLOCK_NUMBERS", 7)  # blocks of a few steps
+    cut = simulate(obj, "adam", 50, noise=0.4, seed=np.array(seeds), lr=0.01)
+    for field in FIELDS:
+        np.testing.assert_array_equal(getattr(cut, field), getattr(whole, field), err_msg=field)

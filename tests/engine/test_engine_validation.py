@@ -168,3 +168,27 @@ def test_complex_numbers_are_refused_not_truncated(kwargs):
     """numpy would silently drop the imaginary part (with only a warning): found by the fuzz test."""
     with pytest.raises(ValueError, match="real"):
         simulate("rosenbrock", "adam", 3, **kwargs)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"steps": "100"}, "steps must be a whole number, got '100'"),
+    ({"lr": []}, "lr is empty"),
+    ({"seed": np.array([], dtype=int)}, "seed is empty"),
+])
+def test_text_for_a_number_and_empty_arrays_are_refused(kwargs, message):
+    """``steps="100"`` was accepted as a string and ``lr=[]`` returned a trace of no runs."""
+    with pytest.raises(ValueError, match=message):
+        sim(**kwargs)
+
+
+def test_a_step_too_large_to_hold_is_refused_before_anything_is_allocated():
+    """50,000 seeds of the sparse problem with 256 samples per gradient asked for 19 GiB."""
+    import time
+
+    from engine.simulate import MAX_STEP_NUMBERS
+
+    obj = get_objective("sparse", dim=200, batch_size=256, n_samples=2000)
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="one step of 50000 runs"):
+        simulate(obj, "sgd", 10, seed=np.arange(50_000), record="loss", every=10)
+    assert time.perf_counter() - t0 < 2.0 and 50_000 * 200 * 256 > MAX_STEP_NUMBERS
