@@ -3,6 +3,7 @@
 import streamlit as st
 
 from engine import RunSpec, get_objective
+from ui.compute.budget import thinned
 from ui.frame import page
 from ui.frame.registry import SPARSE_OPTIMIZERS as OPTS
 from ui.views import charts, frames, snippets
@@ -40,8 +41,8 @@ with page.open("sparse") as view:
     every = max(1, steps // RECORDED_ROWS)
 
     def specs(objective: str, options: dict, seed) -> dict:
-        return {o: RunSpec.of(objective, o, steps, None, 0.0, seed, objective_options=options, every=every,
-                              **{**s.hyper(o), "lr": lrs[o]}) for o in OPTS}
+        return {o: thinned(RunSpec.of(objective, o, steps, None, 0.0, seed, objective_options=options, every=every,
+                                      **{**s.hyper(o), "lr": lrs[o]})) for o in OPTS}
 
     many = specs("sparse", {"dim": dim, "freq_min": freq}, seeds)
     objective = get_objective("sparse", dim=dim, freq_min=freq)

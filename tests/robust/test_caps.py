@@ -252,13 +252,15 @@ WORST_URLS = {
 
 
 @pytest.mark.parametrize("path", WORST_URLS)
-def test_the_largest_url_the_fields_accept_is_computed(path):
+def test_the_largest_url_the_fields_accept_is_computed_or_refused_by_the_budget(path):
+    """Never an engine cap's "cannot be computed": what the fields accept fits the engine's caps,
+    and a view too costly for a shared server is refused by its budget, with what to lower."""
     at = open_page(path, WORST_URLS[path])
     no_exception(at)
     assert not any("(`" in n for n in notices(at)), notices(at)  # every value was accepted
     errors = [e.value for e in at.error]
-    assert not errors, errors
-    assert n_charts(at) >= 1
+    assert all(e.startswith("Too much for a shared server") for e in errors), errors
+    assert errors or n_charts(at) >= 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -294,36 +296,102 @@ def test_a_url_over_the_caps_is_refused_with_a_notice(path):
 
 
 # --------------------------------------------------------------------------------------------
-# Work: the fields' caps bound memory; one engine call is also bounded in computing
+# Cost: every view's engine work is estimated before it starts and bounded (ui.compute.budget)
 # --------------------------------------------------------------------------------------------
 
 HEAVY_SPARSE = {"f": "sparse", "sparse.dim": str(int(SHARED["sparse.dim"].high)),
                 "sparse.batch_size": str(int(SHARED["sparse.batch_size"].high)),
                 "sparse.n_samples": str(int(SHARED["sparse.n_samples"].high))}
+# A typed function as costly as the parser lets one be (a chain of divisions and powers).
+COSTLY = "log(x)+(x-x)*((((((((((x/y/x/y/x/y/x/y/x/y/x/y/x/y/x/y/x/y/x/y/x/y/x/y/x/y)^x)^y)^x)^y)^x)^y)^x)^y)^x)"
 
 
-def test_work_counts_runs_steps_parameters_and_samples_per_gradient():
-    sparse = tuple(sorted({"dim": 50, "batch_size": 8}.items()))
-    assert compute.work(RunSpec.of("sparse", "sgd", 100, seed=(0, 1, 2), objective_options=dict(sparse))) \
-        == 3 * 100 * 50 * 8
-    assert compute.work(RunSpec.of("rosenbrock", "sgd", 100, seed=(0, 1, 2))) == 3 * 100 * 2
-    largest_2d_sweep = int(LRS_POINTS.high) * int(LRS_SEEDS.high)
-    compute.check(RunSpec.of("rosenbrock", "sgd", STEPS, seed=tuple(range(largest_2d_sweep))))  # fits
-    with pytest.raises(ValueError, match="more than a shared server allows"):
-        compute.check(RunSpec.of("sparse", "sgd", 5000, objective_options=dict(sparse),
-                                 seed=tuple(range(int(compute.MAX_WORK // (5000 * 50 * 8)) + 1))))
+def test_cost_grows_with_what_a_run_does():
+    base = RunSpec.of("rosenbrock", "adam", 1000)
+    assert compute.cost(base.replace(steps=2000)) == pytest.approx(2 * compute.cost(base))
+    assert compute.cost(base.replace(seed=tuple(range(100)))) > 2 * compute.cost(base)
+    typed = base.replace(objective="custom", objective_options={"expr": COSTLY})
+    assert get_objective("custom", expr=COSTLY).eval_cost > 100
+    assert compute.cost(typed) > 10 * compute.cost(base)  # counted by its operations
+    sparse = RunSpec.of("sparse", "sgd", 1000, objective_options={"dim": 200, "batch_size": 256})
+    assert compute.cost(sparse) > 2 * compute.cost(sparse.replace(objective_options={"dim": 200, "batch_size": 1}))
+
+
+def test_a_view_over_the_budget_is_refused_whole_before_anything_is_computed():
+    cheap = compute.spec_cost(RunSpec.of("rosenbrock", "adam", 100))
+    heavy = compute.spec_cost(RunSpec.of("rosenbrock", "adam", 100_000, seed=tuple(range(500))))
+    assert compute.check([cheap])[0] == cheap[1]
+    with pytest.raises(ValueError, match="more than the 8 s a shared server gives one view"):
+        compute.check([cheap, heavy])
+    with pytest.raises(ValueError, match="MB of results"):
+        compute.check([("a big record", 0.1, compute.VIEW_BYTES + 1)])
+    # what the view already spent counts
+    with pytest.raises(ValueError):
+        compute.check([cheap], spent=compute.VIEW_SECONDS)
+
+
+@pytest.fixture
+def engine_jobs(monkeypatch):
+    """The engine jobs the pages send to the pool (kind, estimated cost), and the view totals."""
+    from ui.compute import runs
+
+    jobs, totals = [], []
+    run = runs.POOL.run
+
+    def counting(kind, payload, cost=0.0, deadline=None):
+        jobs.append((kind, cost))
+        return run(kind, payload, cost=cost, deadline=deadline)
+
+    check = compute.check
+
+    def recording(costs, spent=0.0, held=0):
+        out = check(costs, spent, held)
+        totals.append(out)
+        return out
+
+    monkeypatch.setattr(runs.POOL, "run", counting)
+    monkeypatch.setattr(compute, "check", recording)
+    runs.TRACES.clear()
+    runs.BASELINES.clear()
+    return jobs, totals
 
 
 @pytest.mark.parametrize(("path", "query"), [
     # 60 rates x 20 seeds x 5000 steps on 200 parameters, 256 samples a gradient: hours of computing
     ("pages/6_LR_sensitivity.py", {**HEAVY_SPARSE, "lrs.points": "60", "lrs.seeds": "20", "steps": "5000"}),
     ("pages/2_Loss_curves.py", {**HEAVY_SPARSE, "seeds": str(int(LOSS_SEEDS.high)), "steps": "5000"}),
-])
-def test_a_view_over_the_work_cap_is_refused_at_once_and_keeps_its_controls(path, query):
+    # a costly typed function: minutes of a core per link before the budget counted its operations
+    ("pages/6_LR_sensitivity.py", {"f": "custom", "custom.expr": COSTLY, "lrs.points": "60", "lrs.seeds": "20",
+                                   "steps": "5000", "opt": "sgd,momentum,nesterov,adagrad,rmsprop,adam"}),
+    ("pages/1_Trajectories.py", {"f": "custom", "custom.expr": COSTLY, "steps": "5000",
+                                 "opt": "sgd,momentum,nesterov,adagrad,rmsprop,adam"}),
+], ids=["sweep-sparse", "loss-sparse", "sweep-typed", "trajectories-typed"])
+def test_a_view_over_the_budget_is_refused_at_once_and_keeps_its_controls(engine_jobs, path, query):
+    jobs, _ = engine_jobs
     t0 = time.monotonic()
     at = open_page(path, query)
     assert time.monotonic() - t0 < 30  # refused before computing (the view itself: minutes to hours)
     no_exception(at)
     errors = [e.value for e in at.error]
-    assert any("more than a shared server allows" in e for e in errors), errors
+    assert any("a shared server gives one view" in e for e in errors), errors
+    assert not [j for j in jobs if j[0] == "simulate"]  # nothing was computed
     assert any(w.key == "w:steps" for w in at.number_input)  # the controls are still there to lower
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES.values() if p.charts], ids=lambda p: p.id)
+def test_the_worst_link_of_every_page_is_computed_within_the_budget_or_refused(engine_jobs, page):
+    """At each page's caps (the registry's ``worst`` URL values), and with a costly typed function
+    where the page runs the sidebar's objective: every engine job the view sends was counted, and
+    their estimated total stays within the view's budget, or the view is refused with a message."""
+    jobs, totals = engine_jobs
+    query = dict(page.worst)
+    if page.objective:
+        query.update({"f": "custom", "custom.expr": COSTLY, "start": "0.5,0.5"})
+    at = open_page(page.script, query)
+    no_exception(at)
+    assert not any("(`" in n for n in notices(at)), notices(at)  # every value of the link was accepted
+    errors = [e.value for e in at.error]
+    assert all("a shared server gives one view" in e for e in errors), errors
+    assert all(seconds <= compute.VIEW_SECONDS and nbytes <= compute.VIEW_BYTES for seconds, nbytes in totals)
+    counted = totals[-1][0] if totals else 0.0
+    assert sum(cost for _, cost in jobs) <= counted + 1e-9  # no job beyond what the budget counted

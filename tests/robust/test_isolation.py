@@ -3,8 +3,8 @@ same numbers in every session and after a restart; cached results cannot be chan
 
 - Two sessions with different settings run interleaved (AppTest) and at the same time (the real
   server): each one's chart data equals what it draws when it runs alone.
-- ``ui.compute.runs`` caches return equal, read-only copies: writing into one raises, and forcing a
-  write into one copy leaves what the cache returns next unchanged.
+- ``ui.compute.runs`` caches return traces nobody can change: writing into one raises, and so does
+  forcing one writeable, so every session can share the same one.
 - The same URL in two fresh sessions (cache cleared in between) draws bit-identical charts; the
   real server, started twice, sends the same chart bytes for the same links (and the same bytes
   as an AppTest session draws); ``python -m engine`` writes the same bytes twice.
@@ -158,9 +158,15 @@ def test_cached_traces_are_equal_read_only_copies(call):
     assert not np.isnan(t3.loss).any()
 
 
-def test_cached_results_are_copies_not_shared_objects():
+def test_cached_results_are_shared_and_nobody_can_change_them():
+    """A cached trace is handed to every session without a copy (one trace for a class, not one
+    per student), so its arrays must be unchangeable for everyone: not even forcibly writeable."""
     t1, t2 = runs.trace(SPEC), runs.trace(SPEC)
-    assert t1 is not t2 and not np.shares_memory(t1.params, t2.params)
+    assert t1 is t2
+    for name, a in _trace_arrays(t1):
+        with pytest.raises(ValueError):
+            a.flags.writeable = True
+        assert not a.flags.owndata, name  # the memory belongs to an immutable buffer
 
 
 # --------------------------------------------------------------------------------------------

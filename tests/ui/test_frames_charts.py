@@ -107,7 +107,19 @@ def test_the_map_places_contour_cells_where_contour_frame_puts_them(objective, n
     assert transforms[0] == {"window": [{"op": "row_number", "as": "i"}]}
     full = frames.contour_frame(obj, n_cells, bounds)
     i = np.arange(1, len(full) + 1)
-    for t in transforms[1:]:
+    assert {"filter": "datum.level >= 0"} in transforms  # cells where f is undefined are left blank
+    for t in (t for t in transforms[1:] if "calculate" in t):
         expr = t["calculate"].replace("datum.i", "i")
         values = eval(expr, {"floor": np.floor, "i": i})  # the test's own evaluator of a trusted expression
         np.testing.assert_allclose(values, full[t["as"]], rtol=0, atol=1e-12, err_msg=t["as"])
+
+
+def test_a_function_undefined_in_part_of_the_box_is_shaded_where_it_is_defined():
+    """``sqrt(x) + y^2`` is NaN for x < 0: every cell once got level 0 (a blank map, no notice)."""
+    obj = get_objective("custom", expr="sqrt(x) + y^2")
+    df = frames.contour_frame(obj, n=40)
+    left = df["x2"] < 0
+    assert (df.loc[left, "level"] == -1).all() and df.loc[left, "f"].isna().all()
+    assert df.loc[df["x"] > 0, "level"].nunique() > 8  # shaded where it has values
+    assert 0.4 < frames.undefined_share(obj) < 0.6
+    assert frames.undefined_share(get_objective("rosenbrock")) == 0.0

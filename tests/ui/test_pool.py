@@ -238,3 +238,28 @@ def test_a_job_past_its_deadline_is_stopped_and_its_worker_replaced():
         assert second not in (first, os.getpid())
     finally:
         p.shutdown()
+
+
+def test_a_job_that_needs_more_memory_than_a_worker_may_have_is_refused(monkeypatch):
+    monkeypatch.setenv("OPTLAB_WORKER_MAX_BYTES", str(150_000_000))
+    p = pools.EnginePool(workers=1)
+    try:
+        _worker_pid(p)
+        big = RunSpec.of("rosenbrock", "sgd", 20, seed=tuple(range(40_000)))  # about 300 MB of record
+        with pytest.raises(ValueError, match="more memory"):
+            p.run("simulate", big, cost=10.0)
+        assert p.failures == 0 and _worker_pid(p) != os.getpid()  # the worker is still there
+    finally:
+        p.shutdown()
+
+
+def test_a_worker_left_large_by_a_job_is_replaced(monkeypatch):
+    monkeypatch.setattr(pools, "RECYCLE_BYTES", 1)  # any worker is "large"
+    p = pools.EnginePool(workers=1)
+    try:
+        first = _worker_pid(p)
+        assert p.recycled == 1
+        second = _worker_pid(p)
+        assert second != first and p.recycled == 2
+    finally:
+        p.shutdown()

@@ -1,56 +1,142 @@
-"""What one view may ask of the shared server: work and memory per engine call.
+"""What one view may ask of the shared server, by what it really costs.
 
-``work`` counts the gradient coordinates a run spec computes (runs x steps x parameters x
-samples per gradient); a call over ``MAX_WORK`` is refused at once by ``check`` with a message
-that says what to lower, and the page keeps its controls. ``cost`` turns work into estimated
-seconds: the pool computes cheap jobs in the calling thread when its workers are busy and gives
-every job a deadline from it. ``record_every`` thins a run's record to a memory budget.
+``cost(spec)`` estimates the seconds of a core a run spec takes, from what the engine will do:
+each optimiser's work per step, the objective's (an analytic function's few operations, a typed
+function's counted operations, a sampled minibatch's rows, a network's layers), the number of
+runs and parameters, and what is recorded. The constants were measured on this project's 2-core
+machine with ``python benchmarks/bench_cost.py``, which prints the model against the measured
+time for every optimiser and objective family (the model is meant to be at or above it).
+
+A view (one page's run for one student) may spend at most ``VIEW_SECONDS`` of estimated engine
+time on what is not already cached; ``check`` refuses the rest at once, before any of it is
+computed, with a message that says what to lower, and the page keeps its controls. Every job
+also gets a deadline from its estimate (``deadline``), past which its worker is stopped.
+``record_every`` thins a run's record to a memory budget (``RECORD_BUDGET`` numbers per run
+spec) and ``VIEW_BYTES`` bounds the traces one view holds.
 """
 
 from __future__ import annotations
 
-from engine import RunSpec, get_objective
+from collections.abc import Iterable
 
-MAX_WORK = 2e8  # gradient coordinates per engine call: 2-4 s of a core (benchmarks/LOAD.md)
-SECONDS_PER_UNIT = 3e-8  # s per gradient coordinate (the sparse problem, the slowest measured)
-SECONDS_PER_STEP = 3e-5  # s per step of the engine's loop, whatever the size
-RECORD_BUDGET = 4_000_000  # numbers one full-record call may keep (32 MB)
+from engine import OPTIMIZERS, RunSpec, get_objective
+
+VIEW_SECONDS = 8.0  # estimated engine seconds one view may compute (the rest of 10 s: the page)
+VIEW_BYTES = 120_000_000  # bytes of traces one view may hold
+RECORD_BUDGET = 2_000_000  # numbers one full-record run spec keeps (16 MB)
+
+# Seconds per step of one run of each optimiser on Rosenbrock (its update, the noise, the record).
+STEP = {"sgd": 16e-6, "momentum": 17e-6, "nesterov": 18e-6, "adagrad": 18e-6, "rmsprop": 16e-6, "adam": 24e-6,
+        "adamw": 24e-6, "nadam": 30e-6, "radam": 46e-6, "adamax": 17e-6, "adadelta": 20e-6, "lion": 14e-6}
+# s per run x parameter per step: the update, and a full record's share (divided by ``every``)
+UPDATE_COORDINATE, RECORD_COORDINATE, LOSS_COORDINATE = 0.07e-6, 0.12e-6, 0.03e-6
+ANALYTIC_STEP = 20e-6  # another analytic function's value and gradient, beyond Rosenbrock's
+TYPED_STEP, TYPED_OP, TYPED_OP_RUN = 60e-6, 1.6e-6, 5e-9  # a typed function: per step, operation, operation x run
+SAMPLE_STEP, SAMPLE_ELEMENT = 30e-6, 8e-9  # a minibatch gradient: per step, per run x sample x parameter
+# A network's minibatch gradient (benchmarks/bench_network.py): per step, per run, per run x sample x
+# hidden unit, per run x sample x multiply-add.
+NET_STEP, NET_RUN, NET_UNIT, NET_MAC = 89e-6, 2.1e-6, 14e-9, 0.34e-9
+MARGIN = 1.2
 
 
 def _objective(spec: RunSpec):
     return get_objective(spec.objective, **dict(spec.objective_options))
 
 
-def work(spec: RunSpec) -> float:
-    """Gradient coordinates the spec computes: runs x steps x parameters x samples per gradient
-    (the minibatch of a sampled objective; 1 for an analytic function)."""
-    obj = _objective(spec)
-    return float(spec.runs) * spec.steps * obj.dim * int(obj.options.get("batch_size", 1))
+def objective_step(obj, runs: int) -> float:
+    """Seconds one step of ``runs`` runs spends on the objective's gradient."""
+    if obj.network is not None:
+        net = obj.network
+        batch = int(obj.options["batch_size"])
+        units = sum(net.sizes[1:-1])
+        macs = sum(a * b for a, b in zip(net.sizes[:-1], net.sizes[1:]))
+        return NET_STEP + runs * (NET_RUN + batch * (units * NET_UNIT + macs * NET_MAC))
+    if obj.stochastic:
+        return SAMPLE_STEP + runs * int(obj.options["batch_size"]) * obj.dim * SAMPLE_ELEMENT
+    if obj.eval_cost:
+        return TYPED_STEP + obj.eval_cost * (TYPED_OP + runs * TYPED_OP_RUN)
+    return 0.0 if obj.name == "rosenbrock" else ANALYTIC_STEP
 
 
 def cost(spec: RunSpec) -> float:
-    """Estimated seconds of a core for the spec."""
-    return work(spec) * SECONDS_PER_UNIT + spec.steps * SECONDS_PER_STEP
-
-
-def check(spec: RunSpec) -> None:
-    """Refuse, at once and with a ``ValueError`` that says what to lower, a spec over ``MAX_WORK``."""
-    asked = work(spec)
-    if asked <= MAX_WORK:
-        return
+    """Estimated seconds of a core for ``simulate(spec)``."""
     obj = _objective(spec)
-    batch = int(obj.options.get("batch_size", 1))
-    raise ValueError(
-        f"this view asks for {spec.runs:,} runs x {spec.steps:,} steps of a problem with {obj.dim} parameters"
-        + (f" and {batch} samples per gradient" if batch > 1 else "")
-        + f" in one computation ({asked:.2g} gradient coordinates), more than a shared server "
-        f"allows ({MAX_WORK:.2g}). Lower the seeds, the learning rates, the steps, the dimension "
-        "or the batch size.")
+    runs = spec.runs
+    per_coordinate = (UPDATE_COORDINATE + RECORD_COORDINATE / spec.every if spec.record == "full"
+                      else LOSS_COORDINATE)
+    step = STEP.get(spec.optimizer, max(STEP.values())) + objective_step(obj, runs) + runs * obj.dim * per_coordinate
+    return MARGIN * spec.steps * step
+
+
+def replay_cost(spec: RunSpec) -> float:
+    """A replay of ``spec``'s gradients: its optimiser's work, no objective."""
+    obj = _objective(spec)
+    return MARGIN * spec.steps * (STEP.get(spec.optimizer, max(STEP.values())) + spec.runs * obj.dim * 0.18e-6)
+
+
+def baseline_cost(objective: str, options: tuple, method: str, max_iter: int) -> float:
+    """A scipy path, at most ``max_iter`` iterations: each a few evaluations of the function (and
+    its gradient; Newton-CG its Hessian too), plus scipy's own work per evaluation."""
+    obj = get_objective(objective, **dict(options))
+    evaluation = 60e-6 + (obj.eval_cost or 20) * TYPED_OP
+    per_iteration = {"Nelder-Mead": 2.0, "Newton-CG": 6.0}.get(method, 3.0)
+    return MARGIN * max_iter * per_iteration * evaluation
+
+
+def recorded_bytes(spec: RunSpec) -> int:
+    """Bytes of the trace ``simulate(spec)`` returns."""
+    obj = _objective(spec)
+    n_rec = spec.steps // spec.every + 2
+    per_step = 4 * obj.dim + 1 if spec.record == "full" else 1
+    state = spec.steps * obj.dim * 3 if spec.record_state else 0
+    return 8 * spec.runs * (n_rec * per_step + state)
+
+
+def _describe(spec: RunSpec) -> str:
+    obj = _objective(spec)
+    batch = int(obj.options.get("batch_size", 1)) if obj.stochastic else 1
+    text = (f"{spec.runs:,} run{'s' if spec.runs > 1 else ''} x {spec.steps:,} steps of "
+            f"{OPTIMIZERS[spec.optimizer].title if spec.optimizer in OPTIMIZERS else spec.optimizer} "
+            f"on a problem with {obj.dim} parameters")
+    if batch > 1:
+        text += f" and {batch} samples per gradient"
+    if obj.eval_cost:
+        text += f" (your function: {obj.eval_cost} operations per evaluation)"
+    return text
+
+
+class OverBudget(ValueError):
+    """A view that asks for more than a shared server gives one view."""
+
+
+def check(costs: Iterable[tuple[str, float, int]], spent: float = 0.0, held: int = 0) -> tuple[float, int]:
+    """Refuse (a ``ValueError`` that says what to lower) jobs ``(what, seconds, bytes)`` that would
+    take the view past ``VIEW_SECONDS`` of estimated engine time or ``VIEW_BYTES`` of traces,
+    given what it has already ``spent`` and ``held``. Returns the new totals."""
+    costs = list(costs)
+    seconds = spent + sum(c for _, c, _ in costs)
+    nbytes = held + sum(b for _, _, b in costs)
+    if seconds > VIEW_SECONDS or nbytes > VIEW_BYTES:
+        what, worst, _ = max(costs, key=lambda c: c[1])
+        over = (f"about {seconds:.0f} s of the server's computing" if seconds > VIEW_SECONDS else
+                f"{nbytes / 1e6:.0f} MB of results")
+        allowed = f"{VIEW_SECONDS:.0f} s" if seconds > VIEW_SECONDS else f"{VIEW_BYTES / 1e6:.0f} MB"
+        raise OverBudget(
+            f"this view would take {over}, more than the {allowed} a shared server gives one view "
+            f"(the largest part: {what}, about {worst:.1f} s). Lower the steps, the seeds, the learning "
+            "rates per optimiser, the number of optimisers, the dimension or the batch size, or write "
+            "a shorter function.")
+    return seconds, nbytes
+
+
+def spec_cost(spec: RunSpec) -> tuple[str, float, int]:
+    return _describe(spec), cost(spec), recorded_bytes(spec)
 
 
 def deadline(seconds: float) -> float:
-    """How long a job estimated at ``seconds`` may run in a worker before it is stopped."""
-    return max(10.0, 4.0 * seconds)
+    """How long a job estimated at ``seconds`` may run in a worker before it is stopped: the
+    estimate with room for a busy machine, at least 5 s, at most the view's whole allowance twice."""
+    return min(max(5.0, 3.0 * seconds), 2.5 * VIEW_SECONDS)
 
 
 def record_every(steps: int, runs: int, dim: int, arrays: int = 4, budget: int = RECORD_BUDGET) -> int:
@@ -60,8 +146,8 @@ def record_every(steps: int, runs: int, dim: int, arrays: int = 4, budget: int =
 
 
 def thinned(spec: RunSpec) -> RunSpec:
-    """The spec recorded every k-th step (``record_every``) if it records everything."""
-    if spec.record != "full" or spec.every != 1:
+    """The spec recorded at most every ``record_every`` steps (a full record only)."""
+    if spec.record != "full":
         return spec
-    every = record_every(spec.steps, spec.runs, _objective(spec).dim)
-    return spec if every == 1 else spec.replace(every=every)
+    every = max(spec.every, record_every(spec.steps, spec.runs, _objective(spec).dim))
+    return spec if every == spec.every else spec.replace(every=every)

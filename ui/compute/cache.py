@@ -2,23 +2,40 @@
 
 A ``ByteCache`` is a process-wide least-recently-used store with a byte budget and an age limit,
 safe across script threads. Two sessions asking for the same key at once compute it once (the
-second waits for the first). What it hands out is a copy (``copy.deepcopy``) unless the values
-are immutable (strings): no session can change what another one sees.
+second waits for the first). No session can change what another one sees: a cache either hands
+out copies (``copy.deepcopy``), or holds values that nobody can change (strings, and traces
+``sealed`` into read-only memory: their arrays cannot even be made writeable again), which every
+session then shares without a copy.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
 
 V = TypeVar("V")
+
+
+def sealed(value: Any) -> Any:
+    """``value`` with every numpy array in it copied into a bytes buffer: read-only, and no one can
+    set it writeable again (numpy refuses for memory it does not own). Dataclasses (a ``Trace``, a
+    ``BaselinePath``) and mappings of arrays are rebuilt around the sealed arrays."""
+    if isinstance(value, np.ndarray):
+        return np.frombuffer(value.tobytes(), dtype=value.dtype).reshape(value.shape)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: sealed(getattr(value, f.name))
+                                             for f in dataclasses.fields(value) if f.init})
+    if isinstance(value, Mapping) and not isinstance(value, dict):  # the engine's read-only mappings
+        return type(value)({k: sealed(v) for k, v in value.items()})
+    return value
 
 
 def size_of(value: Any) -> int:

@@ -12,6 +12,8 @@ thread waits for the answer without holding the lock.
   at most ``WAIT`` seconds, and is then refused with a message.
 * Every job sent to a worker has a deadline: past it the worker is killed, a new one started,
   and the job refused with ``JobStopped`` (a ``ValueError``: the page says so).
+* A worker's memory is bounded (``worker._limit_memory``: a job that needs more is refused), and
+  a worker left large by a job is replaced, which returns its memory to the system.
 * A worker that dies (out of memory, killed) costs that job one computation in the calling
   thread; a new worker is started. Workers that cannot start at all (a host that forbids
   processes) are given up after ``MAX_FAILURES`` failures in a row: every job is then
@@ -48,6 +50,7 @@ START_TIMEOUT = 60.0  # s for a worker to import numpy and the engine (about 0.5
 CHEAP = 0.25  # s of estimated work: computed in the calling thread when every worker is busy
 WAIT = 15.0  # s a heavy job waits for a busy worker before it is refused
 DEFAULT_DEADLINE = 60.0  # s, for a job sent without one
+RECYCLE_BYTES = 300_000_000  # a worker resident above this after a job is replaced (its memory returned)
 _log = logging.getLogger(__name__)
 
 
@@ -101,6 +104,14 @@ class Worker:
     def pid(self) -> int:
         return self.proc.pid
 
+    def resident(self) -> int:
+        """Resident bytes (Linux; 0 where it cannot be read)."""
+        try:
+            with open(f"/proc/{self.pid}/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return 0
+
     def call(self, kind: str, payload: Any, timeout: float) -> tuple[str, Any]:
         """Send a job and wait for its answer; ``TimeoutError`` past ``timeout``, ``EOFError`` or
         ``OSError`` if the worker died."""
@@ -134,6 +145,7 @@ class EnginePool:
         self.failures = 0  # jobs computed in the calling thread because a worker failed
         self.stopped = 0  # jobs stopped at their deadline
         self.ran_here_busy = 0  # cheap jobs computed in the calling thread because every worker was busy
+        self.recycled = 0  # workers replaced after a job left them large
         self._failed_in_a_row = 0
 
     # -- workers ------------------------------------------------------------------------------
@@ -216,7 +228,11 @@ class EnginePool:
             self.failures += 1
             _log.warning("an engine worker failed: this job is computed in the script thread")
             return run_job(kind, payload)
-        self._give_back(worker)
+        if worker.resident() > RECYCLE_BYTES:  # a big job left it large: a fresh worker instead
+            self._retire(worker)
+            self.recycled += 1
+        else:
+            self._give_back(worker)
         self._failed_in_a_row = 0
         if status == "ok":
             return value

@@ -1,8 +1,11 @@
 """The engine's results for the pages: run specs in, traces out, cached and bounded.
 
-``trace(spec)`` refuses a spec over the work cap (``budget.check``), returns a cached copy if
-someone computed the same spec in the last half hour, and otherwise has the pool compute it in
-a worker process. Keys are the specs themselves (frozen, hashable values), never large arrays.
+``trace(spec)`` returns the trace of ``engine.simulate(spec)``: a cached one if someone computed
+the same spec in the last half hour, else one the pool computes in a worker process, given a
+deadline from its estimated cost (``budget``). Keys are the specs themselves (frozen, hashable
+values), never large arrays. Traces are kept sealed (``cache.sealed``): every session shares
+them, and none can change them. Whether a view may ask for them at all is the page frame's
+check (``budget.check``), made before anything is computed.
 """
 
 from __future__ import annotations
@@ -13,47 +16,53 @@ from engine import RunSpec, Trace
 from engine.baselines import BaselinePath
 
 from . import budget
-from .cache import ByteCache
+from .cache import ByteCache, sealed
 from .pool import EnginePool
 
 POOL = EnginePool()  # no process yet: ``startup.start`` starts the workers
-TRACES: ByteCache[Trace] = ByteCache(max_bytes=150_000_000, ttl=1800)
-BASELINES: ByteCache[BaselinePath] = ByteCache(max_bytes=20_000_000, ttl=1800)
+TRACES: ByteCache[Trace] = ByteCache(max_bytes=100_000_000, ttl=1800, copy_out=False)
+BASELINES: ByteCache[BaselinePath] = ByteCache(max_bytes=10_000_000, ttl=1800, copy_out=False)
+
+
+def _in_pool(kind: str, payload, seconds: float):
+    return sealed(POOL.run(kind, payload, cost=seconds, deadline=budget.deadline(seconds)))
+
+
+def cached(spec: RunSpec) -> bool:
+    return spec in TRACES
 
 
 def trace(spec: RunSpec) -> Trace:
     """``engine.simulate(spec)``, cached and computed in a worker."""
-    budget.check(spec)
-
-    def compute() -> Trace:
-        seconds = budget.cost(spec)
-        return POOL.run("simulate", spec, cost=seconds, deadline=budget.deadline(seconds))
-
-    return TRACES.get(spec, compute)
+    return TRACES.get(spec, lambda: _in_pool("simulate", spec, budget.cost(spec)))
 
 
 def traces(specs: Mapping[str, RunSpec]) -> dict[str, Trace]:
-    """One trace per named spec (each checked before any is computed)."""
-    for spec in specs.values():
-        budget.check(spec)
+    """One trace per named spec."""
     return {name: trace(spec) for name, spec in specs.items()}
+
+
+def replay_key(optimizer: str, hyper: Mapping, source: RunSpec, record_state: bool = True) -> tuple:
+    return ("replay", optimizer, tuple(sorted(dict(hyper).items())), source, record_state)
 
 
 def replay(optimizer: str, hyper: Mapping, source: RunSpec, record_state: bool = True) -> Trace:
     """``engine.replay`` of ``optimizer`` (with ``hyper``) on the gradients of the run ``source``."""
-    base = trace(source)
-    hyper_items = tuple(sorted(dict(hyper).items()))
-    key = ("replay", optimizer, hyper_items, source, record_state)
+    key = replay_key(optimizer, hyper, source, record_state)
 
     def compute() -> Trace:
-        seconds = budget.cost(source)
-        return POOL.run("replay", (optimizer, base.grads, base.start, hyper_items, record_state),
-                        cost=seconds, deadline=budget.deadline(seconds))
+        base = trace(source)
+        return _in_pool("replay", (optimizer, base.grads, base.start, key[2], record_state), budget.replay_cost(source))
 
     return TRACES.get(key, compute)
 
 
+def baseline_key(objective: str, objective_options: tuple, method: str, start: tuple, max_iter: int) -> tuple:
+    return (objective, tuple(objective_options), method, tuple(start), int(max_iter))
+
+
 def baseline(objective: str, objective_options: tuple, method: str, start: tuple, max_iter: int) -> BaselinePath:
     """A ``scipy.optimize`` path (deterministic: cached like the engine's runs)."""
-    key = (objective, tuple(objective_options), method, tuple(start), int(max_iter))
-    return BASELINES.get(key, lambda: POOL.run("baseline", key, cost=1.0, deadline=budget.deadline(1.0)))
+    key = baseline_key(objective, objective_options, method, start, max_iter)
+    return BASELINES.get(key, lambda: _in_pool("baseline", key, budget.baseline_cost(
+        objective, objective_options, method, max_iter)))

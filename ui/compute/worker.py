@@ -54,7 +54,22 @@ def _exit_when_the_server_goes() -> None:
     os._exit(0)
 
 
+def _limit_memory() -> None:
+    """A ceiling on the worker's address space (``OPTLAB_WORKER_MAX_BYTES`` on top of what it has
+    mapped at start-up): a job that would need more gets a ``MemoryError``, answered as a refusal,
+    instead of taking the server's memory."""
+    import resource
+
+    extra = int(os.environ.get("OPTLAB_WORKER_MAX_BYTES", 700_000_000))
+    with open("/proc/self/statm") as f:
+        mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    limit = mapped + extra
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def main() -> None:
+    with contextlib.suppress(OSError, ValueError, ImportError):  # not on every system
+        _limit_memory()
     address = sys.stdin.readline().strip()
     key = bytes.fromhex(sys.stdin.readline().strip())
     threading.Thread(target=_exit_when_the_server_goes, name="exit-with-server", daemon=True).start()

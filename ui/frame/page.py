@@ -55,8 +55,8 @@ PRESENTATION_CSS = """
 
 # Built chart specs, shared by the sessions that show the same view: Vega-Lite specs (with their
 # DataFrames; each session gets a copy) and the step-through player's JSON (immutable strings).
-CHART_SPECS: ByteCache[dict] = ByteCache(max_bytes=40_000_000, ttl=1800)
-PLAYER_SPECS: ByteCache[str] = ByteCache(max_bytes=40_000_000, ttl=1800, copy_out=False)
+CHART_SPECS: ByteCache[dict] = ByteCache(max_bytes=30_000_000, ttl=1800)
+PLAYER_SPECS: ByteCache[str] = ByteCache(max_bytes=30_000_000, ttl=1800, copy_out=False)
 
 
 def clear_caches() -> None:
@@ -76,6 +76,8 @@ class View:
     used: set[str] = field(default_factory=set)
     style: ChartStyle = field(default_factory=ChartStyle)
     presenting: bool = False
+    spent: float = 0.0  # estimated engine seconds this run of the view has asked for
+    held: int = 0  # bytes of the results it has asked for
 
     # -- controls -----------------------------------------------------------------------------
 
@@ -113,15 +115,27 @@ class View:
         its record thinned to the server's memory budget (``budget.thinned``)."""
         return {o: budget.thinned(spec) for o, spec in self.settings.specs(optimizers, **changes).items()}
 
+    def _afford(self, costs) -> None:
+        """Count jobs against the view's budget (``budget.check``), or refuse them all at once."""
+        self.spent, self.held = budget.check(costs, self.spent, self.held)
+
     def run(self, specs: Mapping[str, RunSpec]) -> dict[str, Trace]:
-        """One trace per named spec (cached; computed in a worker)."""
+        """One trace per named spec (cached; computed in a worker). What is not cached must fit the
+        view's budget, checked for all of them before any is computed."""
+        self._afford(budget.spec_cost(spec) for spec in specs.values() if not runs.cached(spec))
         return runs.traces(specs)
 
     def replay(self, optimizer: str, hyper: Mapping[str, Any], source: RunSpec) -> Trace:
+        if runs.replay_key(optimizer, hyper, source) not in runs.TRACES:
+            what, _, nbytes = budget.spec_cost(source)
+            self._afford([(f"a replay of {what}", budget.replay_cost(source), nbytes)])
         return runs.replay(optimizer, hyper, source)
 
     def baseline(self, method: str, max_iter: int) -> BaselinePath:
         s = self.settings
+        if runs.baseline_key(s.objective, s.objective_options, method, s.start, max_iter) not in runs.BASELINES:
+            seconds = budget.baseline_cost(s.objective, s.objective_options, method, max_iter)
+            self._afford([(f"{method}, at most {max_iter} iterations", seconds, 0)])
         return runs.baseline(s.objective, s.objective_options, method, s.start, max_iter)
 
     # -- charts -------------------------------------------------------------------------------
@@ -206,8 +220,12 @@ def open(page_id: str) -> Iterator[View]:
     if session.notices():
         st.button("Dismiss link notices", key="dismiss_notices",
                   on_click=lambda: st.session_state.update({session.NOTICES: []}))
+    if info.objective:
+        panels.objective_notices(settings.objective_obj())
     try:
         yield view
+    except budget.OverBudget as err:  # too much for a shared server: say what to lower, keep the view
+        st.error(f"Too much for a shared server: {session.escape(str(err))}", icon=":material/block:")
     except ValueError as err:  # settings that cannot be computed: say so, keep the view
         st.error(f"This view cannot be computed with these settings: {session.escape(str(err))}",
                  icon=":material/block:")

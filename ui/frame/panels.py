@@ -14,7 +14,7 @@ import streamlit as st
 from engine import OPTIMIZERS, Trace
 from engine.tables import write_csv
 from engine.values import latex_number
-from ui.views.frames import divergence_messages
+from ui.views.frames import divergence_messages, undefined_share
 
 
 def rule_latex(latex: str) -> str:
@@ -39,6 +39,24 @@ def formula_panel(optimizers, hypers: Mapping[str, Mapping], container=None, col
             st.latex(r",\quad ".join(values))
             if flags:
                 st.caption(" · ".join(flags))
+
+
+def objective_notices(objective) -> None:
+    """What a student should know about a typed function before reading the charts: where it is
+    not defined, and whether the box holds a minimum at all."""
+    if not objective.minima_estimated:
+        return
+    share = undefined_share(objective)
+    if share > 0:
+        st.warning(f"Your function is not defined (or is infinite) in {share:.0%} of the plotted box: "
+                   "those cells of the map are blank, and a run that reaches them stops there.",
+                   icon=":material/info:")
+    if not objective.minimum_inside:
+        x, y = objective.minima[0]
+        st.warning(f"Your function has no minimum inside the plotted box: its lowest point there, "
+                   f"({x:g}, {y:g}), is on the edge, and it keeps falling beyond it. The loss gap "
+                   "f − f* is measured from that edge value, so a falling gap is not convergence.",
+                   icon=":material/info:")
 
 
 def divergence_notice(traces: Mapping[str, Trace], labels=None) -> None:

@@ -38,6 +38,7 @@ class Page:
     first_fields: frozenset = frozenset()  # fields it must encode
     changes: tuple[str, Any] | None = None  # a control (widget key, value) that changes what is plotted
     rules: bool = True  # shows the update rules with the current values
+    objective: bool = True  # runs the sidebar's objective (its notices are shown on the page)
     small: tuple = ()  # URL values that make the page quick ((key, value), ...)
     worst: tuple = ()  # URL values at the page's caps
     field_by_key: dict = field(init=False, repr=False, compare=False)
@@ -80,7 +81,7 @@ PAGES: dict[str, Page] = {p.id: p for p in (
                         "The chapter used seed 0. Another seed draws other gradient noise: does the "
                         "ranking of the three optimisers survive?", low=0, high=1_000_000, integer=True),),
          first_marks=frozenset({"rect", "line"}), first_fields=frozenset({"x", "y", "level"}),
-         changes=("w:home.seed", 3), rules=False),
+         changes=("w:home.seed", 3), rules=False, objective=False),
     Page("trajectories", "Trajectories", ":material/route:", "pages/1_Trajectories.py",
          "Where does each optimiser go? Paths over the contour map, with a step scrubber.",
          first_marks=frozenset({"rect", "line", "point"}), first_fields=frozenset({"x", "y", "label", "step", "gap"}),
@@ -117,7 +118,7 @@ PAGES: dict[str, Page] = {p.id: p for p in (
                         grid=log_grid(0.005, 1.0)),
                  *(_lr(f"sp.{o}", _SPARSE_LR[o], f"{_SPARSE_TITLES[o]} learning rate") for o in SPARSE_OPTIMIZERS)),
          charts=3, first_marks=frozenset({"line", "point"}), first_fields=frozenset({"freq", "eff_lr"}),
-         changes=("w:sp.steps", 100), small=(("sp.steps", "80"),),
+         changes=("w:sp.steps", 100), small=(("sp.steps", "80"),), objective=False,
          worst=(("sp.steps", "5000"), ("sp.dim", "100"), ("sp.seeds", "20"))),
     Page("sensitivity", "LR sensitivity", ":material/query_stats:", "pages/6_LR_sensitivity.py",
          "How forgiving is each optimiser? Final loss against learning rate, on equal terms.",
@@ -140,7 +141,8 @@ PAGES: dict[str, Page] = {p.id: p for p in (
                  Number("wd.noise", 0.0, "Gradient noise", "Noise changes AdamW's equilibrium (its decay is "
                         "weighed against the normalised gradient).", low=0.0, high=2.0, step=0.05)),
          charts=2, first_marks=frozenset({"rect", "line", "point"}), first_fields=frozenset({"x", "y", "label"}),
-         changes=("w:wd.lambda", 1.0), rules=False, small=(("wd.steps", "150"),), worst=(("wd.steps", "5000"),)),
+         changes=("w:wd.lambda", 1.0), rules=False, small=(("wd.steps", "150"),), worst=(("wd.steps", "5000"),),
+         objective=False),
     Page("schedules", "Schedules", ":material/schedule:", "pages/8_Schedules.py",
          "Warm-up, decay and clipping: the learning rate over time, and its effect.",
          fields=(Choice("sch", "warmup_cosine", "Schedule", "How the learning rate changes over the run.",
@@ -165,7 +167,7 @@ PAGES: dict[str, Page] = {p.id: p for p in (
          worst=(*MAX.items(), ("so.iter", "5000"))),
     Page("guide", "Practical guide", ":material/menu_book:", "pages/10_Practical_guide.py",
          "The chapter's advice per task, each as a one-click experiment.",
-         charts=0, rules=False),
+         charts=0, rules=False, objective=False),
 )}
 
 HOME = PAGES["home"]

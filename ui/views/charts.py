@@ -73,6 +73,7 @@ def contour_layer(objective: Objective, data: Datasets, n_cells: int = 70, bound
         "data": data.ref(key, "contour", lambda: contour_frame(objective, n_cells, bounds)[["level", "f"]]),
         "transform": [  # corners as in contour_frame: cells overlap by half a cell, so no seams show
             {"window": [{"op": "row_number", "as": "i"}]},
+            {"filter": "datum.level >= 0"},  # where f is not defined: blank
             {"calculate": f"{x0!r} + {col} * {w!r}", "as": "x"},
             {"calculate": f"{x0!r} + ({col} + 1.5) * {w!r}", "as": "x2"},
             {"calculate": f"{y0!r} + {row} * {h!r}", "as": "y"},

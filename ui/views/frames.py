@@ -22,20 +22,36 @@ LOG_FLOOR = 1e-12  # gaps below this are drawn at this value on log axes
 
 
 def contour_frame(objective: Objective, n: int = 70, bounds=None) -> pd.DataFrame:
-    """Cells of an ``n x n`` grid with ``level``: ``log10(f - f*)`` cut into bands (shaded levels)."""
+    """Cells of an ``n x n`` grid with ``level``: ``log10(f - f*)`` cut into bands (shaded levels);
+    ``-1`` where f is not finite (not defined there, e.g. ``sqrt(x)`` for x < 0: left blank)."""
     (x0, x1), (y0, y1) = bounds or objective.bounds
     xs, ys, z = contour_grid(objective, n + 1, ((x0, x1), (y0, y1)))
     # cells overlap by a hair so that no seams show between them
     dx, dy = (x1 - x0) / n * 0.5, (y1 - y0) / n * 0.5
     # cell centres' values: average of the four corners
-    zc = 0.25 * (z[:-1, :-1] + z[1:, :-1] + z[:-1, 1:] + z[1:, 1:])
-    logz = np.log10(np.maximum(zc - objective.fmin, 1e-12) + 1e-3 * max(np.ptp(zc), 1e-12))
-    lo, hi = np.percentile(logz, [0.5, 99.5])
-    band = np.clip(np.floor((logz - lo) / max(hi - lo, 1e-12) * CONTOUR_LEVELS), 0, CONTOUR_LEVELS - 1)
+    with np.errstate(all="ignore"):
+        zc = 0.25 * (z[:-1, :-1] + z[1:, :-1] + z[:-1, 1:] + z[1:, 1:])
+    defined = np.isfinite(zc)
+    band = np.full(zc.shape, -1.0)
+    if defined.any():
+        zd = zc[defined]
+        logz = np.log10(np.maximum(zd - objective.fmin, 1e-12) + 1e-3 * max(np.ptp(zd), 1e-12))
+        lo, hi = np.percentile(logz, [0.5, 99.5])
+        band[defined] = np.clip(np.floor((logz - lo) / max(hi - lo, 1e-12) * CONTOUR_LEVELS), 0, CONTOUR_LEVELS - 1)
     gx0, gy0 = np.meshgrid(xs[:-1], ys[:-1])
     gx1, gy1 = np.meshgrid(xs[1:], ys[1:])
     return pd.DataFrame({"x": gx0.ravel(), "x2": gx1.ravel() + dx, "y": gy0.ravel(), "y2": gy1.ravel() + dy,
-                         "level": band.ravel().astype(np.int8), "f": zc.ravel()})
+                         "level": band.ravel().astype(np.int8), "f": np.where(defined, zc, np.nan).ravel()})
+
+
+def undefined_share(objective: Objective, n: int = 70) -> float:
+    """The share of the plot box where the objective is not finite (0 for a function defined
+    everywhere in it)."""
+    if objective.dim != 2:
+        return 0.0
+    with np.errstate(all="ignore"):
+        _, _, z = contour_grid(objective, n)
+    return float(1.0 - np.isfinite(z).mean())
 
 
 def title(opt: str) -> str:

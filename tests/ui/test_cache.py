@@ -1,0 +1,79 @@
+"""The byte-bounded caches: bounded by bytes and by age, one computation for simultaneous
+askers, and results no session can change."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from engine import simulate
+from ui.compute.cache import ByteCache, sealed, size_of
+
+
+def test_values_are_dropped_oldest_first_to_stay_under_the_byte_budget():
+    cache = ByteCache(max_bytes=3_000)
+    for k in range(5):
+        cache.get(k, lambda: np.zeros(100))  # 800 bytes each
+    assert cache.bytes <= 3_000 and 0 not in cache and 1 not in cache and 4 in cache
+    cache.get(2, lambda: pytest.fail("2 is still kept"))  # a hit
+    cache.get(5, lambda: np.zeros(100))
+    assert 2 in cache and 3 not in cache  # 2 was used since: the least recently used goes
+
+
+def test_a_value_larger_than_the_whole_cache_is_returned_but_not_kept():
+    cache = ByteCache(max_bytes=1_000)
+    assert cache.get("big", lambda: np.zeros(1_000)).shape == (1_000,)
+    assert "big" not in cache and cache.bytes == 0
+
+
+def test_values_expire():
+    cache = ByteCache(max_bytes=10_000, ttl=0.05)
+    cache.get("a", lambda: np.zeros(3))
+    time.sleep(0.1)
+    assert "a" not in cache and cache.bytes == 0
+
+
+def test_simultaneous_askers_compute_once_and_a_failure_reaches_every_one():
+    cache = ByteCache(max_bytes=10_000)
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.3)
+        return np.ones(3)
+
+    threads = [threading.Thread(target=cache.get, args=("k", slow)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+
+    def failing():
+        raise ValueError("bad input")
+
+    with pytest.raises(ValueError, match="bad input"):
+        cache.get("x", failing)
+    assert "x" not in cache
+
+
+def test_copies_are_handed_out_unless_values_are_immutable():
+    copying, sharing = ByteCache(max_bytes=10_000), ByteCache(max_bytes=10_000, copy_out=False)
+    a, b = copying.get("k", lambda: {"x": np.zeros(2)}), copying.get("k", lambda: None)
+    assert a is not b and not np.shares_memory(a["x"], b["x"])
+    assert sharing.get("s", lambda: "text") is sharing.get("s", lambda: None)
+
+
+def test_a_sealed_trace_cannot_be_changed_by_anyone():
+    trace = sealed(simulate("rosenbrock", "adam", 20, noise=0.3, seed=np.array([0, 1]), record_state=True))
+    arrays = [trace.params, trace.loss, trace.grads, trace.eff_lr, trace.delta, *trace.hyper.values(),
+              *trace.state.values()]
+    for a in arrays:
+        with pytest.raises(ValueError):
+            a[...] = 0
+        with pytest.raises(ValueError):
+            a.flags.writeable = True  # not even forcibly: numpy does not own the memory
+    assert size_of(trace) >= sum(a.nbytes for a in arrays)
