@@ -23,6 +23,8 @@ per step by default) is exactly zero for every feature that did not fire.
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -75,6 +77,7 @@ class Objective:
     eval_cost: int = 0
     # False when the lowest point found lies on the edge of the plot box (no minimum inside it)
     minimum_inside: bool = True
+    nbytes: int = 0  # bytes of the data it holds (a sampled problem's data set), for caches
 
     @property
     def stochastic(self) -> bool:
@@ -420,7 +423,7 @@ def _build_sparse(dim=20, freq_min=0.01, n_samples=2000, batch_size=1, data_seed
         "exactly zero.",
         MappingProxyType({"dim": dim, "freq_min": float(freq_min), "n_samples": int(n_samples),
                           "batch_size": batch_size, "data_seed": int(data_seed)}),
-        sample_grad, int(n_samples), observed, hess=hess)
+        sample_grad, int(n_samples), observed, hess=hess, nbytes=8 * int(n_samples) * len(observed))
 
 
 def _build_sparse2d(freq_rare=0.05, n_samples=2000, batch_size=1, data_seed=0):
@@ -435,7 +438,7 @@ def _build_sparse2d(freq_rare=0.05, n_samples=2000, batch_size=1, data_seed=0):
         "samples. The rare weight's gradient is zero on most steps.",
         MappingProxyType({"freq_rare": float(freq_rare), "n_samples": int(n_samples),
                           "batch_size": batch_size, "data_seed": int(data_seed)}),
-        sample_grad, int(n_samples), observed, hess=hess)
+        sample_grad, int(n_samples), observed, hess=hess, nbytes=8 * int(n_samples) * len(observed))
 
 
 _DATASET_TITLES = {"moons": "two moons", "circles": "circles", "spirals": "two spirals",
@@ -571,9 +574,27 @@ def _check_options(name, family, options):
             for key, opt in family.options.items()}
 
 
-@functools.lru_cache(maxsize=64)
+MAX_BUILT = 64  # objectives kept built (an objective is immutable: every caller shares it)
+MAX_BUILT_BYTES = 100_000_000  # and the bytes of their data (a sampled problem holds its data set)
+_built: OrderedDict = OrderedDict()
+_built_lock = threading.Lock()
+
+
 def _build(name, items):
-    return OBJECTIVES[name].build(**dict(items))
+    """The objective for ``name`` and its validated options, built once and kept while there is room
+    (least recently used first out, by count and by the bytes of its data, ``Objective.nbytes``)."""
+    key = (name, items)
+    with _built_lock:
+        if key in _built:
+            _built.move_to_end(key)
+            return _built[key]
+    obj = OBJECTIVES[name].build(**dict(items))
+    with _built_lock:
+        _built[key] = obj
+        while len(_built) > MAX_BUILT or (len(_built) > 1
+                                          and sum(o.nbytes for o in _built.values()) > MAX_BUILT_BYTES):
+            _built.popitem(last=False)
+        return _built.setdefault(key, obj)
 
 
 def get_objective(name: str, **options) -> Objective:

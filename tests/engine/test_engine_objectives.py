@@ -193,3 +193,16 @@ def test_a_baseline_from_a_start_where_the_function_is_not_finite_is_refused(exp
     for method in BASELINES:
         with pytest.raises(ValueError, match="not finite at the start point"):
             scipy_path(obj, method, start=(-1.0, 1.5))
+
+
+def test_built_objectives_are_kept_within_a_byte_budget(monkeypatch):
+    """Each data seed of the large sparse problem is another 32 MB data set: sixteen links with
+    different seeds once kept 500 MB of them in the server for good."""
+    from engine import objectives
+
+    monkeypatch.setattr(objectives, "MAX_BUILT_BYTES", 10_000_000)
+    built = [get_objective("sparse", dim=100, n_samples=2000, data_seed=k) for k in range(8)]
+    assert all(o.nbytes == 8 * 2000 * 100 for o in built)
+    kept = [o for o in objectives._built.values() if o.name == "sparse"]
+    assert sum(o.nbytes for o in objectives._built.values()) <= 10_000_000 and len(kept) < 8
+    assert get_objective("sparse", dim=100, n_samples=2000, data_seed=7) is built[-1]  # the latest is kept
