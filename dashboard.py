@@ -20,7 +20,7 @@ with page.open("home") as view:
         f"(noise {CHAPTER.noise}, {CHAPTER.steps} steps from "
         f"({CHAPTER.start[0]:g}, {CHAPTER.start[1]:g})). The minimum is the gold diamond at (1, 1).")
     objective = get_objective(CHAPTER.objective)
-    seed = int(view.widget("home.seed", st.columns(3)[0]))
+    seed = int(view.widget("home.seed"))
     specs = CHAPTER.specs(seed=seed)
     traces = view.run(specs)
     view.player(lambda: charts.chapter_figure(traces, objective, CHAPTER, view.style), CHAPTER.steps, key="chapter")

@@ -13,17 +13,17 @@ with page.open("guide") as view:
         "small experiment that shows the reason behind the advice into the controls, and opens the "
         "view that makes it visible. The learning rates of the table are for real networks; the "
         "toy problems here are scaled so the same shape of advice shows in a few thousand steps.")
-    header = st.columns([2, 3, 4, 2])
+    header = st.columns([2, 3, 4, 3])
     for col, text in zip(header, ("**Task**", "**Recommended (chapter)**", "**What the preset shows**", "")):
         col.markdown(text)
     for preset in GUIDE:
         target = PAGES[preset.page]
-        row = st.columns([2, 3, 4, 2], vertical_alignment="center")
+        row = st.columns([2, 3, 4, 3], vertical_alignment="center")
         row[0].markdown(preset.task)
         row[1].markdown(preset.advice)
         row[2].markdown(preset.shows)
-        if row[3].button(f"Open: {target.title}", key=f"preset_{preset.id}", icon=":material/play_arrow:",
-                         help=f"Loads the preset and opens {target.title}."):
+        if row[3].button(target.title, key=f"preset_{preset.id}", icon=":material/play_arrow:",
+                         help=f"Loads the preset and opens {target.title}.", width="stretch"):
             page.apply_preset(preset)
     st.info("**What to look for.** After loading a preset, every control in the sidebar shows its "
             "values and the URL holds them: change one value at a time to test the advice.",

@@ -18,7 +18,7 @@ with page.open("loss") as view:
         "A straight line falling on a log scale is a constant rate of progress. Curves that "
         "flatten early have hit the noise floor: the learning rate sets how close to the "
         "minimum a run can settle. A wide band means the result depends on luck.")
-    n_seeds = int(view.widget("seeds", st.columns(3)[0]))
+    n_seeds = int(view.widget("seeds"))
     seeds = tuple(range(s.seed, s.seed + n_seeds))
     if s.noise == 0 and n_seeds > 1:
         st.caption("Gradient noise is 0, so every seed gives the same run; raise the noise in "
@@ -26,14 +26,14 @@ with page.open("loss") as view:
     specs = view.specs(seed=seeds)
     traces = view.run(specs)
     view.divergence(traces)
-    cols = st.columns(2)
+    cols = view.stage_columns(2)
     for col, metric, label, key in ((cols[0], "gap", "f(θ) − f*", "loss_gap"),
                                     (cols[1], "dist", "distance to nearest minimum", "loss_dist")):
         view.chart(lambda m=metric, t=label: charts.band_chart(
             frames.band_frame(traces, objective, m, max_points=600), t, view.style, title=t), key=key, container=col)
     final = frames.final_frame(traces)
-    st.dataframe(frames.final_summary(final).style.format("{:.4g}", subset=["median final f", "10% quantile",
-                                                                          "90% quantile"]), key="loss_table")
+    view.table(frames.final_summary(final), "loss_table",
+               {"median final f": "{:.4g}", "10% quantile": "{:.4g}", "90% quantile": "{:.4g}"})
     view.share({"runs": lambda: frames.path_frame(traces, objective, max_points=s.steps + 1), "summary": final},
                snippets.runs_snippet(specs))
     st.markdown("#### Update rules")

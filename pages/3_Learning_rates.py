@@ -9,6 +9,23 @@ from ui.views import charts, frames, snippets
 
 COMPARE = ("adagrad", "rmsprop", "adam")
 
+
+def look_for(shown) -> str:
+    """What to look for in the lines that are drawn (the text names only optimisers on the chart)."""
+    parts = []
+    if "adagrad" in shown:
+        parts.append("AdaGrad's lines only go down: its sum of squared gradients only grows.")
+    adaptive = [frames.title(o) for o in shown if o in ("rmsprop", "adam", "adamw", "nadam", "radam", "adamax")]
+    if adaptive:
+        parts.append(f"{' and '.join(adaptive)} level off, and each parameter gets its own level: the parameter "
+                     "with the smaller gradients gets the larger learning rate.")
+    constant = [frames.title(o) for o in shown if o in ("sgd", "momentum", "nesterov", "lion")]
+    if constant:
+        parts.append(f"{', '.join(constant)}: one flat line at η for every parameter (no adaptation).")
+    if "adagrad" not in shown:
+        parts.append("Press **Compare AdaGrad, RMSProp and Adam** to see a rate that can only fall.")
+    return " ".join(parts)
+
 with page.open("learning_rates") as view:
     s = view.settings
     objective = s.objective_obj()
@@ -22,8 +39,7 @@ with page.open("learning_rates") as view:
         "learning eventually stops. RMSProp and Adam divide by a *moving average* of recent "
         "squared gradients: it forgets, so their learning rate settles at a level set by the "
         "current gradient size and can rise again when gradients shrink.",
-        "AdaGrad's lines only go down. RMSProp's and Adam's level off, and each parameter gets "
-        "its own level: the parameter with the smaller gradients gets the larger learning rate.")
+        look_for(s.optimizers))
     if not set(COMPARE) <= set(s.optimizers):
         st.button("Compare AdaGrad, RMSProp and Adam", key="compare_adaptive",
                   on_click=session.set_value, args=(SHARED_FIELDS["opt"], COMPARE),
@@ -37,7 +53,7 @@ with page.open("learning_rates") as view:
         st.caption(f"{objective.dim} parameters: four of them are shown.")
     view.chart(lambda: charts.curve_chart(eff, "eff_lr", "effective learning rate", view.style, strokedash="param"),
                key="eff_lr")
-    st.dataframe(frames.eff_lr_table(traces, names), key="eff_lr_table", hide_index=True)
+    view.table(frames.eff_lr_table(traces, names), "eff_lr_table", index=False)
     view.share({"effective_lr": lambda: frames.eff_lr_frame(traces, param_names=names, max_points=s.steps)},
                snippets.runs_snippet(specs))
     st.markdown("#### Update rules")

@@ -24,7 +24,7 @@ with page.open("bias_correction") as view:
         f"{(1 - b1) / np.sqrt(1 - b2) if b2 < 1 else float('inf'):.3g} times the corrected one "
         f"(β₁ = {b1:g}, β₂ = {b2:g}): too big when β₂ is close to 1, because v is biased towards "
         "zero for about 1/(1−β₂) steps. The gap closes as t grows and both runs behave alike.")
-    first = int(view.widget("first", st.columns(3)[0]))
+    first = int(view.widget("first"))
     n = min(first, s.steps)
     on_spec = s.spec("adam", bias_correction=True, record_state=True)
     off_hyper = {**hyper, "bias_correction": False}
@@ -32,7 +32,7 @@ with page.open("bias_correction") as view:
     off_same = view.replay("adam", off_hyper, on_spec)
     names = ["x", "y"] if objective.dim == 2 else [f"w{j + 1}" for j in range(objective.dim)]
     m_df, v_df = frames.moment_frames(on, b1, b2, n, names[:2])
-    cols = st.columns(2)
+    cols = view.stage_columns(2)
     view.chart(lambda: charts.curve_chart(m_df, "value", "first moment", view.style, log_y=False, strokedash="param",
                                           legend_title=None, title="m against m̂ (the mean of g)"),
                key="bias_m", container=cols[0])

@@ -17,26 +17,22 @@ with page.open("sparse") as view:
         "A linear regression whose binary features fire with very different frequencies: feature "
         "j is 1 in a fraction p_j of the samples, from always down to rarely. Each step uses one "
         "sample, so a feature that did not fire gets a gradient of **exactly zero**: the rare "
-        "weights hear about their error only now and then. This page has its own problem and "
-        "settings (below); the other hyperparameters come from the sidebar.",
+        "weights hear about their error only now and then.",
         "SGD gives every weight the same learning rate, so rare weights barely move: their error "
         "stays high (left of the error chart, where the frequencies are low). AdaGrad divides by "
         "the root of each weight's summed squared gradients: rare weights have summed little, so they keep a large "
         "learning rate and catch up. RMSProp's average forgets between firings, which makes its "
-        "rare-feature steps erratic.")
-    with st.expander("This page's problem and learning rates", expanded=True):
-        st.caption("The sidebar's objective, steps, noise and start do not apply on this page (its "
-                   "problem is fixed: sparse features, no added noise); its seed and the optimisers' "
-                   "other hyperparameters do.")
-        c = st.columns(3)
-        steps = int(view.widget("sp.steps", c[0]))
-        dim = int(view.widget("sp.dim", c[1]))
-        n_seeds = int(view.widget("sp.seeds", c[2]))
-        c = st.columns(3)
-        freq = view.widget("sp.freq", c[0])
-        rare = view.widget("sp.rare", c[1])
-        c = st.columns(len(OPTS))
-        lrs = {o: view.widget(f"sp.{o}", c[i]) for i, o in enumerate(OPTS)}
+        "rare-feature steps erratic. This page has its own problem and settings (the sidebar's "
+        "\"This view\"): the shared objective, steps, noise and start do not apply.")
+    view.controls.caption("This page has a problem of its own: the sidebar's objective, steps, noise and "
+                          "start do not apply (sparse features, no added noise); its seed and the optimisers' "
+                          "other hyperparameters do.")
+    steps = int(view.widget("sp.steps"))
+    dim = int(view.widget("sp.dim"))
+    n_seeds = int(view.widget("sp.seeds"))
+    freq = view.widget("sp.freq")
+    rare = view.widget("sp.rare")
+    lrs = {o: view.widget(f"sp.{o}") for o in OPTS}
     seeds = tuple(range(s.seed, s.seed + n_seeds))
     every = max(1, steps // RECORDED_ROWS)
 
@@ -49,7 +45,7 @@ with page.open("sparse") as view:
     traces = view.run(many)
     view.divergence(traces)
     per_param = frames.per_parameter_frame(traces, objective)
-    cols = st.columns(2)
+    cols = view.stage_columns(2)
     extra = [n("param")]
     view.chart(lambda: charts.xy_chart(per_param, "freq", "eff_lr", "feature frequency", "effective learning rate",
                                        view.style, title="Learning rate each weight gets", tooltip_extra=extra),

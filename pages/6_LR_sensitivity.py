@@ -23,9 +23,9 @@ with page.open("sensitivity") as view:
         "How wide the shaded span is. A wide span means the optimiser is forgiving: a rough "
         "guess of the learning rate works. Adaptive methods are often forgiving; plain SGD's "
         "good range is narrow and sits just below where it diverges.")
-    c = st.columns(3)
-    n_points = int(view.widget("lrs.points", c[0]))
-    n_seeds = int(view.widget("lrs.seeds", c[1]))
+    n_points = int(view.widget("lrs.points"))
+    n_seeds = int(view.widget("lrs.seeds"))
+    show = view.widget("lrs.best")
     seeds = tuple(range(s.seed, s.seed + n_seeds))
     lrs = {o: np.logspace(np.log10(OPTIMIZERS[o].hypers["lr"].low), np.log10(OPTIMIZERS[o].hypers["lr"].high),
                           n_points) for o in s.optimizers}
@@ -37,12 +37,11 @@ with page.open("sensitivity") as view:
         st.warning("Every run diverged at every learning rate: try fewer steps or a gentler objective.")
     else:
         view.chart(lambda: charts.sensitivity_chart(frame, best, view.style, ceiling), key="sensitivity")
-        st.dataframe(frames.sensitivity_table(best).style.format(
-            {"best η": "{:.3g}", "median final f − f*": "{:.3g}", "2× range from": "{:.3g}", "2× range to": "{:.3g}",
-             "width (decades)": "{:.2f}"}), key="sensitivity_table", hide_index=True)
+        view.table(frames.sensitivity_table(best), "sensitivity_table",
+                   {"best η": "{:.3g}", "median final f − f*": "{:.3g}", "2× range from": "{:.3g}",
+                    "2× range to": "{:.3g}", "width (decades)": "{:.2f}"}, index=False)
         st.caption(f"{n_points} learning rates × {n_seeds} seeds × {len(s.optimizers)} optimisers, "
                    f"{s.steps} steps each: one engine call per optimiser.")
-        show = view.widget("lrs.best", c[2])
         if show and objective.dim == 2:
             best_lr = dict(zip(best["series"], best["best_lr"]))
             best_traces = view.run({o: s.spec(o, lr=float(lr)) for o, lr in best_lr.items()})

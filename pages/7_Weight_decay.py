@@ -21,12 +21,11 @@ with page.open("weight_decay") as view:
         "Where each run settles. Adam + L2 settles at the L2-regularised minimum (the cross): "
         "x, with the small gradients, is pulled far from 1, y hardly at all. AdamW settles "
         "elsewhere: its pull is more even across the two weights.")
-    c = st.columns(5)
-    wd = view.widget("wd.lambda", c[0])
-    lr = view.widget("wd.lr", c[1])
-    cond = view.widget("wd.cond", c[2])
-    steps = int(view.widget("wd.steps", c[3]))
-    noise = view.widget("wd.noise", c[4])
+    wd = view.widget("wd.lambda")
+    lr = view.widget("wd.lr")
+    cond = view.widget("wd.cond")
+    steps = int(view.widget("wd.steps"))
+    noise = view.widget("wd.noise")
     objective = get_objective("scaled", cond=cond)
     specs = {opt: RunSpec.of(objective, opt, steps, None, noise, s.seed,
                              **{**s.hyper(opt), "lr": lr, "weight_decay": wd}) for opt in SERIES}
@@ -34,15 +33,14 @@ with page.open("weight_decay") as view:
     view.divergence(traces, SERIES)
     l2 = np.array([1.0 / (1.0 + wd), cond / (cond + wd)])  # argmin f + λ/2 |θ|²
     path = frames.path_frame(traces, objective, labels=SERIES)
-    cols = st.columns([3, 2])
-    with cols[0]:
-        cross = charts.cross_layer(l2, "L2-regularised minimum", view.style)
-        view.player(lambda: charts.trajectory_chart(path, objective, steps, view.style, extra=[cross],
-                                                    title="Paths towards (1, 1), pulled to 0"),
-                    steps, key="wd_paths")
+    cols = view.stage_columns([3, 2])
+    cross = charts.cross_layer(l2, "L2-regularised minimum", view.style)
+    view.player(lambda: charts.trajectory_chart(path, objective, steps, view.style, extra=[cross],
+                                                title="Paths towards (1, 1), pulled to 0"),
+                steps, key="wd_paths", container=cols[0])
     pulls = frames.pull_frame(traces, SERIES, l2)
     view.chart(lambda: charts.pull_chart(pulls, view.style), key="wd_pull", container=cols[1])
-    st.dataframe(frames.pull_table(pulls).style.format("{:.4f}"), key="wd_table")
+    view.table(frames.pull_table(pulls), "wd_table", "{:.4f}")
     view.share({"paths": lambda: frames.path_frame(traces, objective, labels=SERIES, max_points=steps + 1),
                 "pull": pulls}, snippets.runs_snippet(specs))
     st.markdown("#### The two update rules")

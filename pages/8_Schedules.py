@@ -26,20 +26,14 @@ with page.open("schedules") as view:
         "with cosine decay ends further from the minimum than with a constant η. The Practical "
         "guide's Transformers preset shows decay winning on a bowl with noisy gradients. Clipping "
         "matters where gradients are huge: the RNN preset turns SGD's divergence into convergence.")
-    c = st.columns(4)
-    schedule = view.widget("sch", c[0])
-    options = {name: view.widget(OPTION_KEYS[name], c[1 + i]) for i, name in enumerate(USES[schedule])}
+    schedule = view.widget("sch")
+    options = {name: view.widget(OPTION_KEYS[name]) for name in USES[schedule]}
     if "warmup" in options:
         options["warmup"] = min(int(options["warmup"]), s.steps)
     if "step_size" in options:
         options["step_size"] = int(options["step_size"])
-    clip = view.widget("clip", c[3])
-    clip_at = view.widget("clip.at", c[3]) if clip != "none" else None
-    curve = frames.schedule_frame(schedule_factors(schedule, s.steps, **options))
-    st.markdown(f"**{SCHEDULES[schedule]}**: the learning rate of step t is η × factor(t); base η: "
-                + ", ".join(f"{frames.title(o)} {s.hyper(o)['lr']:g}" for o in s.optimizers) + ".")
-    view.chart(lambda: charts.curve_chart(curve, "factor", "factor(t) = η_t / η", view.style, log_y=False,
-                                          legend_title=None, height=220), key="schedule_curve")
+    clip = view.widget("clip")
+    clip_at = view.widget("clip.at") if clip != "none" else None
     changed = {"schedule": schedule, "schedule_options": options,
                "clip_norm": clip_at if clip == "norm" else None, "clip_value": clip_at if clip == "value" else None}
     specs = {}
@@ -56,6 +50,11 @@ with page.open("schedules") as view:
     else:
         view.chart(lambda: charts.curve_chart(path, "gap", "f(θ) − f*", view.style, strokedash="variant",
                                               title="Loss gap"), key="schedule_loss")
+    curve = frames.schedule_frame(schedule_factors(schedule, s.steps, **options))
+    st.markdown(f"**{SCHEDULES[schedule]}**: the learning rate of step t is η × factor(t); base η: "
+                + ", ".join(f"{frames.title(o)} {s.hyper(o)['lr']:g}" for o in s.optimizers) + ".")
+    view.chart(lambda: charts.curve_chart(curve, "factor", "η_t / η", view.style, log_y=False, legend_title=None,
+                                          height=int(view.style.height * 0.6)), key="schedule_curve")
     view.share({"runs": path, "schedule": curve}, snippets.runs_snippet(specs))
     st.markdown("#### Update rules")
     view.formulas(s.optimizers)

@@ -21,11 +21,10 @@ with page.open("baselines") as view:
         "methods reach the minimum in tens of evaluations where first-order methods take "
         "thousands of steps. Their advantage fades with noise, many parameters and minibatches, "
         "which is why deep learning uses first-order methods.")
-    c = st.columns([3, 1, 1])
-    methods = view.widget("so.methods", c[0])
-    max_iter = int(view.widget("so.iter", c[1]))
+    methods = view.widget("so.methods")
+    max_iter = int(view.widget("so.iter"))
     if s.noise > 0:
-        c[2].button("Set the noise to 0", key="zero_noise", on_click=session.set_value,
+        view.controls.button("Set the noise to 0", key="zero_noise", on_click=session.set_value,
                     args=(SHARED_FIELDS["noise"], 0.0), help="First-order runs then also see exact gradients.")
         st.caption(f"The first-order runs use gradient noise {s.noise:g} (sidebar); the scipy methods do not.")
     if objective.stochastic:
@@ -36,17 +35,18 @@ with page.open("baselines") as view:
     traces = view.run(specs)
     view.divergence(traces)
     both = frames.baselines_frame(traces, paths, objective)
-    cols = st.columns(2)
-    if objective.dim == 2:
+    cols = view.stage_columns(2)
+    if objective.dim == 2:  # (no legend: the curves beside it name the colours)
         view.chart(lambda: charts.trajectory_chart(both, objective, s.steps, view.style, dash="family", scrub=False,
-                                                   height=int(view.style.map_height * 0.8), fit_width=True),
+                                                   height=int(view.style.map_height * 0.8), legend=False,
+                                                   title="Paths: first-order solid, scipy dashed"),
                    key="so_paths", container=cols[0])
     view.chart(lambda: charts.curve_chart(both, "gap", "f(θ) − f*", view.style, x="evals", log_x=True,
                                           x_title="evaluations (log scale)", strokedash="family",
                                           title="Loss gap against evaluations"),
                key="so_loss", container=cols[1] if objective.dim == 2 else None)
     table = frames.evaluations_table(traces, paths)
-    st.dataframe(table.style.format({"final f": "{:.4g}"}), key="so_table", hide_index=True)
+    view.table(table, "so_table", {"final f": "{:.4g}"}, index=False)
     view.share({"runs": both, "evaluations": table},
                snippets.runs_snippet(specs) + snippets.baselines_snippet(s.objective, dict(s.objective_options),
                                                                           methods, s.start, max_iter))

@@ -34,6 +34,11 @@ def charts(at: AppTest) -> list:
             or (e.type == "component_instance" and "stepper" in e.proto.component_name)]  # page order
 
 
+def is_player(chart) -> bool:
+    """A chart drawn with the step-through player's controls."""
+    return chart.proto.DESCRIPTOR.name == "ComponentInstance" and chart.proto.component_name.endswith("_stepper")
+
+
 def spec(chart) -> dict:
     if chart.proto.DESCRIPTOR.name == "ComponentInstance":
         # data inline, by columns in "datasets": as rows, like the component embeds it

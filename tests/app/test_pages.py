@@ -11,7 +11,7 @@ from altair.utils.schemapi import validate_jsonschema
 
 from ui.frame.registry import PAGES as REGISTRY
 
-from .conftest import charts, data_digest, fields, marks, no_exception, open_page, params, spec
+from .conftest import charts, data_digest, fields, is_player, marks, no_exception, open_page, params, spec
 
 # Every page of the registry with charts: its script, the charts at the default settings, the
 # marks and fields its first chart must have, a control that must change what is plotted, and
@@ -47,6 +47,9 @@ def test_page_renders_its_charts(path, n_charts, mark_set, field_set, control, _
     # Valid Vega-Lite: the app skips Altair's validation per view (it is slow), so it is done here
     for c in found:
         validate_jsonschema(spec(c), VEGA_LITE_SCHEMA)
+        # a text alternative for screen readers: in the spec (Vega's aria label) and the component's
+        args = json.loads(c.proto.json_args)
+        assert len(spec(c).get("description", "")) > 30 and args["description"] == spec(c)["description"]
     # the explanation and what to look for are on every page
     assert any("What to look for" in i.value for i in at.info)
 
@@ -206,7 +209,7 @@ def test_every_trajectory_map_plays_in_the_step_through_player(path, query):
     no_exception(at)
     maps = [c for c in charts(at) if any(p["name"] == "step" for p in params(spec(c)))]  # step-indexed
     assert maps and all("rect" in marks(spec(c)) for c in maps)  # the maps
-    assert all(c.proto.DESCRIPTOR.name == "ComponentInstance" for c in maps)
+    assert all(is_player(c) for c in maps)
     for c in maps:
         assert json.loads(c.proto.json_args)["steps"] == 150
         step = [p for p in params(spec(c)) if p["name"] == "step"]
@@ -215,10 +218,13 @@ def test_every_trajectory_map_plays_in_the_step_through_player(path, query):
 
 def test_schedules_play_paths_and_loss_together():
     at = open_page("pages/8_Schedules.py", {"steps": "150"})
-    stepped = [c for c in charts(at) if c.proto.DESCRIPTOR.name == "ComponentInstance"]
+    stepped = [c for c in charts(at) if is_player(c)]
     assert len(stepped) == 1
     s = spec(stepped[0])
-    assert len(s["hconcat"]) == 2 and "variant" in fields(s)  # scheduled (solid) against constant (dashed)
+    assert len(s["hconcat"]) == 2 and "variant" in fields(s)
+    # solid = with the schedule, dashed = without, as the page's text says (the legend once said the opposite)
+    dash = s["hconcat"][0]["layer"][1]["encoding"]["strokeDash"]["scale"]
+    assert dash["domain"] == ["with schedule / clipping", "constant η, no clipping"] and dash["range"][0] == [1, 0]
 
 
 def test_links_to_other_pages_carry_only_shared_values():

@@ -3,7 +3,8 @@
 * ``server``: one ``streamlit run dashboard.py`` for the whole session (most tests).
 * ``fresh_server``: a server of its own, started for one test, for "first request after
   a server start" behaviour (deep links).
-* ``browser``: one chromium per session; ``page``: a new context and page per test, with
+* ``browser``: the session's one chromium (``tests/conftest.py``, shared with tests/deploy);
+  ``page``: a new context and page per test, with
   its console errors, failed responses and script runs recorded (``harness.Watch``).
 
 Without playwright or /usr/bin/chromium the tests are skipped on a developer machine, but
@@ -18,7 +19,7 @@ import os
 
 import pytest
 
-from .harness import VIEWPORT, Watch, browser_problem, chromium, running_server
+from .harness import VIEWPORT, Watch, browser_problem, running_server
 
 collect_ignore = [] if os.environ.get("SCREENSHOTS") == "1" else ["test_screenshots.py"]
 
@@ -49,10 +50,9 @@ def fresh_server(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(request):
     require_browser()
-    with chromium() as b:
-        yield b
+    return request.getfixturevalue("shared_chromium")
 
 
 @pytest.fixture

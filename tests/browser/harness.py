@@ -42,7 +42,9 @@ PAGES = {p.url_path: (p.title, p.charts) for p in REGISTRY.values()}
 
 APP = "[data-testid='stApp']"
 IDLE = f"{APP}[data-test-script-state='notRunning']"
-CHART = "[data-testid='stVegaLiteChart']"
+# Every chart is drawn by the app's chart component: a player (with step-through controls) or a
+# plain chart, each an iframe.
+CHART = "iframe[data-testid='stCustomComponentV1'][title='ui.views.stepper.optimiser_lab_chart']"
 STEPPER = "iframe[data-testid='stCustomComponentV1'][title='ui.views.stepper.optimiser_lab_stepper']"
 EXCEPTION = "[data-testid='stException']"
 SKELETON = "[data-testid='stSkeleton']"
@@ -264,23 +266,21 @@ def script_state(page) -> str | None:
 
 
 # True when the page shows no placeholder and its charts are drawn (Vega draws a canvas or an
-# svg of class "marks"), both the stVegaLiteChart elements and those in step-through iframes
-# (served by the same server, so their documents are readable).
-CHARTS_READY = """([vegaSel, frameSel, skeletonSel, count, atLeast]) => {
+# svg of class "marks") in the chart component's iframes (served by the same server, so their
+# documents are readable).
+CHARTS_READY = """([chartSel, frameSel, skeletonSel, count, atLeast]) => {
     if (document.querySelector(skeletonSel)) return false;
     const drawn = (root) => !!(root && root.querySelector('canvas.marks, svg.marks'));
-    const vega = [...document.querySelectorAll(vegaSel)];
-    const frames = [...document.querySelectorAll(frameSel)];
-    const n = vega.length + frames.length;
-    if (count !== null ? n !== count : n < atLeast) return false;
-    return vega.every(drawn) && frames.every((f) => {
+    const frames = [...document.querySelectorAll(chartSel), ...document.querySelectorAll(frameSel)];
+    if (count !== null ? frames.length !== count : frames.length < atLeast) return false;
+    return frames.every((f) => {
         try { return drawn(f.contentDocument); } catch (e) { return false; }
     });
 }"""
 
 
 def chart_count(page) -> int:
-    """Charts on the page: stVegaLiteChart elements plus step-through components."""
+    """Charts on the page: plain charts plus players."""
     return page.locator(CHART).count() + page.locator(STEPPER).count()
 
 

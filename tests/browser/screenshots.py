@@ -5,11 +5,11 @@ Run from the repository root::
     python -m tests.browser.screenshots          # or: python tests/browser/screenshots.py
     SCREENSHOTS=1 python -m pytest tests/browser -k screenshots   # the same, as an opt-in test
 
-It starts the app's server, opens every page at 1400x1000 with the default settings, waits
-for the charts (and ~2 s for Vega to finish painting) and writes
-``docs/screenshots/<page>.png``: the whole page. A page larger than ``MAX_BYTES`` is saved
-with a 256-colour palette (UI and charts survive it well); if it is still too large, only
-the first screen is saved.
+It starts the app's server, opens every page as a classroom projector shows it (1280x720, in
+presentation mode, the default settings), waits for the charts (and ~2 s for Vega to finish
+painting) and writes ``docs/screenshots/<page>.png``: the first screen, what the class sees. A
+picture larger than ``MAX_BYTES`` is saved with a 256-colour palette (UI and charts survive it
+well).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 
 if __package__:
-    from .harness import PAGES, ROOT, VIEWPORT, chromium, open_page, running_server
+    from .harness import PAGES, ROOT, chromium, open_page, running_server
 else:  # run as a script: python tests/browser/screenshots.py
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from harness import PAGES, ROOT, VIEWPORT, chromium, open_page, running_server
+    from harness import PAGES, ROOT, chromium, open_page, running_server
 
 OUT_DIR = ROOT / "docs" / "screenshots"
 MAX_BYTES = 400_000
@@ -48,32 +48,21 @@ def small_png(png: bytes) -> bytes:
     return min(png, out.getvalue(), key=len)
 
 
+SCREEN = {"width": 1280, "height": 720}
+
+
 def take(browser, base_url: str, out_dir: Path = OUT_DIR, pages=tuple(PAGES)) -> list[Path]:
     """Screenshot every page of ``pages`` (URL paths) into ``out_dir``; returns the files."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path in pages:
-        context = browser.new_context(viewport=VIEWPORT)
+        context = browser.new_context(viewport=SCREEN)
         try:
             page = context.new_page()
-            open_page(page, base_url, path, charts=PAGES[path][1] if path in PAGES else None)
+            open_page(page, base_url, path, "present=1", charts=PAGES[path][1] if path in PAGES else None)
             page.wait_for_timeout(SETTLE_MS)
-            # Streamlit scrolls inside its own container, not the document: make the window as
-            # tall as the content so that a full-page screenshot holds all of it.
-            height = page.evaluate(
-                """() => Math.max(document.documentElement.scrollHeight,
-                       ...[...document.querySelectorAll("[data-testid='stMain'], section")]
-                          .map(e => e.scrollHeight))""")
             target = out_dir / file_name(path)
-            if height > VIEWPORT["height"]:
-                page.set_viewport_size({"width": VIEWPORT["width"], "height": int(height)})
-                page.wait_for_timeout(SETTLE_MS)  # charts resize with the window
-            png = small_png(page.screenshot(full_page=True))
-            if len(png) > MAX_BYTES:  # too big for a README: the first screen only
-                page.set_viewport_size(VIEWPORT)
-                page.wait_for_timeout(SETTLE_MS)
-                png = small_png(page.screenshot())
-            target.write_bytes(png)
+            target.write_bytes(small_png(page.screenshot()))
             written.append(target)
         finally:
             context.close()

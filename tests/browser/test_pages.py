@@ -44,7 +44,7 @@ def test_page_renders_its_charts(server, page, watch, path):
     assert page.locator("h1").first.inner_text().strip() == title
     for other_title, _ in PAGES.values():
         assert sidebar_link(page, other_title).is_visible()
-    assert page.locator(f"{SIDEBAR} [data-testid='stMultiSelect']").is_visible()
+    assert page.locator(f"{SIDEBAR} [data-testid='stMultiSelect']").filter(has_text="Optimisers").is_visible()
 
     assert unexpected_console_errors(watch, server.url, [path]) == []
 
@@ -54,3 +54,17 @@ def test_every_page_is_covered():
     without its number prefix and ``.py``), so none goes untested in the browser."""
     paths = {re.sub(r"^\d+_", "", f.stem) for f in (ROOT / "pages").glob("*.py")}
     assert paths | {""} == set(PAGES)
+
+
+@pytest.mark.parametrize("path", ["Trajectories", "Loss_curves"])
+def test_every_chart_has_a_text_alternative_and_a_menu_that_saves_it(server, page, path):
+    """What a screen reader says of a chart, and the ⋯ menu the README promises (PNG or SVG)."""
+    _, n_charts = PAGES[path]
+    open_page(page, server.url, path, charts=n_charts)
+    for frame in page.locator(f"{CHART}, {STEPPER}").element_handles():
+        doc = frame.content_frame()
+        label = doc.locator("#chart").get_attribute("aria-label")
+        assert doc.locator("#chart").get_attribute("role") == "img" and len(label) > 30, label
+        doc.locator(".vega-embed summary").click()
+        actions = doc.locator(".vega-actions a").all_inner_texts()
+        assert any("PNG" in a for a in actions) and any("SVG" in a for a in actions), actions

@@ -159,3 +159,30 @@ def test_a_bad_link_value_falls_back_to_its_default_with_a_notice(server, page, 
     assert "Adam · η = 0.01" in expander_titles(page)
     assert not {"steps", "adam.lr", "bogus"} & set(query_of(page))
     assert unexpected_console_errors(watch, server.url, ["Trajectories"]) == []
+
+
+def test_a_hyperparameter_change_keeps_its_panel_open_and_its_label_current(server, page):
+    """The panel once closed itself at every change, and its label showed the value before it."""
+    open_page(page, server.url, "Trajectories", "steps=100", charts=1)
+    panel = page.locator(f"{SIDEBAR} [data-testid='stExpander']").filter(has_text="Adam").first
+    panel.locator("summary").click()
+    thumb = panel.get_by_role("slider").first  # Adam's learning rate, the panel's first control
+    expect(thumb).to_be_visible()
+    before = runs(page)
+    thumb.focus()
+    thumb.press("ArrowRight")
+    wait_rerun(page, before, charts=1)
+    assert query_of(page)["adam.lr"] == "0.015"  # one stop up from 0.01
+    expect(panel.locator("summary")).to_contain_text("η = 0.015")  # the label: this rerun's value
+    expect(panel.get_by_role("slider").first).to_be_visible()  # still open
+
+
+def test_a_heavy_view_says_what_it_computes_while_it_does(server, page):
+    """A view estimated at a second or more of engine work shows a progress message naming it
+    (a seed no other test uses: nothing is cached)."""
+    page.goto(f"{server.url}/LR_sensitivity?lrs.points=60&lrs.seeds=20&steps=5000&seed=4871")
+    spinner = page.locator("[data-testid='stSpinner']")
+    expect(spinner).to_contain_text("Computing", timeout=RERUN_TIMEOUT)
+    expect(spinner).to_contain_text("engine run")
+    wait_for_charts(page, None, 1)
+    expect(spinner).to_have_count(0)

@@ -72,10 +72,9 @@ def test_load_smoke_through_the_proxy(classroom):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(request):
     require(harness.browser_problem(), "the reverse-proxy browser tests")
-    with harness.chromium() as b:
-        yield b
+    return request.getfixturevalue("shared_chromium")  # one sync Playwright per session
 
 
 @pytest.mark.browser

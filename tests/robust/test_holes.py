@@ -99,3 +99,10 @@ def test_a_job_past_its_deadline_is_stopped_and_the_page_says_so(monkeypatch):
         assert one_worker.stopped >= 1
     finally:
         one_worker.shutdown()
+
+
+def test_a_link_notice_quotes_a_function_as_code():
+    """``x**2`` in a notice was rendered as bold Markdown."""
+    at = open_page("pages/1_Trajectories.py", {"f": "custom", "custom.expr": "x**2 + import", "steps": "50"})
+    said = [n for n in notices(at) if "custom.expr" in n]
+    assert said and "`x**2 + import`" in said[0], said

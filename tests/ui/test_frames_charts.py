@@ -123,3 +123,19 @@ def test_a_function_undefined_in_part_of_the_box_is_shaded_where_it_is_defined()
     assert df.loc[df["x"] > 0, "level"].nunique() > 8  # shaded where it has values
     assert 0.4 < frames.undefined_share(obj) < 0.6
     assert frames.undefined_share(get_objective("rosenbrock")) == 0.0
+
+
+def test_a_map_follows_runs_that_leave_a_typed_functions_box_and_says_when_others_do():
+    typed = get_objective("custom", expr="x + 0.1*y^2", xmin=-1, xmax=1, ymin=-1, ymax=1)
+    tr = simulate(typed, "sgd", 60, start=(0.5, 0.5), lr=0.1)  # walks off to x < -1
+    path = frames.path_frame({"sgd": tr}, typed)
+    (x0, _), _ = frames.map_box(path, typed.bounds, follow=True)[0]
+    assert x0 < path["x"].min() and frames.map_box(path, typed.bounds, follow=True)[1] == []
+    spec = charts.trajectory_chart(path, typed, 60, ChartStyle())
+    assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"][0] == x0  # the contour covers the walk
+    box, leaving = frames.map_box(path, typed.bounds, follow=False)
+    assert box == typed.bounds and leaving == ["SGD"]
+    fixed = get_objective("quadratic")
+    far = frames.path_frame({"sgd": simulate(fixed, "sgd", 30, start=(-2.5, 1.5), lr=0.21)}, fixed)
+    title = charts.trajectory_chart(far, fixed, 30, ChartStyle(), title="Paths")["title"]
+    assert "SGD leaves the plotted box" in title["subtitle"]

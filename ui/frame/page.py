@@ -18,6 +18,7 @@ budget) is shown as a message; the controls stay.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -35,33 +36,58 @@ from ui.state import session, widgets
 from ui.state.fields import PRESENT, SHARED_FIELDS, Field
 from ui.state.settings import Settings
 from ui.views import stepper
-from ui.views.theme import ChartStyle, with_style
+from ui.views.theme import ChartStyle
 
 from . import panels
 from .registry import ALL_FIELDS, PAGES, ROOT, Page, page_fields
 
-# Projection: large type everywhere on the page (the charts scale through ChartStyle).
-PRESENTATION_CSS = """
-<style id="presentation-mode">
-  [data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
-  [data-testid="stMain"] [data-testid="stMarkdownContainer"] li { font-size: 1.45rem; line-height: 1.45; }
-  [data-testid="stMain"] h1 { font-size: 3.2rem; }
-  [data-testid="stMain"] h4 { font-size: 1.9rem; }
-  [data-testid="stMain"] [data-testid="stWidgetLabel"] p { font-size: 1.25rem; }
-  [data-testid="stMain"] .katex { font-size: 1.45em; }
-  [data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 1.2rem; }
+# Every page: a compact title close to the top, so that the first chart starts on the first screen.
+LAYOUT_CSS = """
+<style id="layout">
+  [data-testid="stMainBlockContainer"] { padding-top: 3.5rem; padding-bottom: 3rem; }
+  [data-testid="stMain"] h1 { font-size: 2.1rem; padding: 0 0 0.25rem 0; }
+  [data-testid="stSidebar"] [data-testid="stSidebarUserContent"] { padding-top: 1rem; }
+  [data-testid="stMain"] table td, [data-testid="stMain"] table th { font-variant-numeric: tabular-nums; }
 </style>
 """
 
+# Projection: large type everywhere a student reads (the charts scale through ChartStyle), the
+# title compact, the sidebar's controls readable when the teacher opens it.
+PRESENTATION_CSS = """
+<style id="presentation-mode">
+  [data-testid="stMainBlockContainer"] { padding-top: 3.2rem; }
+  [data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+  [data-testid="stMain"] [data-testid="stMarkdownContainer"] li { font-size: 1.45rem; line-height: 1.45; }
+  [data-testid="stMain"] h1 { font-size: 2.3rem; }
+  [data-testid="stMain"] h4 { font-size: 1.9rem; }
+  [data-testid="stWidgetLabel"] p { font-size: 1.25rem; }
+  [data-testid="stNumberInput"] input, [data-testid="stTextInput"] input,
+  [data-baseweb="select"] { font-size: 1.25rem; }
+  [data-testid="stSliderThumbValue"], [data-testid="stSliderTickBar"] { font-size: 1.1rem; }
+  [data-testid="stMain"] .katex { font-size: 1.45em; }
+  [data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 1.2rem; }
+  [data-testid="stMain"] table { font-size: 1.3rem; }
+  [data-testid="stMain"] [data-testid="stExpander"] summary p { font-size: 1.45rem; }
+</style>
+"""
+
+PROGRESS_SECONDS = 1.0  # estimated engine time above which a view says what it is computing
+
 # Built chart specs, shared by the sessions that show the same view: Vega-Lite specs (with their
 # DataFrames; each session gets a copy) and the step-through player's JSON (immutable strings).
-CHART_SPECS: ByteCache[dict] = ByteCache(max_bytes=30_000_000, ttl=1800)
-PLAYER_SPECS: ByteCache[str] = ByteCache(max_bytes=30_000_000, ttl=1800, copy_out=False)
+CHART_SPECS: ByteCache[str] = ByteCache(max_bytes=50_000_000, ttl=1800, copy_out=False)
+PLAYER_SPECS = CHART_SPECS
+
+
+def _described(spec: dict, style: ChartStyle) -> str:
+    """A spec's text alternative, then the JSON the chart component draws (one string: immutable,
+    shared by the sessions on the view)."""
+    return " ".join(str(spec.get("description") or "A chart.").split()) + "\n" + stepper.spec_json(spec, style)
 
 
 def clear_caches() -> None:
     """Forget every cached result and chart (a fresh server, as far as caches go)."""
-    for cache in (runs.TRACES, runs.BASELINES, CHART_SPECS, PLAYER_SPECS):
+    for cache in (runs.TRACES, runs.BASELINES, CHART_SPECS):
         cache.clear()
 
 
@@ -78,6 +104,12 @@ class View:
     presenting: bool = False
     spent: float = 0.0  # estimated engine seconds this run of the view has asked for
     held: int = 0  # bytes of the results it has asked for
+    controls: Any = None  # where the page's own controls go (the sidebar's "This view")
+    alerts: Any = None  # notices and errors, under the title
+    stage: Any = None  # the page's first screen, under its title: its first chart goes there
+    notes: Any = None  # the explanation and what to look for, under the first chart
+    _staged: bool = False
+    _stage_boxes: set = field(default_factory=set)
 
     # -- controls -----------------------------------------------------------------------------
 
@@ -85,7 +117,7 @@ class View:
         """A page-local control (by its URL key): drawn, remembered, and kept in the URL."""
         f = self.page.field(key)
         self.used.add(f.key)
-        return widgets.widget(f, container, **kw)
+        return widgets.widget(f, container if container is not None else self.controls, **kw)
 
     def value(self, key: str):
         return session.get(self.fields[key])
@@ -121,9 +153,17 @@ class View:
 
     def run(self, specs: Mapping[str, RunSpec]) -> dict[str, Trace]:
         """One trace per named spec (cached; computed in a worker). What is not cached must fit the
-        view's budget, checked for all of them before any is computed."""
-        self._afford(budget.spec_cost(spec) for spec in specs.values() if not runs.cached(spec))
-        return runs.traces(specs)
+        view's budget, checked for all of them before any is computed; a computation of more than
+        about a second says what it computes while it does."""
+        costs = [budget.spec_cost(spec) for spec in specs.values() if not runs.cached(spec)]
+        self._afford(costs)
+        seconds = sum(c for _, c, _ in costs)
+        if seconds < PROGRESS_SECONDS:
+            return runs.traces(specs)
+        what = max(costs, key=lambda c: c[1])[0]
+        with self.alerts, st.spinner(f"Computing {len(costs)} engine run{'s' if len(costs) > 1 else ''} "
+                                     f"(the largest: {what}), about {seconds:.0f} s...", show_time=True):
+            return runs.traces(specs)
 
     def replay(self, optimizer: str, hyper: Mapping[str, Any], source: RunSpec) -> Trace:
         if runs.replay_key(optimizer, hyper, source) not in runs.TRACES:
@@ -143,30 +183,70 @@ class View:
     def _key(self, key: str) -> tuple:
         return (self.state(), key, dataclasses.astuple(self.style))
 
+    def stage_columns(self, spec) -> list:
+        """Columns for the page's first charts, side by side on the first screen."""
+        cols = self.stage.columns(spec)
+        self._stage_boxes = {id(c) for c in cols}
+        self._staged = True
+        return cols
+
+    def _place(self, container) -> tuple[Any, str]:
+        """Where a chart goes and how it fits: the page's first chart (or one in the stage's
+        columns) on the stage, filling the first screen; any other in the page, as wide as its
+        box."""
+        if container is None and not self._staged:
+            self._staged = True
+            return self.stage, "screen"
+        if container is not None and id(container) in self._stage_boxes:
+            return container, "screen"
+        return (container if container is not None else contextlib.nullcontext()), "width"
+
+    def _draw(self, build: Callable[[], dict], key: str, container, steps: int | None) -> None:
+        box, fit = self._place(container)
+        made = PLAYER_SPECS.get(self._key(key), lambda: _described(build(), self.style))
+        description, spec = made.split("\n", 1)
+        with box:
+            if steps is None:
+                stepper.chart(spec, self.style, key=key, fit=fit, description=description)
+            else:
+                stepper.step_through(spec, steps, self.style, key=key, fit=fit, description=description)
+
     def chart(self, build: Callable[[], dict], key: str, container=None) -> None:
         """Draw the chart ``build()`` makes (a ``ui.views.charts`` spec) with the page's type sizes.
-        Its spec is cached per view: ``build`` must depend only on the view's values (as every
-        page's charts do: the URL reproduces the view)."""
-        spec = CHART_SPECS.get(self._key(key), lambda: with_style(build(), self.style))
-        fixed = isinstance(spec.get("width"), int) or "hconcat" in spec
-        (container or st).vega_lite_chart(spec=spec, key=key, width="content" if fixed else "stretch")
+        Its spec is built once per view and kept for every student on the same view: ``build``
+        must depend only on the view's values (as every page's charts do: the URL reproduces the
+        view)."""
+        self._draw(build, key, container, None)
 
-    def player(self, build: Callable[[], dict], steps: int, key: str) -> None:
+    def player(self, build: Callable[[], dict], steps: int, key: str, container=None) -> None:
         """Draw a chart driven by its ``step`` param, with the step-through player's controls."""
-        spec = PLAYER_SPECS.get(self._key(key), lambda: stepper.spec_json(build(), self.style))
-        stepper.step_through(spec, steps, self.style, key=key)
+        self._draw(build, key, container, int(steps))
 
     # -- text -----------------------------------------------------------------------------------
 
     def explain(self, text: str, look_for: str) -> None:
-        panels.explain(text, look_for, self.presenting)
+        with self.notes:
+            panels.explain(text, look_for, self.presenting)
 
     def formulas(self, optimizers, overrides: Mapping[str, Mapping] | None = None, columns: int = 2) -> None:
         hypers = {o: {**self.settings.hyper(o), **(overrides or {}).get(o, {})} for o in optimizers}
         panels.formula_panel(optimizers, hypers, columns=columns)
 
     def divergence(self, traces: Mapping[str, Trace], labels: Mapping[str, str] | None = None) -> None:
-        panels.divergence_notice(traces, labels)
+        with self.alerts:
+            panels.divergence_notice(traces, labels)
+
+    def table(self, frame: pd.DataFrame, key: str, formats: Mapping[str, str] | str | None = None,
+              index: bool = True) -> None:
+        """A table: interactive (sortable) on a screen, a plain large one when presenting (a
+        projected table must be read from the back, and the interactive one cannot be enlarged)."""
+        styled = frame.style.format(formats) if formats else frame.style
+        if not index:
+            styled = styled.hide(axis="index")
+        if self.presenting:
+            st.table(styled)
+        else:
+            st.dataframe(styled, key=key, hide_index=not index)
 
     def url(self) -> str:
         """The address of exactly this view: the page's URL with every non-default value."""
@@ -201,34 +281,42 @@ def open(page_id: str) -> Iterator[View]:
     info = PAGES[page_id]
     # A local favicon: a material-icon favicon is fetched from a font CDN, which a classroom
     # network (or this sandbox) may not reach.
+    # "auto": the sidebar open on a wide screen, closed on a phone (and closed when presenting)
     st.set_page_config(page_title=f"{info.title} · Optimiser Lab", page_icon=str(ROOT / "assets" / "icon.png"),
-                       layout="wide", initial_sidebar_state="collapsed" if session.presenting_in_url() else "expanded")
+                       layout="wide", initial_sidebar_state="collapsed" if session.presenting_in_url() else "auto")
     fields = page_fields(info)
     session.enter_page(page_id)
     session.apply_url(page_id, fields)
     nav = st.sidebar.container()
+    own = st.sidebar.container()  # this page's own controls, above the shared ones
+    if info.fields:
+        own.markdown("### This view")
     settings, used = widgets.shared_sidebar(st.sidebar)
-    view = View(info, settings, fields, used | {PRESENT.key})
+    view = View(info, settings, fields, used | {PRESENT.key}, controls=own)
     widgets.widget(PRESENT, st.sidebar)
+    st.html(LAYOUT_CSS)
     if session.get(PRESENT):
         view.style = ChartStyle.presentation()
         view.presenting = True
         st.html(PRESENTATION_CSS)
     st.title(info.title)
-    for msg in session.notices():
-        st.warning(msg, icon=":material/link_off:")
-    if session.notices():
-        st.button("Dismiss link notices", key="dismiss_notices",
-                  on_click=lambda: st.session_state.update({session.NOTICES: []}))
-    if info.objective:
-        panels.objective_notices(settings.objective_obj())
+    alerts = st.container()
+    with alerts:
+        for msg in session.notices():
+            st.warning(msg, icon=":material/link_off:")
+        if session.notices():
+            st.button("Dismiss link notices", key="dismiss_notices",
+                      on_click=lambda: st.session_state.update({session.NOTICES: []}))
+        if info.objective:
+            panels.objective_notices(settings.objective_obj())
+    view.alerts, view.stage, view.notes = alerts, st.container(), st.container()
     try:
         yield view
     except budget.OverBudget as err:  # too much for a shared server: say what to lower, keep the view
-        st.error(f"Too much for a shared server: {session.escape(str(err))}", icon=":material/block:")
+        alerts.error(f"Too much for a shared server: {session.escape(str(err))}", icon=":material/block:")
     except ValueError as err:  # settings that cannot be computed: say so, keep the view
-        st.error(f"This view cannot be computed with these settings: {session.escape(str(err))}",
-                 icon=":material/block:")
+        alerts.error(f"This view cannot be computed with these settings: {session.escape(str(err))}",
+                     icon=":material/block:")
     finally:
         session.write_url(session.url_values(fields, view.used))
         _nav(nav, view.shared_query())

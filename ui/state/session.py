@@ -17,7 +17,7 @@ import streamlit as st
 
 from engine import OBJECTIVES, OPTIMIZERS, get_objective
 
-from .fields import PRESENT, SHARED_FIELDS, Field, Point, legacy_option_key, objective_key
+from .fields import PRESENT, SHARED_FIELDS, Field, Point, Text, legacy_option_key, objective_key
 from .settings import start_problem
 
 NOTICES = "_notices"
@@ -122,8 +122,12 @@ def apply_url(page: str, fields: dict[str, Field]) -> None:
             put(field, field.clean(raw))
         except ValueError as err:
             default = "the objective's own start" if field.default is None else field.fmt(field.default)
-            notices().append(f"The link's value for **{escape(describe(field))}** ({as_code(key)}) "
-                             f"{escape(str(err))}; it was replaced by the default, {escape(default)}.")
+            if isinstance(field, Text):  # a function: quoted as code, as typed
+                notices().append(f"The link's function {as_code(raw)} ({as_code(key)}) cannot be used: "
+                                 f"{escape(str(err))}; it was replaced by the default, {as_code(default)}.")
+            else:
+                notices().append(f"The link's value for **{escape(describe(field))}** ({as_code(key)}) "
+                                 f"{escape(str(err))}; it was replaced by the default, {escape(default)}.")
             put(field, field.default)
     start = fields.get("start")
     if isinstance(start, Point) and get(start) is not None:

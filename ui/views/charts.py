@@ -33,8 +33,10 @@ from .theme import (
     step_param,
     until_step,
 )
+from .theme import dash as dash_by
 
 MAP_COLUMNS = ("series", "label", "run", "step", "x", "y", "loss")  # what a map uses of a path frame
+GREEK = {"lr": "η", "momentum": "μ", "rho": "ρ", "beta1": "β₁", "beta2": "β₂", "eps": "ε", "weight_decay": "λ"}
 
 
 class Datasets:
@@ -118,7 +120,9 @@ def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle,
     ``extra``: more layers on top; ``columns``: more of ``path``'s columns to send (for
     another view of the same data)."""
     labels, opts = legend_of(path)
-    (x0, x1), (y0, y1) = bounds or objective.bounds
+    # A typed function's box is its author's guess: the map follows runs that leave it.
+    bounds, outside = frames.map_box(path, bounds or objective.bounds, follow=objective.minima_estimated)
+    (x0, x1), (y0, y1) = bounds
     xy = {"x": q("x", scale={"domain": [x0, x1], "nice": False}),
           "y": q("y", scale={"domain": [y0, y1], "nice": False})}
     source = data.frame(path, "path", [*MAP_COLUMNS, *([dash] if dash else []), *columns])
@@ -126,7 +130,9 @@ def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle,
     tooltip = [n("label", title="optimiser"), q("step"), q("x", format=".4f"), q("y", format=".4f"),
                q("loss", format=".4g", title="f")]
     detail = n("run")
-    dashed = {"strokeDash": n(dash, legend={"title": None, "orient": "bottom", "columns": 1})} if dash else {}
+    dashed = ({"strokeDash": dash_by(path, dash, legend={"title": None, "orient": "top", "direction": "vertical"}
+                                     if legend else None)}
+              if dash else {})
     grow = [until_step()] if scrub else []
     line = {"data": source,
             "mark": {"type": "line", "clip": True, "strokeWidth": style.line_width,
@@ -161,6 +167,11 @@ def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle,
     if width is None:
         width = "container" if fit_width else int(np.clip(height * (x1 - x0) / (y1 - y0), 0.8 * height, 2.0 * height))
     view = {"layer": layers, "height": height, "width": width}
+    if outside:  # said on the map itself: the paths it cannot show
+        note = f"{', '.join(outside)} {'leaves' if len(outside) == 1 else 'leave'} the plotted box"
+        title = title if isinstance(title, dict) else {"text": title or ""}
+        title = {**title, "subtitle": [*([title["subtitle"]] if isinstance(title.get("subtitle"), str)
+                                        else title.get("subtitle", [])), note]}
     if title:
         view["title"] = title
     return view
@@ -175,7 +186,7 @@ def progress_view(path: pd.DataFrame, metric: str, title: str, style: ChartStyle
     enc = {"x": q("step", title="step"),
            "y": q(metric, scale={"type": "log"}, axis=log_axis(title)),
            "color": series_color(labels, opts, legend=False), "detail": n("run"),
-           **({"strokeDash": n(dash, legend=None)} if dash else {})}
+           **({"strokeDash": dash_by(path, dash)} if dash else {})}
     ghost = {"mark": {"type": "line", "strokeWidth": style.line_width / 2, "opacity": 0.2}, "encoding": enc}
     done = {"mark": {"type": "line", "strokeWidth": style.line_width}, "encoding": enc,
             "transform": [until_step()]}
@@ -191,12 +202,24 @@ def progress_view(path: pd.DataFrame, metric: str, title: str, style: ChartStyle
             "height": height, "width": width, "title": title}
 
 
-def top_level(view: dict, data: Datasets, params: Sequence[dict] = ()) -> dict:
-    """A finished spec: the view (a layer or a concatenation), its params and its datasets."""
+def top_level(view: dict, data: Datasets, params: Sequence[dict] = (), description: str = "",
+              stretch: Sequence[int] = ()) -> dict:
+    """A finished spec: the view (a layer or a concatenation), its params and its datasets, its
+    text alternative (``description``: what a screen reader says), and the concatenated views
+    that take the width left over by maps (``stretch``, for the chart component)."""
     spec = {"$schema": SCHEMA_URL, **view, "datasets": dict(data.frames)}
+    if description:
+        spec["description"] = description
+    if stretch:
+        spec["usermeta"] = {"stretch": list(stretch)}
     if params:
         spec["params"] = list(params)
     return spec
+
+
+def _names(frame: pd.DataFrame) -> str:
+    labels = legend_of(frame)[0]
+    return ", ".join(labels[:-1]) + (f" and {labels[-1]}" if len(labels) > 1 else labels[-1] if labels else "")
 
 
 def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
@@ -205,7 +228,9 @@ def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style
     the step-through component). ``view``: ``trajectory_view``'s options."""
     data = Datasets()
     body = trajectory_view(path, objective, style, data, scrub=scrub, **view)
-    return top_level(body, data, [step_param(steps)] if scrub else [])
+    return top_level(body, data, [step_param(steps)] if scrub else [],
+                     description=f"A map of {objective.title}: the paths of {_names(path)} over its contour, "
+                                 "from the start (a black dot) towards the minimum (a gold diamond).")
 
 
 def map_and_progress(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
@@ -218,7 +243,9 @@ def map_and_progress(path: pd.DataFrame, objective: Objective, steps: int, style
                         progress_view(path, metric, metric_title, style, data, height=height - 40,
                                       width=int(height * 0.75), dash=dash, columns=MAP_COLUMNS)],
             "resolve": {"scale": {"color": "shared"}}}
-    return top_level(body, data, [step_param(steps)])
+    return top_level(body, data, [step_param(steps)], stretch=[1],
+                     description=f"A map of {objective.title} with the paths of {_names(path)}, and beside it "
+                                 f"their {metric_title} against the step on a log scale.")
 
 
 def band_chart(band: pd.DataFrame, y_title: str, style: ChartStyle, title: str | None = None,
@@ -247,7 +274,9 @@ def band_chart(band: pd.DataFrame, y_title: str, style: ChartStyle, title: str |
     view = {"data": source, "layer": [area, line], "height": height or style.height, "width": "container"}
     if title:
         view["title"] = title
-    return top_level(view, data)
+    return top_level(view, data, description=f"{title or y_title} against the step on a log scale for "
+                                                f"{_names(band)}: the median of the runs and a band from their "
+                                                "10% to their 90% quantile.")
 
 
 # ---------------------------------------------------------------------------
@@ -285,12 +314,14 @@ def curve_chart(frame: pd.DataFrame, y: str, y_title: str, style: ChartStyle, lo
         "tooltip": [n("label", title="series"), q(x), q(y, format=".4g", title=y_title), *tooltip_extra],
         "detail": [n(d) for d in detail],
     }
-    if strokedash:
-        encoding["strokeDash"] = n(strokedash, legend={"orient": "bottom", "columns": 1})
+    if strokedash:  # above the view: a second legend beside the colours' would widen the chart
+        encoding["strokeDash"] = dash_by(frame, strokedash, legend={"orient": "top", "direction": "vertical"})
     used = {"series", "label", x, y, *detail, *(t["field"] for t in tooltip_extra)}
     line = {"data": data.frame(frame, "curve", used), "mark": {"type": "line", "strokeWidth": style.line_width,
                                                                "clip": True}, "encoding": encoding}
-    return top_level(_view(line, style, title, height), data)
+    return top_level(_view(line, style, title, height), data,
+                     description=f"{title or y_title}: {y_title} against {x_title} for {_names(frame)}"
+                                 + (f", {strokedash} by line dash" if strokedash else "") + ".")
 
 
 def beta2_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
@@ -304,11 +335,13 @@ def beta2_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
                 "y": q("size", scale={"type": "log"}, axis=log_axis("|Δθ| (step length)")),
                 "color": {"field": "label", "type": "ordinal", "sort": order,
                           "scale": {"domain": order, "range": ["#56B4E9", "#009E73", "#E69F00", "#D55E00"]},
-                          "legend": {"title": "β₂", "orient": "bottom"}},
-                "strokeDash": n("correction", legend={"title": None, "orient": "bottom"}),
+                          "legend": {"title": "β₂", "orient": "bottom", "columns": 2}},
+                "strokeDash": dash_by(frame, "correction", legend={"title": None, "orient": "top",
+                                                                    "direction": "vertical"}),
                 "detail": n("series"),
                 "tooltip": [n("label"), n("correction"), q("step"), q("size", format=".4g")]}}
-    return top_level(_view(line, style), data)
+    return top_level(_view(line, style), data, description="The length of Adam's step against the step for "
+                     "several β₂, with bias correction (solid) and without (dashed), on a log scale.")
 
 
 def xy_chart(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str, style: ChartStyle,
@@ -327,7 +360,9 @@ def xy_chart(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str, st
                "encoding": {**xy, "order": q(x)}},
               {"mark": {"type": "point", "filled": True, "size": style.point_size * 1.5, "clip": True},
                "encoding": {**xy, "tooltip": tooltip}}]
-    return top_level(_view({"data": source, "layer": layers}, style, title), data)
+    return top_level(_view({"data": source, "layer": layers}, style, title), data,
+                     description=f"{title or y_title}: {y_title} against {x_title} for {_names(frame)}, one point "
+                                 "per parameter.")
 
 
 def sensitivity_chart(frame: pd.DataFrame, best: pd.DataFrame, style: ChartStyle, ceiling: float) -> dict:
@@ -368,7 +403,10 @@ def sensitivity_chart(frame: pd.DataFrame, best: pd.DataFrame, style: ChartStyle
                                   q("lr_lo", format=".3g", title="within 2x from η"),
                                   q("lr_hi", format=".3g", title="to η")]}},
     ]
-    return top_level(_view({"layer": layers}, style, height=style.height + 60), data)
+    return top_level(_view({"layer": layers}, style, height=style.height + 60), data,
+                     description=f"The final loss gap against the learning rate for {_names(frame)}: the median "
+                                 "over seeds and a band, each optimiser's best learning rate as a diamond and the "
+                                 "range within 2x of its best loss shaded; crosses where runs diverged.")
 
 
 def pull_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
@@ -383,7 +421,9 @@ def pull_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
                          "color": series_color(labels, opts, title=None, columns=1),
                          "tooltip": [n("label", title=""), n("weight"), q("final", format=".4f"),
                                      q("pull", format=".4f")]}}
-    return top_level(_view(bars, style, "Effective regularisation of each weight", style.map_height - 60), data)
+    return top_level(_view(bars, style, "Effective regularisation of each weight", style.map_height - 60), data,
+                     description=f"Bars: how far weight decay pulled each weight from its optimum, for "
+                                 f"{_names(frame)}.")
 
 
 def chapter_figure(traces: Mapping[str, Trace], objective: Objective, experiment, style: ChartStyle) -> dict:
@@ -394,11 +434,14 @@ def chapter_figure(traces: Mapping[str, Trace], objective: Objective, experiment
     views = []
     for opt, hyper in experiment.runs:
         path = frames.path_frame({opt: traces[opt]}, objective, max_points=800)
-        settings = ", ".join(f"{k} = {v:g}" for k, v in hyper.items())
+        settings = ", ".join(f"{GREEK.get(k, k)} = {v:g}" for k, v in hyper.items())
         views.append(trajectory_view(
             path, objective, style, data, contour_n=60, legend=False, height=height, width=int(height * 1.5),
-            title={"text": f"{frames.title(opt)}: final f = {traces[opt].final_loss[0]:.4f}", "subtitle": settings}))
-    return top_level({"hconcat": views}, data, [step_param(experiment.steps)])
+            title={"text": frames.title(opt), "subtitle": [f"final f = {traces[opt].final_loss[0]:.4f}", settings]}))
+    return top_level({"hconcat": views}, data, [step_param(experiment.steps)],
+                     description=f"The chapter's figure: three maps of {objective.title}, one per optimiser "
+                                 f"({', '.join(frames.title(o) for o, _ in experiment.runs)}), each with its path "
+                                 "and its final f.")
 
 
 def cross_layer(point, what: str, style: ChartStyle) -> dict:

@@ -44,6 +44,25 @@ def contour_frame(objective: Objective, n: int = 70, bounds=None) -> pd.DataFram
                          "level": band.ravel().astype(np.int8), "f": np.where(defined, zc, np.nan).ravel()})
 
 
+def map_box(path: pd.DataFrame, bounds, follow: bool = False, limit: float = 1000.0):
+    """The box a map shows, and the legend labels of paths that leave it. With ``follow`` the box
+    grows to hold every path (a tenth more on each side, within ``limit``), so none leaves it."""
+    (x0, x1), (y0, y1) = bounds
+    if path.empty or "x" not in path:
+        return bounds, []
+    px, py = path["x"].to_numpy(), path["y"].to_numpy()
+    if follow:
+        lo_x, hi_x = max(min(x0, px.min()), -limit), min(max(x1, px.max()), limit)
+        lo_y, hi_y = max(min(y0, py.min()), -limit), min(max(y1, py.max()), limit)
+        if (lo_x, hi_x, lo_y, hi_y) != (x0, x1, y0, y1):
+            pad_x, pad_y = 0.1 * (hi_x - lo_x), 0.1 * (hi_y - lo_y)
+            x0, x1 = max(lo_x - pad_x * (lo_x < x0), -limit), min(hi_x + pad_x * (hi_x > x1), limit)
+            y0, y1 = max(lo_y - pad_y * (lo_y < y0), -limit), min(hi_y + pad_y * (hi_y > y1), limit)
+    out = (px < x0) | (px > x1) | (py < y0) | (py > y1)
+    leaving = list(dict.fromkeys(path.loc[out, "label"].tolist()))
+    return ((float(x0), float(x1)), (float(y0), float(y1))), leaving
+
+
 def undefined_share(objective: Objective, n: int = 70) -> float:
     """The share of the plot box where the objective is not finite (0 for a function defined
     everywhere in it)."""

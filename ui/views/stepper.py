@@ -1,10 +1,13 @@
-"""Step-through playback of a Vega-Lite chart in the browser (a small Streamlit component).
+"""Every chart in the browser, through one small Streamlit component.
 
-The component (``ui/views/components/stepper``) embeds the chart with the Vega libraries
-shipped beside it (no CDN: a classroom network or an offline laptop works) and drives its
-``step`` param with play, pause, step forward/back, first/last, a scrubber and a speed menu. A
-frame only updates that param: nothing goes back to the server, the chart is not re-embedded
-(no flicker) and zoom/pan survive.
+The component (``ui/views/components/stepper``) embeds a Vega-Lite spec with the Vega libraries
+shipped beside it (no CDN: a classroom network or an offline laptop works), fits it to its frame
+(the page's first chart to the screen as well, growing on a big one; side-by-side views stacked
+on a phone), gives it a text alternative and the ⋯ menu that saves it as PNG or SVG. A player
+(``step_through``) also drives the chart's ``step`` param with play, pause, step forward/back,
+first/last, a scrubber and a speed menu: a frame only updates that param, so nothing goes back to
+the server, the chart is not re-embedded (no flicker) and zoom/pan survive. A plain chart
+(``chart``) is the same component without the controls.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import streamlit.components.v1 as components
 
 from .theme import STEP, ChartStyle, with_style
 
-_COMPONENT = components.declare_component(
-    "optimiser_lab_stepper", path=str(Path(__file__).parent / "components" / "stepper"))
+_ASSETS = str(Path(__file__).parent / "components" / "stepper")
+_PLAYER = components.declare_component("optimiser_lab_stepper", path=_ASSETS)
+_CHART = components.declare_component("optimiser_lab_chart", path=_ASSETS)
 DIGITS = 6  # significant digits kept in the data sent to the browser
 
 
@@ -96,7 +100,19 @@ def spec_json(spec: dict, style: ChartStyle) -> str:
     return json.dumps(with_style(spec_for_browser(spec), style), separators=(",", ":"), allow_nan=False)
 
 
-def step_through(spec: str, steps: int, style: ChartStyle, key: str) -> None:
-    """Render a chart (``spec_json``) that filters on a ``step`` param, with step-through controls."""
+def _args(spec: str, style: ChartStyle, fit: str, description: str) -> dict:
     theme = getattr(st.context.theme, "type", None) or "light"
-    _COMPONENT(spec=spec, steps=int(steps), theme=theme, font_size=style.font_size + 2, key=key, default=None)
+    return {"spec": spec, "theme": theme, "font_size": style.font_size + 2, "fit": fit, "description": description}
+
+
+def step_through(spec: str, steps: int, style: ChartStyle, key: str, fit: str = "width",
+                 description: str = "") -> None:
+    """A chart (``spec_json``) that filters on a ``step`` param, with step-through controls.
+    ``fit``: ``"screen"`` for the page's first chart (it fills the screen below its top),
+    ``"width"`` for the others (as wide as their frame, at most a screen high)."""
+    _PLAYER(**_args(spec, style, fit, description), steps=int(steps), key=key, default=None)
+
+
+def chart(spec: str, style: ChartStyle, key: str, fit: str = "width", description: str = "") -> None:
+    """A chart (``spec_json``) without controls."""
+    _CHART(**_args(spec, style, fit, description), steps=0, key=key, default=None)

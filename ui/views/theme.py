@@ -37,9 +37,10 @@ OPTIMIZER_COLORS = {
 
 # Variants drawn beside an optimiser (Adam without bias correction, raw moments).
 OPTIMIZER_COLORS.update({"adam_nobc": "#7F3C8D", "adam_raw": "#7F3C8D"})
-# scipy baselines (drawn dashed beside the first-order optimisers).
-OPTIMIZER_COLORS.update({"BFGS": "#6A3D9A", "L-BFGS-B": "#33A02C", "Newton-CG": "#E31A1C",
-                         "Nelder-Mead": "#FB9A99"})
+# scipy baselines, drawn dashed beside the first-order optimisers: dark colours far from the
+# Okabe-Ito reds and pinks of the defaults (momentum, RMSProp), told apart from the back of a room.
+OPTIMIZER_COLORS.update({"BFGS": "#332288", "L-BFGS-B": "#117733", "Newton-CG": "#000000",
+                         "Nelder-Mead": "#8C510A"})
 
 START_COLOR = "#000000"
 MINIMUM_COLOR = "#FFD700"
@@ -65,10 +66,12 @@ class ChartStyle:
 def style_config(style: ChartStyle) -> dict:
     """Top-level type sizes: axis, legend, title (readable from the back when presenting)."""
     fs = style.font_size
-    return {"axis": {"labelFontSize": fs, "titleFontSize": fs + 1, "grid": True, "gridOpacity": 0.4},
+    return {"axis": {"labelFontSize": fs, "titleFontSize": fs + 1, "grid": True, "gridOpacity": 0.4,
+                     "labelOverlap": "greedy", "labelSeparation": 6, "labelFlush": True},
             "legend": {"labelFontSize": fs, "titleFontSize": fs, "symbolStrokeWidth": style.line_width,
                        "symbolSize": style.point_size * 2, "labelLimit": 400},
-            "title": {"fontSize": style.title_size, "anchor": "start"},
+            "title": {"fontSize": style.title_size, "anchor": "start", "subtitleFontSize": fs,
+                      "subtitleColor": "#555"},
             "header": {"labelFontSize": fs, "titleFontSize": fs},
             "text": {"fontSize": fs},
             "view": {"strokeWidth": 0}}
@@ -122,6 +125,17 @@ def series_color(labels: Sequence[str], optimizers: Sequence[str], legend: bool 
     legend_spec = ({"title": title, "orient": "bottom", "columns": min(len(labels), columns)}
                    if legend else None)
     return n(field, scale=color_scale(labels, optimizers), legend=legend_spec)
+
+
+DASHES = ([1, 0], [8, 4], [2, 3], [12, 3, 2, 3])  # solid first: the first value of a dashed field
+
+
+def dash(frame: pd.DataFrame, field: str, legend: dict | None = None) -> dict:
+    """Line dash by ``field``: its values in order of appearance, the first solid, then dashed,
+    dotted...: the same mapping on every chart of a view, and the one its text describes."""
+    values = list(dict.fromkeys(frame[field].tolist()))
+    return n(field, scale={"domain": values, "range": [DASHES[i % len(DASHES)] for i in range(len(values))]},
+             legend=legend)
 
 
 def step_param(steps: int, bind: bool = True) -> dict:

@@ -1,15 +1,21 @@
-// Step-through for Vega-Lite charts with a "step" param: play, pause, step, speed.
-// Everything runs in the browser: a frame only sets the view's "step" signal, so the
-// chart is neither re-embedded (no flicker) nor re-scaled (zoom and pan are kept).
+// Every chart of Optimiser Lab: a Vega-Lite spec embedded with the Vega libraries shipped beside
+// this file, fitted to its frame (and, for the page's first chart, to the screen), optionally
+// with step-through controls that drive the chart's "step" param: play, pause, step, speed.
+// A frame of playback only sets that signal: the chart is neither re-embedded (no flicker) nor
+// re-scaled (zoom and pan are kept), and nothing goes back to the server.
 // Talks to Streamlit with the components v1 message protocol (no build step needed).
 (function () {
   "use strict";
   const send = (type, data) => window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type }, data), "*");
   const $ = (id) => document.getElementById(id);
-  let view = null, specText = null, steps = 0, step = 0, playing = false, last = 0, carry = 0;
-  let stepsPerSecond = 100;
+  const NARROW = 640;  // px: side-by-side views are stacked below this width (a phone)
+  const GROW = 2.2;  // the most a chart is enlarged to fill a big screen
+  let view = null, specText = null, args = null, steps = 0, step = 0, playing = false, last = 0, carry = 0;
+  let stepsPerSecond = 100, fittedFor = null;
 
-  function setHeight() { send("streamlit:setFrameHeight", { height: document.body.scrollHeight + 8 }); }
+  function setHeight() { send("streamlit:setFrameHeight", { height: Math.ceil(document.body.scrollHeight) + 4 }); }
+
+  // -- playback --------------------------------------------------------------------------------
 
   function show(s) {
     step = Math.max(0, Math.min(steps, Math.round(s)));
@@ -22,8 +28,9 @@
   function setPlaying(on) {
     playing = on && steps > 0;
     if (playing && step >= steps) show(0);
-    $("play").textContent = playing ? "⏸ Pause" : "▶ Play";
+    $("play").classList.toggle("playing", playing);
     $("play").setAttribute("aria-label", playing ? "Pause" : "Play");
+    $("play").title = playing ? "Pause (space)" : "Play (space)";
     document.body.dataset.playing = playing ? "1" : "0";
     last = performance.now(); carry = 0;
     if (playing) requestAnimationFrame(tick);
@@ -40,12 +47,12 @@
   }
 
   function speeds(total) {
-    // full run in about 40, 20, 10, 5 or 2 seconds
+    // the whole run in about 40, 20, 10, 5 or 2 seconds
     return [40, 20, 10, 5, 2].map((sec) => Math.max(1, Math.round(total / sec)));
   }
 
-  // Fit side-by-side views into the frame's width (and the window's height): scale every
-  // view's width and height by one factor, so maps keep their aspect ratio.
+  // -- the spec --------------------------------------------------------------------------------
+
   // Datasets come by columns ({"columns": {name: [values]}}, smaller and faster to make on the
   // server); Vega-Lite wants rows.
   function withRows(spec) {
@@ -66,73 +73,178 @@
     return spec;
   }
 
-  function fit(spec) {
-    const views = spec.hconcat || spec.vconcat || [spec];
-    const across = !!spec.hconcat;
-    const pad = 90;  // axis labels, legend and spacing per view
-    let w = 0, h = 0;
-    views.forEach((v) => {
-      const vw = typeof v.width === "number" ? v.width : 0, vh = typeof v.height === "number" ? v.height : 0;
-      w = across ? w + vw + pad : Math.max(w, vw + pad);
-      h = across ? Math.max(h, vh) : h + vh + pad;
-    });
-    let avail = window.innerHeight;
-    try { avail = window.parent.innerHeight || avail; } catch (e) { /* another origin */ }
-    const factor = Math.min(1, (document.body.clientWidth - 10) / Math.max(w, 1), (avail - 170) / Math.max(h, 1));
-    if (factor < 1 && factor > 0.2) {
-      views.forEach((v) => {
-        if (typeof v.width === "number") v.width = Math.floor(v.width * factor);
-        if (typeof v.height === "number") v.height = Math.floor(v.height * factor);
-      });
+  function views(spec) { return spec.hconcat || spec.vconcat || [spec]; }
+
+  // The room for the chart: the frame's width, and (fit "screen": the page's first chart) the
+  // screen's height below the frame's top, less the controls.
+  function room() {
+    const width = Math.max(document.body.clientWidth - 4, 120);
+    let screen = window.innerHeight, top = 0;
+    try {
+      screen = window.parent.innerHeight || screen;
+      const frame = window.frameElement;
+      if (frame) top = Math.max(frame.getBoundingClientRect().top, 0);
+    } catch (e) { /* another origin: the frame's own height */ }
+    const bar = steps > 0 ? $("bar").getBoundingClientRect().height : 0;
+    const below = args.fit === "screen" ? screen - top : screen;
+    const height = Math.max(below - bar - 16, 220);
+    return { width, height: args.fit === "screen" ? height : Math.min(height, args.max_height || height) };
+  }
+
+  // Side-by-side views stack on a narrow screen (the loss beside a map goes below it).
+  function arranged(spec, width) {
+    if (spec.hconcat && width < NARROW) {
+      spec.vconcat = spec.hconcat;
+      delete spec.hconcat;
     }
     return spec;
   }
 
-  // Refit when the frame's width changes (a new window size, the sidebar opened or closed); not
-  // when only its height changes, which our own setFrameHeight does after every drawing.
-  let lastArgs = null, resizeTimer = null, fittedWidth = null;
-  window.addEventListener("resize", () => {
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(() => {
-      if (lastArgs && document.body.clientWidth !== fittedWidth) { specText = null; render(lastArgs); }
-    }, 250);
-  });
+  // Sizes to draw at, so that what is drawn (axes, legends and titles included) fills the room
+  // without going past it. A view with a width of its own (a map: equal scales) is scaled by one
+  // factor in both directions; a view as wide as its frame ("container") takes the width, and on
+  // the page's first chart (fit "screen") the height. ``drawn`` is what the last embedding drew at
+  // ``sizes``: the difference is what does not scale.
+  function scaled(spec, sizes, drawn, box) {
+    const across = !!spec.hconcat, down = !!spec.vconcat;
+    const sumW = across ? sizes.reduce((a, s) => a + s.w, 0) : Math.max(...sizes.map((s) => s.w));
+    const sumH = down ? sizes.reduce((a, s) => a + s.h, 0) : Math.max(...sizes.map((s) => s.h));
+    const fw = (box.width - (drawn.width - sumW)) / Math.max(sumW, 1);
+    const fh = (box.height - (drawn.height - sumH)) / Math.max(sumH, 1);
+    const locked = Math.max(0.2, Math.min(fw, fh, GROW));
+    const out = sizes.map((s) => s.locked
+      ? { w: Math.floor(s.w * locked), h: Math.floor(s.h * locked), locked: true }
+      : { w: Math.floor(s.w * Math.max(0.2, fw)),
+          h: Math.floor(s.h * Math.max(0.2, args.fit === "screen" ? Math.min(fh, GROW) : Math.min(fh, 1))),
+          locked: false });
+    if (box.width < NARROW) {  // a phone: no chart taller than it is wide
+      out.forEach((s) => { if (!s.locked) s.h = Math.min(s.h, Math.max(s.w, 260)); });
+    }
+    // Views marked to stretch (a loss curve beside a map) take the width the maps leave.
+    const stretch = ((spec.usermeta || {}).stretch || []).filter((i) => i < out.length);
+    if (across && stretch.length) {
+      const spare = box.width - (drawn.width - sumW) - out.reduce((a, s) => a + s.w, 0);
+      if (spare > 0) stretch.forEach((i) => { out[i].w += Math.floor(spare / stretch.length); });
+    }
+    return out;
+  }
 
-  async function render(args) {
-    lastArgs = args;
+  function sizesOf(spec, box) {
+    const n = views(spec).length;
+    return views(spec).map((v) => ({
+      w: typeof v.width === "number" ? v.width : Math.max((spec.hconcat ? box.width / n : box.width) - 100, 100),
+      h: typeof v.height === "number" ? v.height : 300,
+      locked: typeof v.width === "number",
+    }));
+  }
+
+  // A view's title never widens it, nor is it cut: a title (or subtitle line) too long for the
+  // view is set in a smaller type.
+  function fitted(lines, width, size) {
+    const longest = Math.max(...[].concat(lines).map((t) => String(t).length), 1);
+    return Math.max(11, Math.min(size, Math.floor(width / (0.56 * longest))));
+  }
+
+  function apply(spec, sizes) {
+    const config = spec.config || {}, titles = config.title || {};
+    views(spec).forEach((v, i) => {
+      v.width = sizes[i].w; v.height = sizes[i].h;
+      if (!v.title) return;
+      v.title = typeof v.title === "object" && !Array.isArray(v.title) ? v.title : { text: v.title };
+      const room = sizes[i].w + 50;  // the title may run over the axis labels at its left
+      v.title.fontSize = fitted(v.title.text, room, titles.fontSize || 15);
+      if (v.title.subtitle) v.title.subtitleFontSize = fitted(v.title.subtitle, room, titles.subtitleFontSize || 13);
+    });
+    return spec;
+  }
+
+  function drawnBox() {
+    const el = $("chart").querySelector("canvas.marks, svg.marks");
+    if (!el) return null;
+    const r = el.getBoundingClientRect();
+    return { width: r.width, height: r.height };
+  }
+
+  async function embed(spec) {
+    const result = await vegaEmbed("#chart", spec, {
+      actions: { export: true, source: false, compiled: false, editor: false },
+      renderer: args.renderer || "canvas", theme: args.theme === "dark" ? "dark" : undefined,
+    });
+    if (view) view.finalize();
+    view = result.view;
+  }
+
+  async function draw() {
+    const box = room();
+    fittedFor = box.width + "x" + box.height;
+    const base = () => arranged(withRows(JSON.parse(args.spec)), box.width);
+    let spec = base();
+    let sizes = sizesOf(spec, box);
+    await embed(apply(spec, sizes));
+    for (let pass = 0; pass < 3; pass++) {  // what does not scale is measured, then the rest fits
+      const drawn = drawnBox();
+      if (!drawn) break;
+      const next = scaled(spec, sizes, drawn, box);
+      const change = Math.max(...next.map((s, i) => Math.abs(s.w - sizes[i].w) / Math.max(sizes[i].w, 1)));
+      const over = drawn.width > box.width + 1 || drawn.height > box.height + 1;
+      if (change < 0.02 && !over) break;
+      sizes = next;
+      spec = base();
+      await embed(apply(spec, sizes));
+    }
+  }
+
+  // -- rendering -------------------------------------------------------------------------------
+
+  async function render(newArgs) {
+    args = newArgs;
     document.body.classList.toggle("dark", args.theme === "dark");
     document.body.style.setProperty("--fs", (args.font_size || 15) + "px");
+    $("chart").setAttribute("aria-label", args.description || "chart");
     if (args.spec === specText) { setHeight(); return; }  // same chart: keep the view, zoom and step
     specText = args.spec;
-    fittedWidth = document.body.clientWidth;
-    const spec = fit(withRows(JSON.parse(args.spec)));
-    steps = args.steps;
-    $("scrub").max = String(steps);
-    const sel = $("speed");
-    sel.innerHTML = "";
-    speeds(steps).forEach((v, i) => {
-      const o = document.createElement("option");
-      o.value = String(v); o.textContent = v + " steps/s";
-      if (i === 2) o.selected = true;
-      sel.appendChild(o);
-    });
-    stepsPerSecond = Number(sel.value);
+    steps = args.steps || 0;
+    $("bar").hidden = steps <= 0;
+    if (steps > 0) {
+      $("scrub").max = String(steps);
+      const sel = $("speed");
+      sel.innerHTML = "";
+      speeds(steps).forEach((v, i) => {
+        const o = document.createElement("option");
+        o.value = String(v); o.textContent = v + " steps/s";
+        if (i === 2) o.selected = true;
+        sel.appendChild(o);
+      });
+      stepsPerSecond = Number(sel.value);
+    }
     // a new chart opens at its last step; a redrawn one (new data, resize) stays where the user was
     const keep = view ? Math.min(step, steps) : steps;
     try {
-      const result = await vegaEmbed("#chart", spec, {
-        actions: { export: true, source: false, compiled: false, editor: false },
-        renderer: args.renderer || "canvas", theme: args.theme === "dark" ? "dark" : undefined,
-      });
-      if (view) view.finalize();
-      view = result.view;
+      await draw();
       $("error").textContent = "";
     } catch (err) {
       $("error").textContent = "The chart could not be drawn: " + err;
     }
-    show(args.start_at_end === false ? 0 : keep);
+    if (steps > 0) show(args.start_at_end === false ? 0 : keep);
     setHeight();
   }
+
+  // Refit when the room changes (a new window size, the sidebar opened or closed); not when only
+  // the frame's own height changes, which setFrameHeight does after every drawing.
+  let resizeTimer = null;
+  function refit() {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(async () => {
+      if (!args) return;
+      const box = room();
+      if (box.width + "x" + box.height === fittedFor) return;
+      await draw();
+      if (steps > 0) show(step);
+      setHeight();
+    }, 250);
+  }
+  window.addEventListener("resize", refit);
+  try { window.parent.addEventListener("resize", refit); } catch (e) { /* another origin */ }
 
   $("play").addEventListener("click", () => setPlaying(!playing));
   $("first").addEventListener("click", () => { setPlaying(false); show(0); });
@@ -142,7 +254,7 @@
   $("scrub").addEventListener("input", (e) => { setPlaying(false); show(Number(e.target.value)); });
   $("speed").addEventListener("change", (e) => { stepsPerSecond = Number(e.target.value); });
   document.addEventListener("keydown", (e) => {
-    if (e.target.tagName === "SELECT") return;
+    if (steps <= 0 || e.target.tagName === "SELECT") return;
     if (e.key === " ") { e.preventDefault(); setPlaying(!playing); }
     else if (e.key === "ArrowLeft") { setPlaying(false); show(step - 1); }
     else if (e.key === "ArrowRight") { setPlaying(false); show(step + 1); }

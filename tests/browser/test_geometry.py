@@ -1,0 +1,130 @@
+"""Every page as a projector, a desktop and a phone show it: measured, not looked at.
+
+At 1280x720 in presentation mode the first chart (the one the page's lesson is about) lies
+wholly on the first screen; at 1920x1080 it grows to use the room; at 1280x720 with the sidebar
+open it starts on the first screen. On every screen, including a 390 px phone, every chart is
+drawn inside its box and inside the page, and no button or checkbox label is cut short. On a
+phone the sidebar starts collapsed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .harness import PAGES, SIDEBAR, open_page
+
+pytestmark = pytest.mark.browser
+
+CHARTS = "[data-testid='stVegaLiteChart'], iframe[data-testid='stCustomComponentV1']"  # in page order
+SETTLE_MS = 1200  # the player fits its chart to the screen after embedding it
+
+# Every drawn chart (svg or canvas of a Vega view) in the page and in the players' frames: its
+# box against its container's box and the page's width. [where, left, right, container right, page width]
+DRAWN = """(charts) => {
+  const out = [];
+  const width = document.documentElement.clientWidth;
+  charts.forEach((el, i) => {
+    const box = el.getBoundingClientRect();
+    if (el.tagName === 'IFRAME') {
+      const doc = el.contentDocument;
+      if (!doc) return;
+      const inner = doc.documentElement.clientWidth;
+      for (const d of doc.querySelectorAll('svg.marks, canvas.marks')) {
+        const r = d.getBoundingClientRect();
+        out.push([i, r.left, r.right, inner, width - box.left, r.bottom, doc.documentElement.clientHeight]);
+      }
+    } else {
+      for (const d of el.querySelectorAll('svg.marks, canvas.marks')) {
+        const r = d.getBoundingClientRect();
+        out.push([i, r.left - box.left, r.right - box.left, box.width, width - box.left, r.bottom - box.top,
+                  box.height]);
+      }
+    }
+  });
+  return out;
+}"""
+
+# Text of buttons and labels cut short (an ellipsis, or text wider than its box that is hidden).
+TRUNCATED = """() => [...new Set([...document.querySelectorAll('button *, label *')].filter(e => e.clientWidth > 0
+  && (e.innerText || '').trim() && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow !== 'visible')
+  .map(e => e.innerText.trim().slice(0, 40)))]"""
+
+SCREENS = {"projector": (1280, 720, True), "laptop": (1280, 720, False), "big projector": (1920, 1080, True),
+           "phone": (390, 844, False)}
+
+
+def _open(browser, server, path, screen):
+    width, height, present = SCREENS[screen]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    _title, n_charts = PAGES[path]
+    open_page(page, server.url, path, "present=1" if present else "", charts=n_charts)
+    page.wait_for_timeout(SETTLE_MS)
+    return context, page
+
+
+def _first_chart_box(page):
+    charts = page.locator(CHARTS)
+    return charts.first.bounding_box() if charts.count() else None
+
+
+def _drawn_problems(page) -> list[str]:
+    handles = page.locator(CHARTS).element_handles()
+    problems = []
+    for i, left, right, container, room, bottom, box_height in page.evaluate(DRAWN, handles):
+        if left < -2 or right > container + 2:
+            problems.append(f"chart {i + 1} drawn from {left:.0f} to {right:.0f} in a box {container:.0f} wide")
+        if right > room + 2:
+            problems.append(f"chart {i + 1} drawn to {right:.0f}, past the page ({room:.0f})")
+        if bottom > box_height + 2:
+            problems.append(f"chart {i + 1} drawn down to {bottom:.0f} in a box {box_height:.0f} high")
+    return problems
+
+
+PATHS = [p for p in PAGES if PAGES[p][1]]  # pages with charts
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[p or "home" for p in PATHS])
+def test_on_a_projector_the_first_chart_is_wholly_on_the_first_screen_and_grows_on_a_bigger_one(
+        server, browser, path):
+    context, page = _open(browser, server, path, "projector")
+    try:
+        box = _first_chart_box(page)
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= 720 + 1, box
+        small = box["width"] * box["height"]
+        assert _drawn_problems(page) == []
+        assert page.evaluate(TRUNCATED) == []
+    finally:
+        context.close()
+    context, page = _open(browser, server, path, "big projector")
+    try:
+        box = _first_chart_box(page)
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= 1080 + 1, box
+        assert box["width"] * box["height"] >= 1.5 * small, (box, small)  # it uses the room
+        assert _drawn_problems(page) == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", list(PAGES), ids=[p or "home" for p in PAGES])
+def test_on_a_laptop_the_first_chart_starts_on_the_first_screen_and_nothing_is_cut(server, browser, path):
+    context, page = _open(browser, server, path, "laptop")
+    try:
+        box = _first_chart_box(page)
+        if PAGES[path][1]:
+            assert box and 0 <= box["y"] < 720 - 100, box  # it starts on the first screen, visibly
+        assert _drawn_problems(page) == []
+        assert page.evaluate(TRUNCATED) == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", list(PAGES), ids=[p or "home" for p in PAGES])
+def test_on_a_phone_nothing_is_drawn_past_the_screen_and_the_sidebar_starts_closed(server, browser, path):
+    context, page = _open(browser, server, path, "phone")
+    try:
+        assert page.locator(SIDEBAR).get_attribute("data-collapsed") == "true"
+        assert _drawn_problems(page) == []
+        assert page.evaluate(TRUNCATED) == []
+    finally:
+        context.close()
