@@ -16,7 +16,14 @@ from .harness import PAGES, SIDEBAR, open_page
 pytestmark = pytest.mark.browser
 
 CHARTS = "[data-testid='stVegaLiteChart'], iframe[data-testid='stCustomComponentV1']"  # in page order
-SETTLE_MS = 1200  # the player fits its chart to the screen after embedding it
+# Every chart component has fitted its drawing to its room and its frame has taken the drawing's
+# height (the component sets ``data-fitted`` to the height it asked for once it has).
+FITTED = """() => [...document.querySelectorAll("iframe[data-testid='stCustomComponentV1']")].every((f) => {
+  const body = f.contentDocument && f.contentDocument.body;
+  const want = body && Number(body.dataset.fitted);
+  return want > 0 && Math.abs(f.getBoundingClientRect().height - want) <= 2;
+})"""
+SETTLE_MS = 300  # after that, for a refit on a resize (the player waits 250 ms for it to end)
 
 # Every drawn chart (svg or canvas of a Vega view) in the page and in the players' frames: its
 # box against its container's box and the page's width. [where, left, right, container right, page width]
@@ -60,6 +67,7 @@ def _open(browser, server, path, screen):
     _title, n_charts = PAGES[path]
     open_page(page, server.url, path, "present=1" if present else "", charts=n_charts)
     page.wait_for_timeout(SETTLE_MS)
+    page.wait_for_function(FITTED, timeout=30_000)
     return context, page
 
 

@@ -13,7 +13,13 @@
   let view = null, specText = null, args = null, steps = 0, step = 0, playing = false, last = 0, carry = 0;
   let stepsPerSecond = 100, fittedFor = null;
 
-  function setHeight() { send("streamlit:setFrameHeight", { height: Math.ceil(document.body.scrollHeight) + 4 }); }
+  // The frame's height follows what was drawn. ``data-fitted`` is set once a drawing is fitted and
+  // its height sent (empty while one is under way): the browser tests wait for it, not for a time.
+  function setHeight() {
+    const height = Math.ceil(document.body.scrollHeight) + 4;
+    send("streamlit:setFrameHeight", { height });
+    document.body.dataset.fitted = String(height);
+  }
 
   // -- playback --------------------------------------------------------------------------------
 
@@ -175,6 +181,7 @@
   }
 
   async function draw() {
+    document.body.dataset.fitted = "";
     const box = room();
     fittedFor = box.width + "x" + box.height;
     const base = () => arranged(withRows(JSON.parse(args.spec)), box.width);
