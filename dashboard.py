@@ -38,5 +38,5 @@ with page.open("home") as view:
         page.link_to(p, view, label=f"**{p.title}** — {p.summary}")
     st.caption("Every control lives in the sidebar and in the address bar: copy the URL to share "
                "exactly this view.")
-    view.share({"paths": lambda: frames.path_frame(traces, objective, max_points=CHAPTER.steps + 1)},
+    view.share({"paths": view.later(frames.path_frame, specs, max_points=CHAPTER.steps + 1)},
                snippets.runs_snippet(specs))

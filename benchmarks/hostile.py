@@ -495,14 +495,15 @@ def _refused(sh: dict) -> bool:
 
 def largest_steps(app_dir: Path, limit: float, log=print) -> tuple[int | None, list]:
     """The largest number of steps (10..2000, the page's default at most) for which the memory
-    link is accepted, by bisection on a server of its own, with one optimiser (the work cap
-    counts one engine call) and a data seed not used by the measurement."""
+    link is accepted, by bisection on a server of its own, with the link's own optimisers (the
+    budget counts the whole view) and a data seed not used by the measurement. Each try uses its
+    own data seed, so no try is accepted because an earlier one left its runs in the cache."""
     tried = []
     with server(app_dir) as srv:
         async def accepted(steps: int) -> bool:
             s = RecordingSession(srv.port, 0, rerun_timeout=limit)
             await s.connect()
-            params = {**MEMORY_PARAMS, "opt": "sgd", "f.data_seed": 9999, "steps": steps}
+            params = {**MEMORY_PARAMS, "f.data_seed": 9000 + len(tried), "steps": steps}
             r = await s.open("Loss_curves", query(params))
             sh = shown(s.take_messages())
             await s.close()

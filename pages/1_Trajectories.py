@@ -32,7 +32,7 @@ with page.open("trajectories") as view:
                    "Scroll on the map to zoom, drag to pan; the ⋯ menu saves the chart as PNG or SVG.")
         finals = " · ".join(f"**{frames.title(o)}** f = {t.final_loss[0]:.4g}" for o, t in traces.items())
         st.markdown(f"Final loss after {s.steps} steps: {finals}")
-        view.share({"paths": lambda: frames.path_frame(traces, objective, max_points=s.steps + 1)},
+        view.share({"paths": view.later(frames.path_frame, specs, max_points=s.steps + 1)},
                    snippets.runs_snippet(specs))
     st.markdown("#### Update rules")
     view.formulas(s.optimizers)

@@ -34,7 +34,7 @@ with page.open("loss") as view:
     final = frames.final_frame(traces)
     view.table(frames.final_summary(final), "loss_table",
                {"median final f": "{:.4g}", "10% quantile": "{:.4g}", "90% quantile": "{:.4g}"})
-    view.share({"runs": lambda: frames.path_frame(traces, objective, max_points=s.steps + 1), "summary": final},
+    view.share({"runs": view.later(frames.path_frame, specs, max_points=s.steps + 1), "summary": final},
                snippets.runs_snippet(specs))
     st.markdown("#### Update rules")
     view.formulas(s.optimizers)

@@ -54,7 +54,8 @@ with page.open("learning_rates") as view:
     view.chart(lambda: charts.curve_chart(eff, "eff_lr", "effective learning rate", view.style, strokedash="param"),
                key="eff_lr")
     view.table(frames.eff_lr_table(traces, names), "eff_lr_table", index=False)
-    view.share({"effective_lr": lambda: frames.eff_lr_frame(traces, param_names=names, max_points=s.steps)},
+    view.share({"effective_lr": view.later(frames.eff_lr_frame, specs, objective=False, param_names=names,
+                                           max_points=s.steps)},
                snippets.runs_snippet(specs))
     st.markdown("#### Update rules")
     view.formulas(s.optimizers)

@@ -41,7 +41,7 @@ with page.open("weight_decay") as view:
     pulls = frames.pull_frame(traces, SERIES, l2)
     view.chart(lambda: charts.pull_chart(pulls, view.style), key="wd_pull", container=cols[1])
     view.table(frames.pull_table(pulls), "wd_table", "{:.4f}")
-    view.share({"paths": lambda: frames.path_frame(traces, objective, labels=SERIES, max_points=steps + 1),
+    view.share({"paths": view.later(frames.path_frame, specs, labels=SERIES, max_points=steps + 1),
                 "pull": pulls}, snippets.runs_snippet(specs))
     st.markdown("#### The two update rules")
     cols = st.columns(2)

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine import RunSpec, Trace
+from engine import RunSpec, Trace, get_objective
 from engine.baselines import BaselinePath
 from ui.compute import budget, memory, runs, startup
 from ui.compute.cache import ByteCache
@@ -254,7 +254,29 @@ class View:
         return panels.current_url(base, self.query())
 
     def share(self, data: Mapping[str, pd.DataFrame | Callable[[], pd.DataFrame]], code: str) -> None:
+        """The share panel. A table made only when its button is clicked must be a ``later`` one:
+        Streamlit keeps a download's function as long as the student's session lives, and a lambda
+        over the page's traces would keep them (and the objective's data) alive with it, outside
+        the caches' byte budget: 16 closed tabs of a large sparse view held 1.3 GB."""
         panels.share_panel(self.page.id, self.url(), data, code)
+
+    @staticmethod
+    def later(build: Callable[..., pd.DataFrame], specs: Mapping[str, RunSpec], *, objective: bool = True,
+              **options) -> Callable[[], pd.DataFrame]:
+        """A table for the share panel, made when its button is clicked: ``build(traces, objective,
+        **options)`` (``build(traces, **options)`` with ``objective=False``) over the traces of
+        ``specs``, taken from the cache then (recomputed if they have left it: the view's own
+        cost). It holds only the specs, never the traces."""
+        specs = dict(specs)
+
+        def make() -> pd.DataFrame:
+            traces = runs.traces(specs)
+            if not objective:
+                return build(traces, **options)
+            first = next(iter(specs.values()))
+            return build(traces, get_objective(first.objective, **dict(first.objective_options)), **options)
+
+        return make
 
 
 def _nav(container, query: dict[str, str]) -> None:
