@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-SCHEMA_URL = "https://vega.github.io/schema/vega-lite/v6.4.1.json"  # the version Streamlit bundles
+SCHEMA_URL = "https://vega.github.io/schema/vega-lite/v6.4.1.json"  # Altair 6.0's schema (read by vega-lite 6.5)
 STEP = "step"  # the param the step-through player drives
 CONTOUR_LEVELS = 18
 LOG_AXIS = {"format": "~e", "tickCount": 6}  # log scales: powers of ten
