@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import PAGES, VIEWPORT
-from .screenshots import MAX_BYTES, OUT_DIR, file_name, take
+from .harness import PAGES
+from .screenshots import MAX_BYTES, OUT_DIR, SCREEN, file_name, take
 
 pytestmark = pytest.mark.browser
 
@@ -21,4 +21,4 @@ def test_screenshots(server, browser):
         assert data.startswith(b"\x89PNG\r\n\x1a\n")
         assert len(data) <= MAX_BYTES, f"{f.name}: {len(data)} bytes"
         width = int.from_bytes(data[16:20], "big")  # the IHDR chunk
-        assert width == VIEWPORT["width"]
+        assert width == SCREEN["width"]  # a projector's 1280x720
