@@ -23,7 +23,7 @@ from engine import OPTIMIZERS, RunSpec, get_objective
 
 VIEW_SECONDS = 8.0  # estimated engine seconds one view may compute (the rest of 10 s: the page)
 VIEW_BYTES = 120_000_000  # bytes of traces one view may hold
-RECORD_BUDGET = 2_000_000  # numbers one full-record run spec keeps (16 MB)
+RECORD_BUDGET = 1_000_000  # numbers one full-record run spec keeps (8 MB; six optimisers: 48 MB)
 
 # Seconds per step of one run of each optimiser on Rosenbrock (its update, the noise, the record).
 STEP = {"sgd": 16e-6, "momentum": 17e-6, "nesterov": 18e-6, "adagrad": 18e-6, "rmsprop": 16e-6, "adam": 24e-6,
