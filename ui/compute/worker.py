@@ -67,9 +67,17 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+WORKER_OBJECTIVE_BYTES = 40_000_000  # data of the objectives a worker keeps built (one large data set)
+
+
 def main() -> None:
     with contextlib.suppress(OSError, ValueError, ImportError):  # not on every system
         _limit_memory()
+    # Each worker would keep its own 100 MB of built data sets (the server's cache is separate):
+    # two workers each holding three 32 MB sparse problems took the tree past 700 MB.
+    import engine.objectives
+
+    engine.objectives.MAX_BUILT_BYTES = WORKER_OBJECTIVE_BYTES
     address = sys.stdin.readline().strip()
     key = bytes.fromhex(sys.stdin.readline().strip())
     threading.Thread(target=_exit_when_the_server_goes, name="exit-with-server", daemon=True).start()
