@@ -8,7 +8,7 @@ import streamlit as st
 from engine import EXPERIMENTS, get_objective
 from ui.frame import page
 from ui.frame.registry import PAGES
-from ui.views import charts, frames, snippets
+from ui.views import charts, explain, frames, snippets
 
 CHAPTER = EXPERIMENTS["chapter"]
 
@@ -21,9 +21,16 @@ with page.open("home") as view:
         f"({CHAPTER.start[0]:g}, {CHAPTER.start[1]:g})). The minimum is the gold diamond at (1, 1).")
     objective = get_objective(CHAPTER.objective)
     seed = int(view.widget("home.seed"))
+    explaining = view.explaining()
     specs = CHAPTER.specs(seed=seed)
+    if explaining:
+        specs = {k: spec.replace(record_state=True) for k, spec in specs.items()}
     traces = view.run(specs)
-    view.player(lambda: charts.chapter_figure(traces, objective, CHAPTER, view.style), CHAPTER.steps, key="chapter")
+    arrows = explain.step_explainer(traces, objective.bounds, max_points=800) if explaining else None
+    view.player(lambda: charts.chapter_figure(traces, objective, CHAPTER, view.style, explain=arrows), CHAPTER.steps,
+                key="chapter")
+    if arrows is not None:
+        view.arrows_caption(arrows)
     view.divergence(traces)
     st.info(
         "**What to look for.** All three reach the valley floor quickly; the difference is the "

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui.frame import page
-from ui.views import charts, frames, snippets
+from ui.views import charts, explain, frames, snippets
 
 with page.open("trajectories") as view:
     s = view.settings
@@ -23,13 +23,25 @@ with page.open("trajectories") as view:
         st.warning(f"{objective.title} has {objective.dim} parameters and no map. Pick a 2-D "
                    "objective, or see the Sparse gradients page.")
     else:
-        specs = view.specs()
+        explaining = view.explaining()
+        specs = view.specs(record_state=True) if explaining else view.specs()
         traces = view.run(specs)
         view.divergence(traces)
         path = frames.path_frame(traces, objective, max_points=1000)
-        view.player(lambda: charts.map_and_progress(path, objective, s.steps, view.style), s.steps, key="trajectories")
+        arrows = explain.step_explainer(traces, view.map_box(path, objective), max_points=1000) if explaining else None
+        if arrows is None:
+            view.player(lambda: charts.map_and_progress(path, objective, s.steps, view.style), s.steps,
+                        key="trajectories", pick_start=True)
+        else:  # the update's numbers take the loss curve's place beside the map
+            view.player(lambda: charts.trajectory_chart(path, objective, s.steps, view.style, zoom=True,
+                                                        explain=arrows), s.steps, key="trajectories", pick_start=True)
         st.caption("Play, pause and step with the buttons or the keyboard (space, ← →, Home, End). "
-                   "Scroll on the map to zoom, drag to pan; the ⋯ menu saves the chart as PNG or SVG.")
+                   "Click the map to start the runs there. Scroll on the map to zoom, drag to pan; the ⋯ "
+                   "menu saves the chart as PNG or SVG.")
+        if arrows is not None:
+            view.arrows_caption(arrows)
+        if view.widget("traj.3d"):
+            view.surface(path, objective, s.steps, key="trajectories_3d")
         finals = " · ".join(f"**{frames.title(o)}** f = {t.final_loss[0]:.4g}" for o, t in traces.items())
         st.markdown(f"Final loss after {s.steps} steps: {finals}")
         view.share({"paths": view.later(frames.path_frame, specs, max_points=s.steps + 1)},

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from ui.frame import page
-from ui.views import charts, frames, snippets
+from ui.views import charts, explain, frames, snippets
 
 BETA2S = (0.9, 0.99, 0.999, 0.9999)
 LABELS = {"on": "Adam (bias-corrected)", "off": "Adam (no correction)"}
@@ -44,11 +44,18 @@ with page.open("bias_correction") as view:
                                           title="Step length over the first steps, same gradients"), key="bias_step")
 
     if objective.dim == 2:  # both trajectories, each with its own gradients (the same noise)
-        traces = {"on": on, "off": view.run({"off": s.spec("adam", bias_correction=False)})["off"]}
+        explaining = view.explaining()
+        traces = {"on": on, "off": view.run({"off": s.spec("adam", bias_correction=False,
+                                                            record_state=explaining)})["off"]}
         view.divergence(traces, LABELS)
         path = frames.path_frame(traces, objective, labels=LABELS, optimizers={"off": "adam_nobc"})
-        view.player(lambda: charts.trajectory_chart(path, objective, s.steps, view.style,
-                                                    title="Both trajectories (same noise)"), s.steps, key="bias_paths")
+        arrows = (explain.step_explainer(traces, view.map_box(path, objective), labels=LABELS)
+                  if explaining else None)
+        view.player(lambda: charts.trajectory_chart(path, objective, s.steps, view.style, explain=arrows,
+                                                    title="Both trajectories (same noise)"), s.steps, key="bias_paths",
+                    pick_start=True)
+        if arrows is not None:
+            view.arrows_caption(arrows)
         st.caption(f"Final f: corrected {on.final_loss[0]:.4g}, uncorrected {traces['off'].final_loss[0]:.4g}.")
 
     st.markdown("#### How the effect grows with β₂")

@@ -5,7 +5,7 @@ import streamlit as st
 
 from engine import OPTIMIZERS, RunSpec, get_objective
 from ui.frame import page, panels
-from ui.views import charts, frames, snippets
+from ui.views import charts, explain, frames, snippets
 
 SERIES = {"adam": "Adam + L2 (coupled)", "adamw": "AdamW (decoupled)"}
 
@@ -27,19 +27,24 @@ with page.open("weight_decay") as view:
     steps = int(view.widget("wd.steps"))
     noise = view.widget("wd.noise")
     objective = get_objective("scaled", cond=cond)
-    specs = {opt: RunSpec.of(objective, opt, steps, None, noise, s.seed,
+    explaining = view.explaining()
+    specs = {opt: RunSpec.of(objective, opt, steps, None, noise, s.seed, record_state=explaining,
                              **{**s.hyper(opt), "lr": lr, "weight_decay": wd}) for opt in SERIES}
     traces = view.run(specs)
     view.divergence(traces, SERIES)
     l2 = np.array([1.0 / (1.0 + wd), cond / (cond + wd)])  # argmin f + λ/2 |θ|²
     path = frames.path_frame(traces, objective, labels=SERIES)
-    cols = view.stage_columns([3, 2])
+    # beside the pull chart, or (explaining a step) alone on the first screen, its numbers beside it
+    cols = view.stage_columns([3, 2]) if not explaining else [None, None]
     cross = charts.cross_layer(l2, "L2-regularised minimum", view.style)
-    view.player(lambda: charts.trajectory_chart(path, objective, steps, view.style, extra=[cross],
+    arrows = explain.step_explainer(traces, objective.bounds, labels=SERIES) if explaining else None
+    view.player(lambda: charts.trajectory_chart(path, objective, steps, view.style, extra=[cross], explain=arrows,
                                                 title="Paths towards (1, 1), pulled to 0"),
                 steps, key="wd_paths", container=cols[0])
     pulls = frames.pull_frame(traces, SERIES, l2)
     view.chart(lambda: charts.pull_chart(pulls, view.style), key="wd_pull", container=cols[1])
+    if arrows is not None:
+        view.arrows_caption(arrows)
     view.table(frames.pull_table(pulls), "wd_table", "{:.4f}")
     view.share({"paths": view.later(frames.path_frame, specs, labels=SERIES, max_points=steps + 1),
                 "pull": pulls}, snippets.runs_snippet(specs))

@@ -5,7 +5,7 @@ import streamlit as st
 from engine import SCHEDULES, schedule_factors
 from engine.schedules import USES
 from ui.frame import page
-from ui.views import charts, frames, snippets
+from ui.views import charts, explain, frames, snippets
 
 VARIANT_ON, VARIANT_OFF = "with schedule / clipping", "constant η, no clipping"
 # The page's controls of the schedule options (the engine's table says which schedule uses which).
@@ -36,8 +36,9 @@ with page.open("schedules") as view:
     clip_at = view.widget("clip.at") if clip != "none" else None
     changed = {"schedule": schedule, "schedule_options": options,
                "clip_norm": clip_at if clip == "norm" else None, "clip_value": clip_at if clip == "value" else None}
+    explaining = view.explaining() if objective.dim == 2 else False
     specs = {}
-    for o, spec in view.specs().items():
+    for o, spec in view.specs(**({"record_state": True} if explaining else {})).items():
         specs[f"{o}|on"], specs[f"{o}|off"] = spec.replace(**changed), spec
     traces = view.run(specs)
     labels = {k: frames.title(k.split("|")[0]) for k in traces}
@@ -45,8 +46,15 @@ with page.open("schedules") as view:
     view.divergence(traces, {k: f"{labels[k]} ({variant[k]})" for k in traces})
     path = frames.path_frame(traces, objective, labels=labels, max_points=1200, variant=variant)
     if objective.dim == 2:  # paths and loss gap, played together
-        view.player(lambda: charts.map_and_progress(path, objective, s.steps, view.style, dash="variant"),
-                    s.steps, key="schedule_paths")
+        if not explaining:
+            view.player(lambda: charts.map_and_progress(path, objective, s.steps, view.style, dash="variant"),
+                        s.steps, key="schedule_paths", pick_start=True)
+        else:  # the update's numbers take the loss curve's place beside the map
+            arrows = explain.step_explainer(traces, view.map_box(path, objective), labels=labels, max_points=1200)
+            view.player(lambda: charts.trajectory_chart(path, objective, s.steps, view.style, dash="variant",
+                                                        zoom=True, explain=arrows),
+                        s.steps, key="schedule_paths", pick_start=True)
+            view.arrows_caption(arrows)
     else:
         view.chart(lambda: charts.curve_chart(path, "gap", "f(θ) − f*", view.style, strokedash="variant",
                                               title="Loss gap"), key="schedule_loss")

@@ -263,3 +263,23 @@ def test_loss_curves_name_their_colours():
         legends = _color_legends(spec(chart))
         assert len(legends) == 2 and None not in legends, legends
         assert legends[0] == legends[1]
+
+
+EXPLAINED = [p.script for p in REGISTRY.values() if "explain" in p.field_by_key]
+
+
+@pytest.mark.parametrize("script", EXPLAINED)
+def test_explain_step_puts_arrows_on_the_map_and_the_numbers_beside_it(script):
+    at = open_page(script, {"explain": "1"})
+    no_exception(at)
+    players = [spec(c) for c in charts(at) if is_player(c)]
+    explained = [s for s in players if "explain" in s.get("usermeta", {})]
+    assert explained, "no player carries the step explainer's panel"
+    panel = explained[0]["usermeta"]["explain"]
+    assert panel["steps"] and len(panel["values"]) == len(panel["steps"])
+    assert {"g_t gradient", "Δθ_t step"} <= set(panel["labels"])
+    assert len(panel["arrows"]) >= 2 and all("×" in a["label"] for a in panel["arrows"])  # scales stated
+    assert any(name.startswith("arrows") for name in explained[0]["datasets"])
+    assert any("Explain step" in c.value for c in at.caption)
+    off = open_page(script)
+    assert not any("explain" in spec(c).get("usermeta", {}) for c in charts(off) if is_player(c))

@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 
 if __package__:
-    from .harness import PAGES, ROOT, chromium, open_page, running_server
+    from .harness import PAGES, ROOT, STEPPER, chromium, open_page, running_server
 else:  # run as a script: python tests/browser/screenshots.py
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from harness import PAGES, ROOT, chromium, open_page, running_server
+    from harness import PAGES, ROOT, STEPPER, chromium, open_page, running_server
 
 OUT_DIR = ROOT / "docs" / "screenshots"
 MAX_BYTES = 400_000
@@ -69,12 +69,40 @@ def take(browser, base_url: str, out_dir: Path = OUT_DIR, pages=tuple(PAGES)) ->
     return written
 
 
+# Features a page shows on request, for the README: (file, URL path, query, step to scrub to, what to show)
+EXTRAS = (("explain_step.png", "Trajectories", "present=1&explain=1", 25, None),
+          ("surface_3d.png", "Trajectories", "present=1&traj.3d=1", None, "[data-testid='stPlotlyChart']"))
+
+
+def take_extras(browser, base_url: str, out_dir: Path = OUT_DIR) -> list[Path]:
+    """The README's screenshots of the step explainer and the 3-D view, as projected."""
+    written = []
+    for name, path, query, step, shown in EXTRAS:
+        context = browser.new_context(viewport=SCREEN)
+        try:
+            page = context.new_page()
+            open_page(page, base_url, path, query, charts=PAGES[path][1])
+            if step is not None:
+                scrub = page.frame_locator(STEPPER).first.locator("#scrub")
+                scrub.fill(str(step))
+                scrub.dispatch_event("input")
+            if shown:
+                page.locator(shown).first.scroll_into_view_if_needed()
+            page.wait_for_timeout(SETTLE_MS)
+            target = out_dir / name
+            target.write_bytes(small_png(page.screenshot()))
+            written.append(target)
+        finally:
+            context.close()
+    return written
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="output folder (default: %(default)s)")
     args = parser.parse_args(argv)
     with running_server() as server, chromium() as browser:
-        for f in take(browser, server.url, args.out):
+        for f in [*take(browser, server.url, args.out), *take_extras(browser, server.url, args.out)]:
             print(f"{f.relative_to(ROOT) if f.is_relative_to(ROOT) else f}  {f.stat().st_size // 1024} KB")
     return 0
 

@@ -35,7 +35,7 @@ from ui.compute.cache import ByteCache
 from ui.state import session, widgets
 from ui.state.fields import PRESENT, SHARED_FIELDS, Field
 from ui.state.settings import Settings
-from ui.views import stepper
+from ui.views import frames, stepper
 from ui.views.theme import ChartStyle
 
 from . import panels
@@ -201,7 +201,7 @@ class View:
             return container, "screen"
         return (container if container is not None else contextlib.nullcontext()), "width"
 
-    def _draw(self, build: Callable[[], dict], key: str, container, steps: int | None) -> None:
+    def _draw(self, build: Callable[[], dict], key: str, container, steps: int | None, pick: bool = False) -> None:
         box, fit = self._place(container)
         made = PLAYER_SPECS.get(self._key(key), lambda: _described(build(), self.style))
         description, spec = made.split("\n", 1)
@@ -209,7 +209,27 @@ class View:
             if steps is None:
                 stepper.chart(spec, self.style, key=key, fit=fit, description=description)
             else:
-                stepper.step_through(spec, steps, self.style, key=key, fit=fit, description=description)
+                clicked = stepper.step_through(spec, steps, self.style, key=key, fit=fit, description=description,
+                                               pick=pick)
+                if pick:
+                    self._start_from(clicked, key)
+
+    def _start_from(self, clicked, key: str) -> None:
+        """A click on the map (``stepper.step_through(pick=True)``): the start moves there, in the
+        sidebar and the URL, and the view is computed again from it. Each click is applied once
+        (the component keeps its last value across reruns)."""
+        if not isinstance(clicked, dict) or st.session_state.get(f"picked:{key}") == clicked.get("nonce"):
+            return
+        st.session_state[f"picked:{key}"] = clicked.get("nonce")
+        field = SHARED_FIELDS["start"]
+        try:
+            point = field.parse(",".join(str(float(v)) for v in clicked.get("start", ())))
+        except (TypeError, ValueError):
+            return
+        session.set_value(field, point)
+        for axis in "xy":
+            st.session_state.pop(session.wkey(f"start.{axis}"), None)
+        st.rerun()
 
     def chart(self, build: Callable[[], dict], key: str, container=None) -> None:
         """Draw the chart ``build()`` makes (a ``ui.views.charts`` spec) with the page's type sizes.
@@ -218,9 +238,43 @@ class View:
         view)."""
         self._draw(build, key, container, None)
 
-    def player(self, build: Callable[[], dict], steps: int, key: str, container=None) -> None:
-        """Draw a chart driven by its ``step`` param, with the step-through player's controls."""
-        self._draw(build, key, container, int(steps))
+    def player(self, build: Callable[[], dict], steps: int, key: str, container=None, pick_start: bool = False) -> None:
+        """Draw a chart driven by its ``step`` param, with the step-through player's controls.
+        ``pick_start``: a click on the map sets the sidebar's start point (for a map of runs that
+        start there)."""
+        self._draw(build, key, container, int(steps), pick=pick_start)
+
+    @staticmethod
+    def map_box(path: pd.DataFrame, objective) -> tuple:
+        """The box a map of ``path`` shows (``frames.map_box``: a typed function's follows the runs)."""
+        return frames.map_box(path, objective.bounds, follow=objective.minima_estimated)[0]
+
+    def arrows_caption(self, explainer) -> None:
+        """What the step explainer's arrows are, their scales, and which optimiser the panel explains."""
+        kinds = {"step": "solid", "gradient": "dashed", "direction": "dotted"}
+        said = "; ".join(f"{explainer.legend[k]} ({kinds[k]})" for k in kinds if k in explainer.legend)
+        first = explainer.panel.get("title", "")
+        st.caption(f"**Explain step.** Arrows from θ_(t−1) at the step shown, each kind drawn at its own scale so "
+                   f"that all stay readable: {said}. An arrow longer than a third of the map is cut to that "
+                   f"length. Beside the map: {first}'s update with the numbers of that step (run 1); put "
+                   "another optimiser first in the sidebar to explain it.")
+
+    def surface(self, path: pd.DataFrame, objective, steps: int, key: str) -> None:
+        """The objective as a 3-D surface with the paths on it (``views.surface``, Plotly), under the
+        page's first chart: rotate it by dragging, zoom by scrolling; its slider moves the paths."""
+        from ui.views.surface import surface_figure  # Plotly is imported only for this view
+
+        st.markdown("#### The same runs in 3-D")
+        fig = surface_figure(path, objective, self.map_box(path, objective), steps, self.style)
+        st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False},
+                        alt=f"{objective.title} as a surface of log f − f*, with the paths of the runs on it.")
+        st.caption("Drag to rotate, scroll to zoom; the slider and ▶ Play move every path to the same step "
+                   "(the height is log₁₀(f − f*), like the map's shading).")
+
+    def explaining(self) -> bool:
+        """The page's **Explain step** toggle (its ``explain`` control): arrows on the map and the
+        update's numbers beside it; the runs then record their optimiser's state."""
+        return bool(self.widget("explain"))
 
     # -- text -----------------------------------------------------------------------------------
 

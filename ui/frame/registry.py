@@ -72,6 +72,9 @@ def _schedule_field(key: str, option: str, default, low: float, high: float, hel
 SPARSE_OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam")
 _SPARSE_LR = {"sgd": 0.1, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.01}
 _SPARSE_TITLES = {"sgd": "SGD", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam"}
+EXPLAIN = Flag("explain", False, "Explain step",
+               "Arrows on the map for the step shown (−g, the running direction, the step taken) and, beside "
+               "it, the first optimiser's update rule with that step's numbers. They follow Play.")
 MAX = {"steps": str(int(SHARED_FIELDS["steps"].high)), "opt": "sgd,momentum,nesterov,adagrad,rmsprop,adam"}
 
 PAGES: dict[str, Page] = {p.id: p for p in (
@@ -79,13 +82,15 @@ PAGES: dict[str, Page] = {p.id: p for p in (
          "The chapter's figure, live: SGD+Momentum, RMSProp and Adam on noisy Rosenbrock.",
          fields=(Number("home.seed", EXPERIMENTS["chapter"].seed, "Noise seed for this figure",
                         "The chapter used seed 0. Another seed draws other gradient noise: does the "
-                        "ranking of the three optimisers survive?", low=0, high=1_000_000, integer=True),),
+                        "ranking of the three optimisers survive?", low=0, high=1_000_000, integer=True), EXPLAIN),
          first_marks=frozenset({"rect", "line"}), first_fields=frozenset({"x", "y", "level"}),
          changes=("w:home.seed", 3), rules=False, objective=False),
     Page("trajectories", "Trajectories", ":material/route:", "pages/1_Trajectories.py",
          "Where does each optimiser go? Paths over the contour map, with a step scrubber.",
+         fields=(EXPLAIN, Flag("traj.3d", False, "3-D view",
+                               "Below the map: the objective as a surface you can rotate, with the paths on it.")),
          first_marks=frozenset({"rect", "line", "point"}), first_fields=frozenset({"x", "y", "label", "step", "gap"}),
-         changes=("w:steps", 100), small=(("steps", "120"),), worst=tuple(MAX.items())),
+         changes=("w:steps", 100), small=(("steps", "120"),), worst=(*MAX.items(), ("explain", "1"))),
     Page("loss", "Loss curves", ":material/trending_down:", "pages/2_Loss_curves.py",
          "How fast does the loss fall? Loss and distance to the minimum, over several seeds.",
          fields=(Number("seeds", 10, "Seeds (runs per optimiser)",
@@ -102,7 +107,7 @@ PAGES: dict[str, Page] = {p.id: p for p in (
          "What does Adam's bias correction fix? m and v against their corrected versions.",
          fields=(Number("first", 60, "Steps shown in the moment charts",
                         "The correction matters in the first steps; this zooms the moment charts.",
-                        low=5, high=1000, integer=True),),
+                        low=5, high=1000, integer=True), EXPLAIN),
          charts=5, first_marks=frozenset({"line"}), first_fields=frozenset({"value", "step", "param"}),
          changes=("w:first", 20), small=(("steps", "120"),), worst=(("steps", MAX["steps"]), ("first", "1000"))),
     Page("sparse", "Sparse gradients", ":material/grain:", "pages/5_Sparse_gradients.py",
@@ -140,7 +145,7 @@ PAGES: dict[str, Page] = {p.id: p for p in (
                         low=1.0, high=1000.0, log=True, grid=log_grid(1.0, 1000.0)),
                  Number("wd.steps", 3000, "Steps", low=100, high=5000, integer=True),
                  Number("wd.noise", 0.0, "Gradient noise", "Noise changes AdamW's equilibrium (its decay is "
-                        "weighed against the normalised gradient).", low=0.0, high=2.0, step=0.05)),
+                        "weighed against the normalised gradient).", low=0.0, high=2.0, step=0.05), EXPLAIN),
          charts=2, first_marks=frozenset({"rect", "line", "point"}), first_fields=frozenset({"x", "y", "label"}),
          changes=("w:wd.lambda", 1.0), rules=False, small=(("wd.steps", "150"),), worst=(("wd.steps", "5000"),),
          objective=False),
@@ -155,7 +160,8 @@ PAGES: dict[str, Page] = {p.id: p for p in (
                  Choice("clip", "none", "Gradient clipping", "Clip each run's noisy gradient before the update "
                         "(torch's clip_grad_norm_ / clip_grad_value_).", options=("none", "norm", "value"),
                         labels=("None", "By norm", "By value")),
-                 Number("clip.at", 10.0, "Clip threshold", low=1e-3, high=1e4, log=True, grid=log_grid(1e-3, 1e4))),
+                 Number("clip.at", 10.0, "Clip threshold", low=1e-3, high=1e4, log=True, grid=log_grid(1e-3, 1e4)),
+                 EXPLAIN),
          charts=2, first_marks=frozenset({"rect", "line", "point"}),
          first_fields=frozenset({"x", "y", "variant", "gap"}), changes=("w:sch", "cosine"),
          small=(("steps", "120"),), worst=tuple(MAX.items())),

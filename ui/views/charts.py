@@ -18,6 +18,8 @@ import pandas as pd
 from engine import Objective, Trace
 
 from . import frames
+from .explain import ARROW_DASHES
+from .explain import only as explain_only
 from .frames import contour_frame
 from .theme import (
     CONTOUR_LEVELS,
@@ -80,6 +82,9 @@ def contour_layer(objective: Objective, data: Datasets, n_cells: int = 70, bound
             {"calculate": f"{x0!r} + ({col} + 1.5) * {w!r}", "as": "x2"},
             {"calculate": f"{y0!r} + {row} * {h!r}", "as": "y"},
             {"calculate": f"{y0!r} + ({row} + 1.5) * {h!r}", "as": "y2"},
+            # the cell's own centre: where a click on it puts the start (the chart component)
+            {"calculate": f"{x0!r} + ({col} + 0.5) * {w!r}", "as": "cx"},
+            {"calculate": f"{y0!r} + ({row} + 0.5) * {h!r}", "as": "cy"},
         ],
         "mark": {"type": "rect", "opacity": 0.9},
         "encoding": {
@@ -114,7 +119,7 @@ def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle,
                     title=None, scrub: bool = True, bounds=None, contour_n: int = 70,
                     height: int | None = None, width=None, fit_width: bool = False,
                     dash: str | None = None, zoom: bool = False, legend: bool = True,
-                    extra: Sequence[dict] = (), columns: Sequence[str] = ()) -> dict:
+                    extra: Sequence[dict] = (), columns: Sequence[str] = (), explain=None) -> dict:
     """Paths over the contour map (one layered view); with ``scrub`` they grow up to the
     ``step`` param, which the enclosing spec defines. ``zoom``: scroll to zoom, drag to pan.
     ``extra``: more layers on top; ``columns``: more of ``path``'s columns to send (for
@@ -162,11 +167,15 @@ def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle,
     start = tuple(path.loc[first, ["x", "y"]].iloc[0]) if first.any() else objective.start
     layers += markers(objective, start, style)
     layers += list(extra)
+    if explain is not None and len(explain.arrows):
+        layers.append(arrow_layer(explain, labels, opts, style, data))
     height = height or style.map_height
     # Equal scales on both axes where the page allows it: a map should not be stretched.
     if width is None:
         width = "container" if fit_width else int(np.clip(height * (x1 - x0) / (y1 - y0), 0.8 * height, 2.0 * height))
     view = {"layer": layers, "height": height, "width": width}
+    if explain is not None:  # the arrows' dashes have a legend of their own
+        view["resolve"] = {"scale": {"strokeDash": "independent"}, "legend": {"strokeDash": "independent"}}
     if outside:  # said on the map itself: the paths it cannot show
         note = f"{', '.join(outside)} {'leaves' if len(outside) == 1 else 'leave'} the plotted box"
         title = title if isinstance(title, dict) else {"text": title or ""}
@@ -175,6 +184,32 @@ def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle,
     if title:
         view["title"] = title
     return view
+
+
+def arrow_layer(explain, labels: Sequence[str], opts: Sequence[str], style: ChartStyle, data: Datasets) -> dict:
+    """The step explainer's arrows (``explain.step_explainer``) at the player's step: for each
+    series the update that led to the step shown (the latest drawn step up to it), coloured by
+    series, dashed by kind, with the kinds' scales in the legend."""
+    kinds = [explain.legend[k] for k in ARROW_DASHES if k in explain.legend]
+    dashes = [ARROW_DASHES[k] for k in ARROW_DASHES if k in explain.legend]
+    # Their legend is in the panel beside the map (``Explainer.panel["arrows"]``): a second legend
+    # under the map took the width the map needs.
+    return {
+        "data": data.frame(explain.arrows, "arrows", ("series", "label", "step", "kind", "part", "x", "y",
+                                                      "x2", "y2", "cut")),
+        "transform": [until_step(),
+                      {"joinaggregate": [{"op": "max", "field": "step", "as": "last"}], "groupby": ["series"]},
+                      {"filter": "(datum.step === datum.last)"}],
+        "mark": {"type": "rule", "clip": True, "strokeWidth": style.line_width, "strokeCap": "round"},
+        "encoding": {
+            "x": q("x"), "y": q("y"), "x2": {"field": "x2"}, "y2": {"field": "y2"},
+            "color": series_color(labels, opts, legend=False),
+            "strokeDash": n("kind", scale={"domain": kinds, "range": dashes}, legend=None),
+            "detail": [n("part"), n("kind")],
+            "tooltip": [n("label", title="optimiser"), n("kind", title="arrow"), q("step"),
+                        n("cut", title="cut to a third of the map")],
+        },
+    }
 
 
 def progress_view(path: pd.DataFrame, metric: str, title: str, style: ChartStyle, data: Datasets,
@@ -203,15 +238,20 @@ def progress_view(path: pd.DataFrame, metric: str, title: str, style: ChartStyle
 
 
 def top_level(view: dict, data: Datasets, params: Sequence[dict] = (), description: str = "",
-              stretch: Sequence[int] = ()) -> dict:
+              stretch: Sequence[int] = (), panel: Mapping | None = None) -> dict:
     """A finished spec: the view (a layer or a concatenation), its params and its datasets, its
     text alternative (``description``: what a screen reader says), and the concatenated views
     that take the width left over by maps (``stretch``, for the chart component)."""
     spec = {"$schema": SCHEMA_URL, **view, "datasets": dict(data.frames)}
     if description:
         spec["description"] = description
+    meta = {}
     if stretch:
-        spec["usermeta"] = {"stretch": list(stretch)}
+        meta["stretch"] = list(stretch)
+    if panel:  # the step explainer's numbers: the chart component shows them beside the chart
+        meta["explain"] = dict(panel)
+    if meta:
+        spec["usermeta"] = meta
     if params:
         spec["params"] = list(params)
     return spec
@@ -225,25 +265,29 @@ def _names(frame: pd.DataFrame) -> str:
 def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
                      scrub: bool = True, **view) -> dict:
     """One map as a finished spec; with ``scrub`` it has a ``step`` slider (the player's, in
-    the step-through component). ``view``: ``trajectory_view``'s options."""
+    the step-through component). ``view``: ``trajectory_view``'s options (``explain``: a
+    ``explain.Explainer``, its arrows on the map and its panel beside it)."""
     data = Datasets()
     body = trajectory_view(path, objective, style, data, scrub=scrub, **view)
-    return top_level(body, data, [step_param(steps)] if scrub else [],
+    explain = view.get("explain")
+    return top_level(body, data, [step_param(steps)] if scrub else [], panel=explain.panel if explain else None,
                      description=f"A map of {objective.title}: the paths of {_names(path)} over its contour, "
                                  "from the start (a black dot) towards the minimum (a gold diamond).")
 
 
 def map_and_progress(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
-                     metric: str = "gap", metric_title: str = "f(θ) − f*", dash: str | None = None) -> dict:
+                     metric: str = "gap", metric_title: str = "f(θ) − f*", dash: str | None = None,
+                     explain=None) -> dict:
     """The paths over the map beside the loss gap, both moved by one ``step`` param (for the
     step-through player); the map zooms and pans."""
     data = Datasets()
     height = style.map_height
-    body = {"hconcat": [trajectory_view(path, objective, style, data, zoom=True, dash=dash, columns=[metric]),
+    body = {"hconcat": [trajectory_view(path, objective, style, data, zoom=True, dash=dash, columns=[metric],
+                                        explain=explain),
                         progress_view(path, metric, metric_title, style, data, height=height - 40,
                                       width=int(height * 0.75), dash=dash, columns=MAP_COLUMNS)],
             "resolve": {"scale": {"color": "shared"}}}
-    return top_level(body, data, [step_param(steps)], stretch=[1],
+    return top_level(body, data, [step_param(steps)], stretch=[1], panel=explain.panel if explain else None,
                      description=f"A map of {objective.title} with the paths of {_names(path)}, and beside it "
                                  f"their {metric_title} against the step on a log scale.")
 
@@ -426,7 +470,8 @@ def pull_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
                                  f"{_names(frame)}.")
 
 
-def chapter_figure(traces: Mapping[str, Trace], objective: Objective, experiment, style: ChartStyle) -> dict:
+def chapter_figure(traces: Mapping[str, Trace], objective: Objective, experiment, style: ChartStyle,
+                   explain=None) -> dict:
     """The chapter's figure: one map per run of the experiment, side by side like the chapter's
     (one colour each, named in its title with its final f and its hyperparameters), played together."""
     height = int(style.map_height * 0.45)
@@ -437,8 +482,9 @@ def chapter_figure(traces: Mapping[str, Trace], objective: Objective, experiment
         settings = ", ".join(f"{GREEK.get(k, k)} = {v:g}" for k, v in hyper.items())
         views.append(trajectory_view(
             path, objective, style, data, contour_n=60, legend=False, height=height, width=int(height * 1.5),
-            title={"text": frames.title(opt), "subtitle": [f"final f = {traces[opt].final_loss[0]:.4f}", settings]}))
-    return top_level({"hconcat": views}, data, [step_param(experiment.steps)],
+            title={"text": frames.title(opt), "subtitle": [f"final f = {traces[opt].final_loss[0]:.4f}", settings]},
+            explain=explain_only(explain, opt) if explain is not None else None))
+    return top_level({"hconcat": views}, data, [step_param(experiment.steps)], panel=explain.panel if explain else None,
                      description=f"The chapter's figure: three maps of {objective.title}, one per optimiser "
                                  f"({', '.join(frames.title(o) for o, _ in experiment.runs)}), each with its path "
                                  "and its final f.")

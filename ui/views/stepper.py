@@ -106,11 +106,13 @@ def _args(spec: str, style: ChartStyle, fit: str, description: str) -> dict:
 
 
 def step_through(spec: str, steps: int, style: ChartStyle, key: str, fit: str = "width",
-                 description: str = "") -> None:
+                 description: str = "", pick: bool = False):
     """A chart (``spec_json``) that filters on a ``step`` param, with step-through controls.
     ``fit``: ``"screen"`` for the page's first chart (it fills the screen below its top),
-    ``"width"`` for the others (as wide as their frame, at most a screen high)."""
-    _PLAYER(**_args(spec, style, fit, description), steps=int(steps), key=key, default=None)
+    ``"width"`` for the others (as wide as their frame, at most a screen high). With ``pick``,
+    a click on the map's shading returns ``{"start": [x, y], "nonce": ...}`` (else None): the
+    centre of the contour cell clicked; a click anywhere else returns nothing."""
+    return _PLAYER(**_args(spec, style, fit, description), steps=int(steps), pick=bool(pick), key=key, default=None)
 
 
 def chart(spec: str, style: ChartStyle, key: str, fit: str = "width", description: str = "") -> None:

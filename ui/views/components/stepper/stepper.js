@@ -11,7 +11,7 @@
   const NARROW = 640;  // px: side-by-side views are stacked below this width (a phone)
   const GROW = 2.2;  // the most a chart is enlarged to fill a big screen
   let view = null, specText = null, args = null, steps = 0, step = 0, playing = false, last = 0, carry = 0;
-  let stepsPerSecond = 100, fittedFor = null;
+  let stepsPerSecond = 100, fittedFor = null, explain = null;
 
   // The frame's height follows what was drawn. ``data-fitted`` is set once a drawing is fitted and
   // its height sent (empty while one is under way): the browser tests wait for it, not for a time.
@@ -29,6 +29,61 @@
     $("label").textContent = "step " + step + " / " + steps;
     document.body.dataset.step = String(step);
     if (view) view.signal("step", step).runAsync();
+    if (explain) fillPanel(step);
+  }
+
+  // -- the step explainer's panel: the update rule's numbers at the player's step ---------------
+
+  const fmt = (v) => (v === null || v === undefined) ? "—"
+    : (v === 0 ? "0" : (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5 ? Number(v.toPrecision(4)).toString() : v.toExponential(3)));
+
+  function buildPanel(data) {
+    const el = $("panel");
+    explain = data && data.steps && data.steps.length ? data : null;
+    el.hidden = !explain;
+    document.body.dataset.explain = explain ? explain.optimizer : "";
+    if (!explain) { el.innerHTML = ""; return; }
+    const head = explain.coords.map((c) => "<th scope='col'>" + c + "</th>").join("");
+    const body = explain.labels.map((label, r) => "<tr><th scope='row'>" + label + "</th>" +
+      explain.coords.map((c, j) => "<td data-row='" + r + "' data-coord='" + j + "'></td>").join("") + "</tr>").join("");
+    el.innerHTML = "<h3 id='ptitle'></h3><table><thead><tr><th scope='col'></th>" + head +
+      "</tr></thead><tbody>" + body + "</tbody></table><div class='note' id='pnote'></div>" + arrowLegend(explain.arrows);
+  }
+
+  // The arrows' legend: a dash sample and its text (what the arrow is, and its scale) per kind.
+  function arrowLegend(kinds) {
+    if (!kinds || !kinds.length) return "";
+    const items = kinds.map((k) => "<li><svg width='34' height='10' aria-hidden='true'><line x1='1' y1='5' x2='33' " +
+      "y2='5' stroke='currentColor' stroke-width='3' stroke-dasharray='" + (k.dash || []).join(",") + "'/></svg> " +
+      k.label + "</li>").join("");
+    return "<div class='arrows'><b>Arrows on the map</b>, from θ at t − 1, each kind at its own scale:" +
+      "<ul>" + items + "</ul></div>";
+  }
+
+  function fillPanel(s) {
+    const steps = explain.steps;
+    let lo = 0, hi = steps.length - 1, k = -1;  // the last drawn step up to s
+    while (lo <= hi) { const mid = (lo + hi) >> 1; if (steps[mid] <= s) { k = mid; lo = mid + 1; } else hi = mid - 1; }
+    const t = k >= 0 ? steps[k] : 0;
+    $("ptitle").textContent = explain.title + (k >= 0 ? ": the update at step " + t : ": the start (step 0)");
+    document.getElementById("panel").dataset.step = String(t);
+    for (const td of $("panel").querySelectorAll("td")) {
+      const v = k >= 0 ? explain.values[k][Number(td.dataset.row)][Number(td.dataset.coord)] : null;
+      td.textContent = k >= 0 ? fmt(v) : "";
+      td.dataset.value = v === null || v === undefined ? "" : String(v);
+    }
+    $("pnote").textContent = k < 0 ? "Step forward (→) to see the first update filled in." : (explain.note || "");
+  }
+
+  // -- click to start: a click on the map's shading sends that cell's centre ------------------
+
+  function onClick(event, item) {
+    const d = item && item.datum;
+    if (!args.pick || !d || typeof d.cx !== "number" || typeof d.cy !== "number") return;  // not the map's box
+    const round = (v) => Math.round(v * 1000) / 1000;
+    const start = [round(d.cx), round(d.cy)];
+    document.body.dataset.picked = start.join(",");
+    send("streamlit:setComponentValue", { value: { start, nonce: Date.now() + Math.random() }, dataType: "json" });
   }
 
   function setPlaying(on) {
@@ -84,14 +139,18 @@
   // The room for the chart: the frame's width, and (fit "screen": the page's first chart) the
   // screen's height below the frame's top, less the controls.
   function room() {
-    const width = Math.max(document.body.clientWidth - 4, 120);
+    // beside the panel, the ⋯ menu's column (vega-embed pads the chart by about 38 px for it) counts too
+    const under = document.body.classList.contains("narrow") || document.body.classList.contains("panel-below");
+    const panel = explain && !under ? $("panel").getBoundingClientRect().width + 14 + 44 : 0;
+    const width = Math.max(document.body.clientWidth - 4 - panel, 120);
     let screen = window.innerHeight, top = 0;
     try {
       screen = window.parent.innerHeight || screen;
       const frame = window.frameElement;
       if (frame) top = Math.max(frame.getBoundingClientRect().top, 0);
     } catch (e) { /* another origin: the frame's own height */ }
-    const bar = steps > 0 ? $("bar").getBoundingClientRect().height : 0;
+    const bar = (steps > 0 ? $("bar").getBoundingClientRect().height : 0)
+      + (explain && under ? $("panel").getBoundingClientRect().height + 12 : 0);  // a panel below: both on the screen
     const below = args.fit === "screen" ? screen - top : screen;
     const height = Math.max(below - bar - 16, 220);
     return { width, height: args.fit === "screen" ? height : Math.min(height, args.max_height || height) };
@@ -178,13 +237,16 @@
     });
     if (view) view.finalize();
     view = result.view;
+    window.__vegaView = view;  // for the browser tests: the data the chart holds, by dataset name
+    window.__datasets = Object.keys(spec.datasets || {});
+    view.addEventListener("click", onClick);
   }
 
   async function draw() {
     document.body.dataset.fitted = "";
     const box = room();
     fittedFor = box.width + "x" + box.height;
-    const base = () => arranged(withRows(JSON.parse(args.spec)), box.width);
+    const base = () => arranged(withRows(JSON.parse(args.spec)), document.body.clientWidth);
     let spec = base();
     let sizes = sizesOf(spec, box);
     await embed(apply(spec, sizes));
@@ -211,6 +273,19 @@
     if (args.spec === specText) { setHeight(); return; }  // same chart: keep the view, zoom and step
     specText = args.spec;
     steps = args.steps || 0;
+    document.body.classList.toggle("narrow", document.body.clientWidth < NARROW);
+    let across = 1;
+    try {
+      const parsed = JSON.parse(args.spec);
+      across = (parsed.hconcat || [0]).length;
+      buildPanel((parsed.usermeta || {}).explain);
+    } catch (e) { buildPanel(null); }
+    if (explain) {
+      fillPanel(steps);  // its width, before the chart is fitted beside it
+      // beside the chart if each of its views keeps 300 px, else below it
+      const left = document.body.clientWidth - $("panel").getBoundingClientRect().width - 58;
+      document.body.classList.toggle("panel-below", left / across < 300);
+    }
     $("bar").hidden = steps <= 0;
     if (steps > 0) {
       $("scrub").max = String(steps);

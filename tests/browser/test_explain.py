@@ -1,0 +1,162 @@
+"""One step, explained, in the browser: the panel's numbers are the engine's at the step the
+player shows (for every optimiser, read from the page at three steps), it follows the scrubber
+without a rerun, it is legible when projected; a click on the map moves the start (the URL and
+the path's first point follow), a click outside the plotted box does nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import OPTIMIZERS, simulate
+from ui.state.fields import SHARED_FIELDS
+from ui.state.settings import settings_from_values
+
+from .harness import STEPPER, open_page, query_of, runs, wait_rerun
+
+pytestmark = pytest.mark.browser
+
+STEPS = 60
+SHOWN = (1, 7, 40)  # steps the scrubber is moved to
+PANEL_CELLS = """() => {
+  const panel = document.getElementById('panel');
+  if (!panel || panel.hidden) return null;
+  const labels = [...panel.querySelectorAll('tbody th')].map((th) => th.textContent);
+  const rows = {};
+  for (const td of panel.querySelectorAll('td')) {
+    const label = labels[Number(td.dataset.row)];
+    const value = td.dataset.value === '' ? null : Number(td.dataset.value);
+    (rows[label] = rows[label] || [])[Number(td.dataset.coord)] = value;
+  }
+  return {step: Number(panel.dataset.step), rows, size: parseFloat(getComputedStyle(panel).fontSize)};
+}"""
+
+
+def _engine_trace(optimizer: str):
+    """The run the page computes for ``optimizer`` at its defaults and ``STEPS`` steps, by the
+    engine (the defaults come from the sidebar's fields)."""
+    values = {k: f.default for k, f in SHARED_FIELDS.items()}
+    values.update(opt=(optimizer,), steps=STEPS)
+    return simulate(settings_from_values(values).spec(optimizer, record_state=True))
+
+
+def _scrub(frame, step: int) -> None:
+    frame.locator("#scrub").fill(str(step))
+    frame.locator("#scrub").dispatch_event("input")
+
+
+def _expected(tr, t: int) -> dict[str, np.ndarray]:
+    """What some rows must show at step ``t``, from the engine's trace (run 1)."""
+    i = t - 1
+    out = {"g_t gradient": tr.grads[i, 0], "Δθ_t step": tr.delta[i, 0], "effective η": tr.eff_lr[i, 0]}
+    state = {"buf": "b_t", "m": "m_t", "v": "v_t", "sum_sq": "G_t", "u": "u_t"}
+    for key, prefix in state.items():
+        if key in tr.state:
+            out[prefix] = tr.state[key][i, 0]
+    if tr.optimizer in ("adam", "adamw"):
+        b1 = float(tr.hyper["beta1"][0])
+        out["m̂_t"] = tr.state["m"][i, 0] / (1 - b1 ** t)
+    return out
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_the_panel_shows_the_engines_numbers_at_the_players_step(server, page, optimizer):
+    open_page(page, server.url, "Trajectories", f"opt={optimizer}&steps={STEPS}&explain=1", charts=1)
+    frame = page.frame_locator(STEPPER).first
+    before = runs(page)
+    tr = _engine_trace(optimizer)
+    for t in SHOWN:
+        _scrub(frame, t)
+        shown = frame.locator("body").evaluate(f"(b) => ({PANEL_CELLS})()")
+        assert shown is not None, "no panel"
+        assert shown["step"] == t
+        for label, want in _expected(tr, t).items():
+            got = [v for k, v in shown["rows"].items() if k.startswith(label)]
+            assert got, f"{optimizer}: no row {label!r} in {sorted(shown['rows'])}"
+            np.testing.assert_allclose(np.array(got[0], dtype=float), want, rtol=2e-5, atol=1e-12,
+                                       err_msg=f"{optimizer}, {label}, step {t}")
+    assert runs(page) == before, "the panel followed the scrubber through a rerun"
+
+
+def test_the_arrows_and_the_panel_are_legible_on_a_projector(server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        open_page(page, server.url, "Trajectories", "present=1&explain=1", charts=1)
+        frame = page.frame_locator(STEPPER).first
+        _scrub(frame, 25)
+        shown = frame.locator("body").evaluate(f"(b) => ({PANEL_CELLS})()")
+        assert shown["size"] >= 18, shown["size"]  # px: read from the back of a room
+        box = page.locator(STEPPER).first.bounding_box()
+        panel = frame.locator("#panel").bounding_box()
+        assert panel["x"] + panel["width"] <= box["x"] + box["width"] + 1, (panel, box)  # not cut at the right
+        assert panel["y"] + panel["height"] <= 720, panel  # on the first screen
+        # the arrows at step 25: three kinds, each with its scale in the legend
+        kinds = frame.locator("body").evaluate(
+            "() => [...new Set(window.__vegaView.data(window.__datasets.find((n) => n.startsWith('arrows')))"
+            ".filter(d => d.step <= 25).map(d => d.kind))]")
+        assert len(kinds) == 3 and all("×" in k for k in kinds), kinds
+        page.screenshot(path=str(server.log_path.parent / "explain-projector.png"))
+    finally:
+        context.close()
+
+
+def _path_start(frame) -> list[float]:
+    return frame.locator("body").evaluate(
+        "() => { const name = window.__datasets.find((n) => n.startsWith('path'));"
+        " const d = window.__vegaView.data(name).find(r => r.step === 0); return [d.x, d.y]; }")
+
+
+def test_a_click_on_the_map_starts_the_runs_there_and_a_click_beside_it_does_nothing(server, page):
+    open_page(page, server.url, "Trajectories", f"steps={STEPS}", charts=1)
+    frame = page.frame_locator(STEPPER).first
+    canvas = frame.locator("canvas.marks").bounding_box()
+    # beside the map (the y axis's labels): nothing happens
+    before = runs(page)
+    page.mouse.click(canvas["x"] + 4, canvas["y"] + canvas["height"] * 0.4)
+    page.wait_for_timeout(1500)
+    assert runs(page) == before and "start" not in query_of(page)
+    # on the map, left of its middle: the start moves there
+    page.mouse.click(canvas["x"] + canvas["width"] * 0.3, canvas["y"] + canvas["height"] * 0.35)
+    wait_rerun(page, before, charts=1)
+    start = [float(v) for v in query_of(page)["start"].split(",")]
+    (x0, x1), (y0, y1) = ((-1.5, 1.5), (-0.5, 1.5))  # Rosenbrock's box
+    assert x0 <= start[0] <= x1 and y0 <= start[1] <= y1, start
+    assert start != [-1.0, 0.5]
+    frame = page.frame_locator(STEPPER).first
+    page.wait_for_timeout(500)
+    assert _path_start(frame) == pytest.approx(start, abs=1e-6)
+
+
+def test_the_3d_view_draws_the_paths_in_their_colours_on_a_surface_that_rotates(server, browser, watch):
+    from ui.views.theme import OPTIMIZER_COLORS
+
+    from .harness import unexpected_console_errors
+
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        watch.attach(page)
+        open_page(page, server.url, "Trajectories", "present=1&traj.3d=1", charts=1)
+        plot = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first
+        plot.scroll_into_view_if_needed()
+        page.wait_for_function("() => document.querySelector('.js-plotly-plot canvas') !== null", timeout=30_000)
+        traces = plot.evaluate("(p) => p.data.map((t) => ({type: t.type, name: t.name, "
+                               "color: t.line && t.line.color}))")
+        assert traces[0]["type"] == "surface"
+        lines = {t["name"]: t["color"] for t in traces[1:]}
+        assert lines == {"SGD + Momentum": OPTIMIZER_COLORS["momentum"], "RMSProp": OPTIMIZER_COLORS["rmsprop"],
+                         "Adam": OPTIMIZER_COLORS["adam"]}
+        assert plot.evaluate("(p) => p._fullLayout.font.size") >= 18  # legible when projected
+        eye = "(p) => JSON.stringify(p._fullLayout.scene.camera.eye)"
+        before = plot.evaluate(eye)
+        box = plot.bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.4)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.45, steps=8)
+        page.mouse.up()
+        page.wait_for_timeout(300)
+        assert plot.evaluate(eye) != before, "dragging did not rotate the surface"
+        assert unexpected_console_errors(watch, server.url, ["Trajectories"]) == []
+    finally:
+        context.close()
