@@ -44,7 +44,8 @@ def test_page_renders_its_charts(server, page, watch, path):
     assert page.locator("h1").first.inner_text().strip() == title
     for other_title, _ in PAGES.values():
         assert sidebar_link(page, other_title).is_visible()
-    assert page.locator(f"{SIDEBAR} [data-testid='stMultiSelect']").filter(has_text="Optimisers").is_visible()
+    shared = page.locator(f"{SIDEBAR} [data-testid='stMultiSelect'] label").get_by_text("Optimisers", exact=True)
+    assert shared.is_visible()
 
     assert unexpected_console_errors(watch, server.url, [path]) == []
 

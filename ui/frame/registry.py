@@ -75,6 +75,11 @@ _SPARSE_TITLES = {"sgd": "SGD", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "ada
 EXPLAIN = Flag("explain", False, "Explain step",
                "Arrows on the map for the step shown (−g, the running direction, the step taken) and, beside "
                "it, the first optimiser's update rule with that step's numbers. They follow Play.")
+NETWORK_DATASETS = ("moons", "circles", "spirals", "xor", "blobs")
+NETWORK_OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
+NETWORK_LR = {"sgd": 0.5, "momentum": 0.1, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.01, "adamw": 0.01}
+_NN_TITLES = {"sgd": "SGD", "momentum": "SGD + Momentum", "adagrad": "AdaGrad", "rmsprop": "RMSProp",
+              "adam": "Adam", "adamw": "AdamW"}
 MAX = {"steps": str(int(SHARED_FIELDS["steps"].high)), "opt": "sgd,momentum,nesterov,adagrad,rmsprop,adam"}
 
 PAGES: dict[str, Page] = {p.id: p for p in (
@@ -173,6 +178,35 @@ PAGES: dict[str, Page] = {p.id: p for p in (
          charts=2, first_marks=frozenset({"rect", "line"}), first_fields=frozenset({"x", "y", "family"}),
          changes=("w:so.iter", 10), rules=False, small=(("steps", "120"),),
          worst=(*MAX.items(), ("so.iter", "5000"))),
+    Page("network", "Neural network", ":material/hub:", "pages/11_Neural_network.py",
+         "Does the lesson hold when a model learns from data? A small network, trained side by side.",
+         fields=(Choice("nn.preset", "none", "Experiment", "A comparison the chapter makes, run here.",
+                        options=("none", "tuned", "adamw"),
+                        labels=("Your choice (below)", "SGD+Momentum vs Adam, each tuned",
+                                "AdamW, warm-up + cosine vs Adam + L2")),
+                 Choice("nn.data", "moons", "Data set", options=NETWORK_DATASETS,
+                        labels=("Two moons", "Circles", "Two spirals", "XOR", "Three blobs")),
+                 Number("nn.width", 16, "Hidden units per layer", low=4, high=32, integer=True),
+                 Number("nn.depth", 1, "Hidden layers", low=1, high=2, integer=True),
+                 Choice("nn.act", "tanh", "Activation", options=("tanh", "relu"), labels=("tanh", "ReLU")),
+                 Number("nn.batch", 32, "Batch size", "Training points per gradient, drawn at random (the same "
+                        "draws for every optimiser).", low=1, high=256, integer=True),
+                 Number("nn.steps", 600, "Steps", low=50, high=3000, integer=True),
+                 Number("nn.noise", 0.15, "Input noise", "How far the points scatter from their shape.",
+                        low=0.0, high=1.0, step=0.05),
+                 Number("nn.flip", 0.0, "Label noise", "Fraction of the labels flipped at random: a network "
+                        "that fits them has memorised noise (watch the test loss).", low=0.0, high=0.5, step=0.05),
+                 MultiChoice("nn.opt", ("momentum", "adam"), "Optimisers on this network",
+                             help="This page's own choice (with its own learning rates below); the other "
+                                  "hyperparameters are the sidebar's.", options=NETWORK_OPTIMIZERS,
+                             labels=tuple(_NN_TITLES[o] for o in NETWORK_OPTIMIZERS), max_items=4),
+                 *(_lr(f"nn.lr.{o}", NETWORK_LR[o], f"{_NN_TITLES[o]} learning rate", high=2.0)
+                   for o in NETWORK_OPTIMIZERS)),
+         charts=4, first_marks=frozenset({"rect", "circle", "point"}),
+         first_fields=frozenset({"p", "cls", "fill", "x", "y"}),
+         changes=("w:nn.steps", 200), small=(("nn.steps", "100"),), objective=False,
+         worst=(("nn.steps", "3000"), ("nn.width", "32"), ("nn.depth", "2"), ("nn.batch", "256"),
+                ("nn.opt", "sgd,momentum,rmsprop,adam"))),
     Page("guide", "Practical guide", ":material/menu_book:", "pages/10_Practical_guide.py",
          "The chapter's advice per task, each as a one-click experiment.",
          charts=0, rules=False, objective=False),
