@@ -158,6 +158,13 @@ assert set(OBJECTIVES) >= {"sparse"}
 STEPS = int(SHARED["steps"].high)
 CHAPTER = EXPERIMENTS["chapter"]
 
+NN_STEPS = PAGES["network"].field("nn.steps")
+NN_DIM = get_objective("network", depth=int(PAGES["network"].field("nn.depth").high),
+                       width=int(PAGES["network"].field("nn.width").high)).dim
+NN_EVERY = -(-int(NN_STEPS.high) // 25)  # ui.views.network: 25 frames of a run
+NN_TUNED_LRS = range(5)  # pages/11_Neural_network.py: TUNED, five learning rates per optimiser
+
+
 # Each page's largest single engine call within the UI caps: (runs, steps, parameters, record, every).
 # Mirrors the run specs of dashboard.py and pages/*.py (reviewed by hand; every page of the registry
 # must be here).
@@ -178,6 +185,7 @@ WORST_CALLS = {
     "weight_decay": (1, int(WD_STEPS.high), 2, "full", 1),
     "schedules": _shared(1, MAX_DIM),
     "baselines": _shared(1, MAX_DIM),
+    "network": (len(NN_TUNED_LRS), int(NN_STEPS.high), NN_DIM, "full", NN_EVERY),  # the tuned experiment
     "guide": None,  # no computation
 }
 
@@ -221,6 +229,8 @@ VIEW_CALLS = {
     "weight_decay": [(2, 1, int(WD_STEPS.high), 2, "full", 1, 0)],
     "schedules": [(2 * MAX_OPTS, *_shared(1, MAX_DIM), 0)],
     "baselines": [(MAX_OPTS, *_shared(1, MAX_DIM), 0)],
+    # the tuned experiment (two optimisers x its learning rates) holds more than four chosen ones
+    "network": [(2, len(NN_TUNED_LRS), int(NN_STEPS.high), NN_DIM, "full", NN_EVERY, 0)],
     "guide": [],
 }
 
