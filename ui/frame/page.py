@@ -73,10 +73,9 @@ PRESENTATION_CSS = """
 
 PROGRESS_SECONDS = 1.0  # estimated engine time above which a view says what it is computing
 
-# Built chart specs, shared by the sessions that show the same view: Vega-Lite specs (with their
-# DataFrames; each session gets a copy) and the step-through player's JSON (immutable strings).
+# Built charts, shared by the sessions that show the same view: the chart component's JSON
+# (immutable strings, with their text alternative), plain charts and players alike.
 CHART_SPECS: ByteCache[str] = ByteCache(max_bytes=50_000_000, ttl=1800, copy_out=False)
-PLAYER_SPECS = CHART_SPECS
 
 
 def _described(spec: dict, style: ChartStyle) -> str:
@@ -203,7 +202,7 @@ class View:
 
     def _draw(self, build: Callable[[], dict], key: str, container, steps: int | None, pick: bool = False) -> None:
         box, fit = self._place(container)
-        made = PLAYER_SPECS.get(self._key(key), lambda: _described(build(), self.style))
+        made = CHART_SPECS.get(self._key(key), lambda: _described(build(), self.style))
         description, spec = made.split("\n", 1)
         with box:
             if steps is None:
