@@ -20,6 +20,7 @@ Every number comes from the trace (the engine's own state after each update); th
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -74,8 +75,14 @@ class _Ctx:
         return self.h("lr") * float(self.tr.lr_factors[self.t - 1])
 
 
+def _bias(ctx: _Ctx, beta: str) -> float:
+    """1 − βᵗ at the update's step."""
+    return 1.0 - ctx.h(beta) ** ctx.t
+
+
 def _bc(ctx: _Ctx, beta: str) -> float:
-    return 1.0 - ctx.h(beta) ** ctx.t if ctx.h("bias_correction") else 1.0
+    """Adam's and AdamW's correction: 1 − βᵗ, or 1 with ``bias_correction`` off."""
+    return _bias(ctx, beta) if ctx.h("bias_correction") else 1.0
 
 
 def _adam_rows(ctx: _Ctx) -> list[Row]:
@@ -111,11 +118,11 @@ def _rows(optimizer: str, ctx: _Ctx) -> list[Row]:
         return [("v_t = ρv + (1−ρ)g²", lambda c: c.s("v")), ("√v_t + ε", lambda c: np.sqrt(c.s("v")) + c.h("eps"))]
     if optimizer in ("nadam", "radam"):
         return [("m_t = β₁m + (1−β₁)g", lambda c: c.s("m")), ("v_t = β₂v + (1−β₂)g²", lambda c: c.s("v")),
-                ("1 − β₁ᵗ", lambda c: 1.0 - c.h("beta1") ** c.t), ("1 − β₂ᵗ", lambda c: 1.0 - c.h("beta2") ** c.t),
-                ("v̂_t = v_t/(1 − β₂ᵗ)", lambda c: c.s("v") / (1.0 - c.h("beta2") ** c.t))]
+                ("1 − β₁ᵗ", lambda c: _bias(c, "beta1")), ("1 − β₂ᵗ", lambda c: _bias(c, "beta2")),
+                ("v̂_t = v_t/(1 − β₂ᵗ)", lambda c: c.s("v") / _bias(c, "beta2"))]
     if optimizer == "adamax":
         return [("m_t = β₁m + (1−β₁)g", lambda c: c.s("m")), ("u_t = max(β₂u, |g| + ε)", lambda c: c.s("u")),
-                ("1 − β₁ᵗ", lambda c: 1.0 - c.h("beta1") ** c.t)]
+                ("1 − β₁ᵗ", lambda c: _bias(c, "beta1"))]
     if optimizer == "adadelta":
         return [("v_t = ρv + (1−ρ)g²", lambda c: c.s("v")), ("u_t = ρu + (1−ρ)Δx²", lambda c: c.s("acc_delta"))]
     if optimizer == "lion":
@@ -138,9 +145,10 @@ def _direction(optimizer: str, ctx: _Ctx) -> np.ndarray | None:
         return -ctx.s("buf")
     if optimizer == "nesterov":
         return -(ctx.g + ctx.h("momentum") * ctx.s("buf"))
-    if optimizer in ("adam", "adamw", "nadam", "radam", "adamax"):
-        corrected = not (optimizer in ("adam", "adamw") and not ctx.h("bias_correction"))
-        return -ctx.s("m") / ((1.0 - ctx.h("beta1") ** ctx.t) if corrected else 1.0)
+    if optimizer in ("adam", "adamw"):
+        return -ctx.s("m") / _bc(ctx, "beta1")
+    if optimizer in ("nadam", "radam", "adamax"):
+        return -ctx.s("m") / _bias(ctx, "beta1")
     if optimizer == "lion":
         return -_lion_c(ctx)
     return None
@@ -277,6 +285,4 @@ def _round(v: float) -> float | None:
 
 def only(explainer: Explainer, series: str) -> Explainer:
     """The arrows of one series (for a figure with one map per series); the panel is kept."""
-    import dataclasses
-
     return dataclasses.replace(explainer, arrows=explainer.arrows[explainer.arrows["series"] == series])
