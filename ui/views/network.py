@@ -17,7 +17,7 @@ import pandas as pd
 from engine import Trace
 
 from .charts import Datasets, top_level
-from .frames import title
+from .frames import _alive, title
 from .theme import STEP, ChartStyle, n, q, series_color, step_param
 
 FRAMES = 25  # recorded frames of a run (the boundary's step-through)
@@ -37,22 +37,28 @@ def _grid(net):
     return np.column_stack([X.ravel(), Y.ravel()])
 
 
+def _series(traces: Mapping[str, Trace], runs: Mapping[str, int] | None, labels: Mapping[str, str] | None):
+    """Each series' name, trace, the run shown (``runs``, default 0), its legend label, and which of
+    its recorded steps come before that run's stop (``frames._alive``)."""
+    for name, tr in traces.items():
+        r = (runs or {}).get(name, 0)
+        yield name, tr, r, (labels or {}).get(name, title(tr.optimizer)), _alive(tr, tr.t)[:, r]
+
+
 def boundary_frame(traces: Mapping[str, Trace], net, runs: Mapping[str, int] | None = None,
                    labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per (series, frame, grid cell, row-major): the predicted class and its probability
     (for two classes, ``p`` is the probability of class 1)."""
     points = _grid(net)
     out = []
-    for name, tr in traces.items():
-        r = (runs or {}).get(name, 0)
-        alive = tr.t < (tr.stopped_at[r] if tr.stopped_at[r] >= 0 else np.iinfo(np.int64).max)
+    for name, tr, r, label, alive in _series(traces, runs, labels):
         params = tr.params[alive, r]
         probs = net.predict_proba(params, points)  # (F, G, C)
         p = probs[..., 1] if net.n_classes == 2 else probs.max(-1)
         cls = probs.argmax(-1)
         g = p.shape[1]
-        out.append(pd.DataFrame({"series": name, "label": (labels or {}).get(name, title(tr.optimizer)),
-                                 "optimizer": tr.optimizer, "step": np.repeat(tr.t[alive], g),
+        out.append(pd.DataFrame({"series": name, "label": label, "optimizer": tr.optimizer,
+                                 "step": np.repeat(tr.t[alive], g),
                                  "p": np.round(p.ravel(), 3), "cls": cls.ravel()}))  # 3 decimals: the shade
     return pd.concat(out, ignore_index=True)
 
@@ -61,13 +67,11 @@ def metrics_frame(traces: Mapping[str, Trace], net, runs: Mapping[str, int] | No
                   labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Train and test loss and accuracy at every frame: rows (series, step, split)."""
     out = []
-    for name, tr in traces.items():
-        r = (runs or {}).get(name, 0)
-        alive = tr.t < (tr.stopped_at[r] if tr.stopped_at[r] >= 0 else np.iinfo(np.int64).max)
+    for name, tr, r, label, alive in _series(traces, runs, labels):
         m = net.metrics(tr.params[alive, r])
         for split in ("train", "test"):
-            out.append(pd.DataFrame({"series": name, "label": (labels or {}).get(name, title(tr.optimizer)),
-                                     "optimizer": tr.optimizer, "step": tr.t[alive], "split": split,
+            out.append(pd.DataFrame({"series": name, "label": label, "optimizer": tr.optimizer,
+                                     "step": tr.t[alive], "split": split,
                                      "loss": np.maximum(m[f"{split}_loss"], 1e-12),
                                      "accuracy": m[f"{split}_accuracy"]}))
     return pd.concat(out, ignore_index=True)
@@ -78,15 +82,13 @@ def layer_lr_frame(traces: Mapping[str, Trace], net, runs: Mapping[str, int] | N
     """The effective learning rate of each layer at every recorded update: median and the 10% and
     90% quantiles over the layer's weights and biases."""
     out = []
-    for name, tr in traces.items():
-        r = (runs or {}).get(name, 0)
-        eff = tr.eff_lr[:, r]  # (updates, P)
-        steps = tr.t[1:]
-        keep = steps < (tr.stopped_at[r] if tr.stopped_at[r] >= 0 else np.iinfo(np.int64).max)
+    for name, tr, r, label, alive in _series(traces, runs, labels):
+        eff = tr.eff_lr[:, r]  # (updates, P): row i made recorded step i + 1
+        keep = alive[1:]
         for layer, cut in net.layers:
             lo, med, hi = np.quantile(eff[keep][:, cut], (0.1, 0.5, 0.9), axis=1)
-            out.append(pd.DataFrame({"series": name, "label": (labels or {}).get(name, title(tr.optimizer)),
-                                     "optimizer": tr.optimizer, "layer": layer, "step": steps[keep],
+            out.append(pd.DataFrame({"series": name, "label": label, "optimizer": tr.optimizer,
+                                     "layer": layer, "step": tr.t[1:][keep],
                                      "median": np.maximum(med, 1e-12), "lo": np.maximum(lo, 1e-12),
                                      "hi": np.maximum(hi, 1e-12)}))
     return pd.concat(out, ignore_index=True)
