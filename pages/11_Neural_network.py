@@ -57,10 +57,10 @@ with page.open("network") as view:
             runs[o] = int(np.nanargmin(np.where(tr.stopped_at >= 0, np.inf, tr.final_loss)))
             labels[o] = f"{title(o)}, η = {TUNED[o][runs[o]]:.3g}"
     metrics = network.metrics_frame(traces, net, runs, labels)
-    final = metrics[metrics["step"] == metrics.groupby("series")["step"].transform("max")]
-    acc = {k: float(final[(final["series"] == k) & (final["split"] == "test")]["accuracy"].iloc[0]) for k in traces}
-    train_acc = {k: float(final[(final["series"] == k) & (final["split"] == "train")]["accuracy"].iloc[0])
-                 for k in traces}
+    last = metrics["step"] == metrics.groupby("series")["step"].transform("max")
+    final = metrics[last].set_index(["series", "split"])  # each series' last frame
+    acc = {k: float(final.loc[(k, "test"), "accuracy"]) for k in traces}
+    train_acc = {k: float(final.loc[(k, "train"), "accuracy"]) for k in traces}
     titles = {k: f"{labels.get(k, title(k))}: test {acc[k]:.0%}" for k in traces}
     boundary = network.boundary_frame(traces, net, runs, labels)
     points = network.points_frame(net)
@@ -90,8 +90,7 @@ with page.open("network") as view:
     view.chart(lambda: network.curves_chart(metrics, "accuracy", "accuracy", view.style, False,
                                             "Train (solid) and test (dashed) accuracy"), key="nn_accuracy",
                container=cols[1])
-    gap = {k: float(final[(final["series"] == k) & (final["split"] == "test")]["loss"].iloc[0]
-                    - final[(final["series"] == k) & (final["split"] == "train")]["loss"].iloc[0]) for k in traces}
+    gap = {k: float(final.loc[(k, "test"), "loss"] - final.loc[(k, "train"), "loss"]) for k in traces}
     st.caption("Generalisation gap (test loss − train loss) at the end: "
                + ", ".join(f"{labels.get(k, title(k))} {gap[k]:+.3f}" for k in traces) + ".")
     layer_lr = network.layer_lr_frame(traces, net, runs, labels)
