@@ -9,6 +9,8 @@ phone the sidebar starts collapsed.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from .harness import PAGES, SIDEBAR, open_page
@@ -60,15 +62,20 @@ SCREENS = {"projector": (1280, 720, True), "laptop": (1280, 720, False), "big pr
            "phone": (390, 844, False)}
 
 
-def _open(browser, server, path, screen):
+@contextmanager
+def _opened(browser, server, path, screen):
+    """The page as ``screen`` shows it, drawn and fitted; its browser context closed afterwards."""
     width, height, present = SCREENS[screen]
     context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    _title, n_charts = PAGES[path]
-    open_page(page, server.url, path, "present=1" if present else "", charts=n_charts)
-    page.wait_for_timeout(SETTLE_MS)
-    page.wait_for_function(FITTED, timeout=30_000)
-    return context, page
+    try:
+        page = context.new_page()
+        _title, n_charts = PAGES[path]
+        open_page(page, server.url, path, "present=1" if present else "", charts=n_charts)
+        page.wait_for_timeout(SETTLE_MS)
+        page.wait_for_function(FITTED, timeout=30_000)
+        yield page
+    finally:
+        context.close()
 
 
 def _first_chart_box(page):
@@ -95,44 +102,32 @@ PATHS = [p for p in PAGES if PAGES[p][1]]  # pages with charts
 @pytest.mark.parametrize("path", PATHS, ids=[p or "home" for p in PATHS])
 def test_on_a_projector_the_first_chart_is_wholly_on_the_first_screen_and_grows_on_a_bigger_one(
         server, browser, path):
-    context, page = _open(browser, server, path, "projector")
-    try:
+    with _opened(browser, server, path, "projector") as page:
         box = _first_chart_box(page)
         assert box and box["y"] >= 0 and box["y"] + box["height"] <= 720 + 1, box
         small = box["width"] * box["height"]
         assert _drawn_problems(page) == []
         assert page.evaluate(TRUNCATED) == []
-    finally:
-        context.close()
-    context, page = _open(browser, server, path, "big projector")
-    try:
+    with _opened(browser, server, path, "big projector") as page:
         box = _first_chart_box(page)
         assert box and box["y"] >= 0 and box["y"] + box["height"] <= 1080 + 1, box
         assert box["width"] * box["height"] >= 1.5 * small, (box, small)  # it uses the room
         assert _drawn_problems(page) == []
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("path", list(PAGES), ids=[p or "home" for p in PAGES])
 def test_on_a_laptop_the_first_chart_starts_on_the_first_screen_and_nothing_is_cut(server, browser, path):
-    context, page = _open(browser, server, path, "laptop")
-    try:
+    with _opened(browser, server, path, "laptop") as page:
         box = _first_chart_box(page)
         if PAGES[path][1]:
             assert box and 0 <= box["y"] < 720 - 100, box  # it starts on the first screen, visibly
         assert _drawn_problems(page) == []
         assert page.evaluate(TRUNCATED) == []
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("path", list(PAGES), ids=[p or "home" for p in PAGES])
 def test_on_a_phone_nothing_is_drawn_past_the_screen_and_the_sidebar_starts_closed(server, browser, path):
-    context, page = _open(browser, server, path, "phone")
-    try:
+    with _opened(browser, server, path, "phone") as page:
         assert page.locator(SIDEBAR).get_attribute("data-collapsed") == "true"
         assert _drawn_problems(page) == []
         assert page.evaluate(TRUNCATED) == []
-    finally:
-        context.close()
