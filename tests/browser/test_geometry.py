@@ -53,6 +53,14 @@ DRAWN = """(charts) => {
   return out;
 }"""
 
+# The plotted height of every single-view chart (Vega's ``height`` signal: the plot area, without
+# axes, titles or legends); concatenations (a height signal of 0) are left out.
+PLOT_HEIGHTS = """(frames) => frames.map((f) => {
+  const view = f.contentWindow && f.contentWindow.__vegaView;
+  try { return view ? view.signal('height') : null; } catch (e) { return null; }
+}).filter((h) => typeof h === 'number' && h > 0)"""
+MIN_PHONE_PLOT = 120  # px of plot area on a 390x844 phone
+
 # Text of buttons and labels cut short (an ellipsis, or text wider than its box that is hidden).
 TRUNCATED = """() => [...new Set([...document.querySelectorAll('button *, label *')].filter(e => e.clientWidth > 0
   && (e.innerText || '').trim() && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow !== 'visible')
@@ -130,4 +138,8 @@ def test_on_a_phone_nothing_is_drawn_past_the_screen_and_the_sidebar_starts_clos
     with _opened(browser, server, path, "phone") as page:
         assert page.locator(SIDEBAR).get_attribute("data-collapsed") == "true"
         assert _drawn_problems(page) == []
+        # a chart stacked below another is not squeezed into what is left of the first screen
+        frames = page.locator("iframe[data-testid='stCustomComponentV1']").element_handles()
+        heights = page.evaluate(PLOT_HEIGHTS, frames)
+        assert all(h >= MIN_PHONE_PLOT for h in heights), heights
         assert page.evaluate(TRUNCATED) == []

@@ -151,7 +151,9 @@
     } catch (e) { /* another origin: the frame's own height */ }
     const bar = (steps > 0 ? $("bar").getBoundingClientRect().height : 0)
       + (explain && under ? $("panel").getBoundingClientRect().height + 12 : 0);  // a panel below: both on the screen
-    const below = args.fit === "screen" ? screen - top : screen;
+    // "screen": what is left of the first screen below the frame's top; a chart of the first screen
+    // stacked below another (a phone) starts low on it, and gets a screen of its own instead
+    const below = args.fit === "screen" && top < screen / 2 ? screen - top : screen;
     const height = Math.max(below - bar - 16, 220);
     return { width, height: args.fit === "screen" ? height : Math.min(height, args.max_height || height) };
   }
