@@ -230,8 +230,7 @@ def contour_maps(kind: str, proto) -> list[dict]:
             sets = [d.get("columns", {}) if isinstance(d, dict) else {} for d in (spec.get("datasets") or {}).values()]
             sets += [_arrow_columns(d.data.data) for d in proto.datasets]
         else:
-            args = json.loads(proto.json_args) if proto.json_args else {}
-            spec = json.loads(args["spec"]) if isinstance(args.get("spec"), str) else {}
+            spec = load.component_spec(proto) or {}
             sets = [d.get("columns", {}) if isinstance(d, dict) else {} for d in (spec.get("datasets") or {}).values()]
     except (ValueError, KeyError, AttributeError, ImportError) as err:
         return [{"problem": f"unreadable chart: {err}"}]
@@ -269,7 +268,7 @@ def shown(messages: list[bytes]) -> dict:
             elif proto.format == Alert.INFO:
                 out["infos"].append(body[:100])
             out["live_links"] += live_links(body)
-        elif et in ("vega_lite_chart", "component_instance"):
+        elif et in ("vega_lite_chart", "bidi_component"):
             out["maps"] += contour_maps(et, proto)
     out["notices"] = [w for w in out["warnings"] if w.startswith("The link")]
     return out

@@ -481,7 +481,7 @@ class Session:
                 elif et == "alert":
                     if proto.format == 1:  # Alert.ERROR
                         result.error_alerts.append(proto.body[:300])
-                elif et in ("vega_lite_chart", "component_instance", "bidi_component"):
+                elif et in ("vega_lite_chart", "bidi_component"):
                     result.charts += 1
                     result.chart_problems += chart_problems(et, proto)
                 elif et == "page_link":
@@ -571,19 +571,25 @@ def _data_names(node, out: set[str]) -> set[str]:
     return out
 
 
+def component_spec(proto) -> dict | None:
+    """The Vega-Lite spec the app's chart component (a ``bidi_component``) was sent, or None."""
+    if getattr(proto, "component_name", "") != "optimiser_lab_chart" or not proto.bytes:
+        return None
+    return json.loads(proto.bytes).get("spec")
+
+
 def chart_problems(kind: str, proto) -> list[str]:
     """Datasets a chart's spec names but that the message does not carry (the chart would be drawn
-    empty). ``vega_lite_chart``: inline ``datasets`` or Arrow ``proto.datasets``; a component
-    (the step-through chart): the Vega-Lite spec in its ``spec`` argument, with inline datasets."""
+    empty). ``vega_lite_chart``: inline ``datasets`` or Arrow ``proto.datasets``; the app's chart
+    component (``bidi_component``): the Vega-Lite spec in its JSON payload, with inline datasets."""
     try:
         if kind == "vega_lite_chart":
             spec = json.loads(proto.spec) if proto.spec else {}
             have = set(spec.get("datasets") or {}) | {d.name for d in proto.datasets}
         else:
-            args = json.loads(proto.json_args) if proto.json_args else {}
-            if not isinstance(args.get("spec"), str):
+            spec = component_spec(proto)
+            if spec is None:
                 return []
-            spec = json.loads(args["spec"])
             have = set(spec.get("datasets") or {})
     except (ValueError, AttributeError) as err:
         return [f"{kind}: unreadable spec ({err})"]

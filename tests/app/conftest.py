@@ -27,22 +27,30 @@ def open_page(path: str | None = None, query: dict[str, str] | None = None) -> A
     return at
 
 
+def _is_component_chart(e) -> bool:
+    return e.type == "bidi_component" and e.proto.component_name == "optimiser_lab_chart"
+
+
 def charts(at: AppTest) -> list:
-    """Every chart on the page, in page order: Streamlit's Vega-Lite charts and the step-through
-    component's."""
-    return [e for e in at._tree if e.type == "vega_lite_chart"
-            or (e.type == "component_instance" and "stepper" in e.proto.component_name)]  # page order
+    """Every chart on the page, in page order: the chart component's (and any Streamlit Vega-Lite
+    chart)."""
+    return [e for e in at._tree if e.type == "vega_lite_chart" or _is_component_chart(e)]  # page order
+
+
+def chart_args(chart) -> dict:
+    """What the chart component is told besides the spec: key, fit, steps, pick, description..."""
+    return stepper.decode(chart.proto.bytes)["args"]
 
 
 def is_player(chart) -> bool:
     """A chart drawn with the step-through player's controls."""
-    return chart.proto.DESCRIPTOR.name == "ComponentInstance" and chart.proto.component_name.endswith("_stepper")
+    return _is_component_chart(chart) and chart_args(chart)["steps"] > 0
 
 
 def spec(chart) -> dict:
-    if chart.proto.DESCRIPTOR.name == "ComponentInstance":
+    if _is_component_chart(chart):
         # data inline, by columns in "datasets": as rows, like the component embeds it
-        return stepper.rows(json.loads(json.loads(chart.proto.json_args)["spec"]))
+        return stepper.decode(chart.proto.bytes)["spec"]
     return json.loads(chart.proto.spec)
 
 
@@ -50,8 +58,8 @@ def data_digest(at: AppTest) -> str:
     """A digest of every chart's data: changes when what is plotted changes."""
     h = hashlib.sha256()
     for c in charts(at):
-        if c.proto.DESCRIPTOR.name == "ComponentInstance":
-            h.update(c.proto.json_args.encode())
+        if _is_component_chart(c):
+            h.update(c.proto.bytes)
             continue
         for d in c.proto.datasets:
             h.update(d.data.SerializeToString())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qsl
 
 import altair as alt
@@ -11,7 +10,18 @@ from altair.utils.schemapi import validate_jsonschema
 
 from ui.frame.registry import PAGES as REGISTRY
 
-from .conftest import charts, data_digest, fields, is_player, marks, no_exception, open_page, params, spec
+from .conftest import (
+    chart_args,
+    charts,
+    data_digest,
+    fields,
+    is_player,
+    marks,
+    no_exception,
+    open_page,
+    params,
+    spec,
+)
 
 # Every page of the registry with charts: its script, the charts at the default settings, the
 # marks and fields its first chart must have, a control that must change what is plotted, and
@@ -48,7 +58,7 @@ def test_page_renders_its_charts(path, n_charts, mark_set, field_set, control, _
     for c in found:
         validate_jsonschema(spec(c), VEGA_LITE_SCHEMA)
         # a text alternative for screen readers: in the spec (Vega's aria label) and the component's
-        args = json.loads(c.proto.json_args)
+        args = chart_args(c)
         assert len(spec(c).get("description", "")) > 30 and args["description"] == spec(c)["description"]
     # the explanation and what to look for are on every page
     assert any("What to look for" in i.value for i in at.info)
@@ -191,7 +201,7 @@ def test_learning_rates_compare_button_selects_the_adaptive_trio():
 def test_trajectories_step_through_drives_a_browser_side_param():
     at = open_page("pages/1_Trajectories.py", {"steps": "120"})
     (chart,) = charts(at)
-    args = json.loads(chart.proto.json_args)
+    args = chart_args(chart)
     assert args["steps"] == 120
     s = spec(chart)
     step = [p for p in params(s) if p["name"] == "step"]
@@ -211,7 +221,7 @@ def test_every_trajectory_map_plays_in_the_step_through_player(path, query):
     assert maps and all("rect" in marks(spec(c)) for c in maps)  # the maps
     assert all(is_player(c) for c in maps)
     for c in maps:
-        assert json.loads(c.proto.json_args)["steps"] == 150
+        assert chart_args(c)["steps"] == 150
         step = [p for p in params(spec(c)) if p["name"] == "step"]
         assert step and step[0]["value"] == 150 and "bind" not in step[0]  # the player's controls
 

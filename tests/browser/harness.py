@@ -36,16 +36,17 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1400, "height": 1000}
 
 # Page URL path -> (title, charts drawn at the default settings), from the page registry: one
-# chart per ``View.chart`` call (a ``stVegaLiteChart`` element) or per ``View.player`` call (a
-# Vega-Lite chart inside the step-through component's iframe).
+# chart per ``View.chart`` or ``View.player`` call.
 PAGES = {p.url_path: (p.title, p.charts) for p in REGISTRY.values()}
 
 APP = "[data-testid='stApp']"
 IDLE = f"{APP}[data-test-script-state='notRunning']"
-# Every chart is drawn by the app's chart component: a player (with step-through controls) or a
-# plain chart, each an iframe.
-CHART = "iframe[data-testid='stCustomComponentV1'][title='ui.views.stepper.optimiser_lab_chart']"
-STEPPER = "iframe[data-testid='stCustomComponentV1'][title='ui.views.stepper.optimiser_lab_stepper']"
+# Every chart is drawn by the app's chart component, in the page's own document: a plain chart, or
+# a player (a chart with its step-through controls showing). Its element holds ``__chart`` (the
+# component's Chart: ``view``, the Vega view; ``spec``, the spec drawn with its data as rows) and
+# the data attributes ``step``, ``playing``, ``fitted`` (its height once its drawing is fitted).
+CHART = "[data-optlab-chart]"
+PLAYER = "[data-optlab-chart]:has(> .ol-bar:not([hidden]))"
 EXCEPTION = "[data-testid='stException']"
 SKELETON = "[data-testid='stSkeleton']"
 SIDEBAR = "[data-testid='stSidebar']"
@@ -265,32 +266,28 @@ def script_state(page) -> str | None:
     return page.locator(APP).first.get_attribute("data-test-script-state")
 
 
-# True when the page shows no placeholder and its charts are drawn (Vega draws a canvas or an
-# svg of class "marks") in the chart component's iframes (served by the same server, so their
-# documents are readable).
-CHARTS_READY = """([chartSel, frameSel, skeletonSel, count, atLeast]) => {
+# True when the page shows no placeholder and its charts are drawn (Vega draws a canvas or an svg
+# of class "marks") and fitted (the component marks a chart ``data-fitted`` once it is).
+CHARTS_READY = """([chartSel, skeletonSel, count, atLeast]) => {
     if (document.querySelector(skeletonSel)) return false;
-    const drawn = (root) => !!(root && root.querySelector('canvas.marks, svg.marks'));
-    const frames = [...document.querySelectorAll(chartSel), ...document.querySelectorAll(frameSel)];
-    if (count !== null ? frames.length !== count : frames.length < atLeast) return false;
-    return frames.every((f) => {
-        try { return drawn(f.contentDocument); } catch (e) { return false; }
-    });
+    const charts = [...document.querySelectorAll(chartSel)];
+    if (count !== null ? charts.length !== count : charts.length < atLeast) return false;
+    return charts.every((c) => !!c.querySelector('canvas.marks, svg.marks') && !!c.dataset.fitted);
 }"""
 
 
 def chart_count(page) -> int:
-    """Charts on the page: plain charts plus players."""
-    return page.locator(CHART).count() + page.locator(STEPPER).count()
+    """Charts on the page: plain charts and players."""
+    return page.locator(CHART).count()
 
 
 def wait_for_charts(page, count: int | None = None, at_least: int = 1,
                     timeout: float = RERUN_TIMEOUT) -> None:
     """Wait until the page's charts are drawn: exactly ``count`` of them (at least ``at_least``
     when ``count`` is None), each with its marks, and no placeholder left. Streamlit attaches
-    the Vega component and the content of large messages a little after the script run ends:
+    the chart component and the content of large messages a little after the script run ends:
     "notRunning" alone does not mean "drawn"."""
-    page.wait_for_function(CHARTS_READY, arg=[CHART, STEPPER, SKELETON, count, at_least], timeout=timeout)
+    page.wait_for_function(CHARTS_READY, arg=[CHART, SKELETON, count, at_least], timeout=timeout)
 
 
 def server_health(base_url: str) -> str:
@@ -364,3 +361,9 @@ def sidebar_link(page, title: str):
     return (page.locator(f"{SIDEBAR} a[data-testid='stPageLink-NavLink']")
             .filter(has_text=title).locator("visible=true").first)
 
+
+
+def vega(locator, script: str, arg=None):
+    """Evaluate ``script`` (a function of the chart's Vega view and its ``Chart``) on the chart
+    ``locator`` points at: ``vega(chart, "(view, chart) => view.signal('step')")``."""
+    return locator.evaluate(f"(el, arg) => ({script})(el.__chart.view, el.__chart, arg)", arg)

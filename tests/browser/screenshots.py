@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 
 if __package__:
-    from .harness import PAGES, ROOT, STEPPER, chromium, open_page, running_server
+    from .harness import PAGES, PLAYER, ROOT, chromium, open_page, running_server
 else:  # run as a script: python tests/browser/screenshots.py
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from harness import PAGES, ROOT, STEPPER, chromium, open_page, running_server
+    from harness import PAGES, PLAYER, ROOT, chromium, open_page, running_server
 
 OUT_DIR = ROOT / "docs" / "screenshots"
 MAX_BYTES = 400_000
@@ -83,7 +83,7 @@ def take_extras(browser, base_url: str, out_dir: Path = OUT_DIR) -> list[Path]:
             page = context.new_page()
             open_page(page, base_url, path, query, charts=PAGES[path][1])
             if step is not None:
-                scrub = page.frame_locator(STEPPER).first.locator("#scrub")
+                scrub = page.locator(PLAYER).first.locator(".ol-scrub")
                 scrub.fill(str(step))
                 scrub.dispatch_event("input")
             if shown:

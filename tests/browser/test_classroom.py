@@ -12,8 +12,8 @@ import pytest
 from .harness import (
     EXCEPTION,
     MAIN,
+    PLAYER,
     SIDEBAR,
-    STEPPER,
     VIEWPORT,
     open_page,
     query_of,
@@ -66,19 +66,18 @@ def test_presentation_mode_switch_in_the_app(server, page):
     assert page.locator("style#presentation-mode").count() == 1
 
 
-def _stepper(page):
-    frame = page.frame_locator(STEPPER)
-    return frame, page.locator(STEPPER)
+def _player(page):
+    return page.locator(PLAYER).first
 
 
 def _step(page) -> int:
-    return int(page.locator(STEPPER).evaluate("f => f.contentDocument.body.dataset.step"))
+    return int(_player(page).get_attribute("data-step"))
 
 
 def test_play_pause_and_step_through(server, page, watch):
     open_page(page, server.url, "Trajectories", "steps=400", charts=1)
-    frame, _ = _stepper(page)
-    expect(frame.locator("#label")).to_have_text("step 400 / 400")
+    frame = _player(page)
+    expect(frame.locator(".ol-label")).to_have_text("step 400 / 400")
     before = runs(page)
     frame.get_by_role("button", name="First step").click()
     assert _step(page) == 0
@@ -87,22 +86,24 @@ def test_play_pause_and_step_through(server, page, watch):
     assert _step(page) == 2
     frame.get_by_role("button", name="One step back").click()
     assert _step(page) == 1
-    frame.locator("#speed").select_option(index=4)  # the fastest: the whole run in about 2 s
+    frame.locator(".ol-speed").select_option(index=4)  # the fastest: the whole run in about 2 s
     frame.get_by_role("button", name="Play").click()
-    page.wait_for_function(f"() => document.querySelector(\"{STEPPER}\").contentDocument.body.dataset.step > 20")
+    page.wait_for_function(f"() => document.querySelector(\"{PLAYER}\").dataset.step > 20")
     frame.get_by_role("button", name="Pause").click()
     paused = _step(page)
     page.wait_for_timeout(600)
     assert _step(page) == paused > 1  # it stays where it was paused
     frame.get_by_role("button", name="Play").click()  # plays on to the end and stops there
     page.wait_for_function(
-        f"() => document.querySelector(\"{STEPPER}\").contentDocument.body.dataset.playing === '0'", timeout=15_000)
+        f"() => document.querySelector(\"{PLAYER}\").dataset.playing === '0'", timeout=15_000)
     assert _step(page) == 400
-    # the keyboard works too
-    frame.locator("body").press("Home")
+    # the keyboard works too, while the player has the focus (here its Play button, just clicked)
+    page.keyboard.press("Home")
     assert _step(page) == 0
-    frame.locator("body").press("ArrowRight")
+    page.keyboard.press("ArrowRight")
     assert _step(page) == 1
+    page.keyboard.press("End")
+    assert _step(page) == 400
     assert runs(page) == before, "playback never goes back to the server"
     assert unexpected_console_errors(watch, server.url, ["Trajectories"]) == []
 
@@ -129,7 +130,7 @@ def test_copy_link_reopens_the_same_view(server, browser, page):
         page2 = other.new_page()
         page2.goto(link)
         page2.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000)
-        page2.wait_for_selector(STEPPER, timeout=90_000)
+        page2.wait_for_selector(PLAYER, timeout=90_000)
         expect(number_input(page2, "Steps", SIDEBAR)).to_have_value("321")
         expect(page2.locator(MAIN).get_by_text("Final loss after")).to_have_text(finals)
         assert page2.locator(EXCEPTION).count() == 0

@@ -12,14 +12,14 @@ from engine import OPTIMIZERS, simulate
 from ui.state.fields import SHARED_FIELDS
 from ui.state.settings import settings_from_values
 
-from .harness import STEPPER, open_page, query_of, runs, wait_rerun
+from .harness import PLAYER, open_page, query_of, runs, vega, wait_rerun
 
 pytestmark = pytest.mark.browser
 
 STEPS = 60
 SHOWN = (1, 7, 40)  # steps the scrubber is moved to
-PANEL_CELLS = """() => {
-  const panel = document.getElementById('panel');
+PANEL_CELLS = """(chart) => {
+  const panel = chart.querySelector('.ol-panel');
   if (!panel || panel.hidden) return null;
   const labels = [...panel.querySelectorAll('tbody th')].map((th) => th.textContent);
   const rows = {};
@@ -40,9 +40,9 @@ def _engine_trace(optimizer: str):
     return simulate(settings_from_values(values).spec(optimizer, record_state=True))
 
 
-def _scrub(frame, step: int) -> None:
-    frame.locator("#scrub").fill(str(step))
-    frame.locator("#scrub").dispatch_event("input")
+def _scrub(player, step: int) -> None:
+    player.locator(".ol-scrub").fill(str(step))
+    player.locator(".ol-scrub").dispatch_event("input")
 
 
 def _expected(tr, t: int) -> dict[str, np.ndarray]:
@@ -62,12 +62,12 @@ def _expected(tr, t: int) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 def test_the_panel_shows_the_engines_numbers_at_the_players_step(server, page, optimizer):
     open_page(page, server.url, "Trajectories", f"opt={optimizer}&steps={STEPS}&explain=1", charts=1)
-    frame = page.frame_locator(STEPPER).first
+    frame = page.locator(PLAYER).first
     before = runs(page)
     tr = _engine_trace(optimizer)
     for t in SHOWN:
         _scrub(frame, t)
-        shown = frame.locator("body").evaluate(f"(b) => ({PANEL_CELLS})()")
+        shown = frame.evaluate(PANEL_CELLS)
         assert shown is not None, "no panel"
         assert shown["step"] == t
         for label, want in _expected(tr, t).items():
@@ -83,33 +83,32 @@ def test_the_arrows_and_the_panel_are_legible_on_a_projector(server, browser):
     try:
         page = context.new_page()
         open_page(page, server.url, "Trajectories", "present=1&explain=1", charts=1)
-        frame = page.frame_locator(STEPPER).first
+        frame = page.locator(PLAYER).first
         _scrub(frame, 25)
-        shown = frame.locator("body").evaluate(f"(b) => ({PANEL_CELLS})()")
+        shown = frame.evaluate(PANEL_CELLS)
         assert shown["size"] >= 18, shown["size"]  # px: read from the back of a room
-        box = page.locator(STEPPER).first.bounding_box()
-        panel = frame.locator("#panel").bounding_box()
+        box = frame.bounding_box()
+        panel = frame.locator(".ol-panel").bounding_box()
         assert panel["x"] + panel["width"] <= box["x"] + box["width"] + 1, (panel, box)  # not cut at the right
         assert panel["y"] + panel["height"] <= 720, panel  # on the first screen
         # the arrows at step 25: three kinds, each with its scale in the legend
-        kinds = frame.locator("body").evaluate(
-            "() => [...new Set(window.__vegaView.data(window.__datasets.find((n) => n.startsWith('arrows')))"
-            ".filter(d => d.step <= 25).map(d => d.kind))]")
+        kinds = vega(frame, "(view, chart) => [...new Set(view.data(Object.keys(chart.spec.datasets)"
+                            ".find((n) => n.startsWith('arrows'))).filter(d => d.step <= 25).map(d => d.kind))]")
         assert len(kinds) == 3 and all("×" in k for k in kinds), kinds
         page.screenshot(path=str(server.log_path.parent / "explain-projector.png"))
     finally:
         context.close()
 
 
-def _path_start(frame) -> list[float]:
-    return frame.locator("body").evaluate(
-        "() => { const name = window.__datasets.find((n) => n.startsWith('path'));"
-        " const d = window.__vegaView.data(name).find(r => r.step === 0); return [d.x, d.y]; }")
+def _path_start(player) -> list[float]:
+    return vega(player, "(view, chart) => { const name = Object.keys(chart.spec.datasets)"
+                        ".find((n) => n.startsWith('path')); const d = view.data(name).find(r => r.step === 0);"
+                        " return [d.x, d.y]; }")
 
 
 def test_a_click_on_the_map_starts_the_runs_there_and_a_click_beside_it_does_nothing(server, page):
     open_page(page, server.url, "Trajectories", f"steps={STEPS}", charts=1)
-    frame = page.frame_locator(STEPPER).first
+    frame = page.locator(PLAYER).first
     canvas = frame.locator("canvas.marks").bounding_box()
     # beside the map (the y axis's labels): nothing happens
     before = runs(page)
@@ -123,7 +122,7 @@ def test_a_click_on_the_map_starts_the_runs_there_and_a_click_beside_it_does_not
     (x0, x1), (y0, y1) = ((-1.5, 1.5), (-0.5, 1.5))  # Rosenbrock's box
     assert x0 <= start[0] <= x1 and y0 <= start[1] <= y1, start
     assert start != [-1.0, 0.5]
-    frame = page.frame_locator(STEPPER).first
+    frame = page.locator(PLAYER).first
     page.wait_for_timeout(500)
     assert _path_start(frame) == pytest.approx(start, abs=1e-6)
 

@@ -13,41 +13,30 @@ from contextlib import contextmanager
 
 import pytest
 
-from .harness import PAGES, SIDEBAR, open_page
+from .harness import CHART, PAGES, SIDEBAR, open_page
 
 pytestmark = pytest.mark.browser
 
-CHARTS = "[data-testid='stVegaLiteChart'], iframe[data-testid='stCustomComponentV1']"  # in page order
-# Every chart component has fitted its drawing to its room and its frame has taken the drawing's
-# height (the component sets ``data-fitted`` to the height it asked for once it has).
-FITTED = """() => [...document.querySelectorAll("iframe[data-testid='stCustomComponentV1']")].every((f) => {
-  const body = f.contentDocument && f.contentDocument.body;
-  const want = body && Number(body.dataset.fitted);
-  return want > 0 && Math.abs(f.getBoundingClientRect().height - want) <= 2;
+CHARTS = CHART  # in page order
+# Every chart has fitted its drawing to its room and its box has taken the drawing's height (the
+# component sets ``data-fitted`` to that height once it has).
+FITTED = """(sel) => [...document.querySelectorAll(sel)].every((c) => {
+  const want = Number(c.dataset.fitted);
+  return want > 0 && Math.abs(c.getBoundingClientRect().height - want) <= 2;
 })"""
-SETTLE_MS = 300  # after that, for a refit on a resize (the player waits 250 ms for it to end)
+SETTLE_MS = 300  # after that, for a refit on a resize (the component waits 250 ms for it to end)
 
-# Every drawn chart (svg or canvas of a Vega view) in the page and in the players' frames: its
-# box against its container's box and the page's width. [where, left, right, container right, page width]
+# Every drawn chart (svg or canvas of a Vega view): its box against its container's box and the
+# page's width. [chart, left, right, container width, room to the page's right, bottom, box height]
 DRAWN = """(charts) => {
   const out = [];
   const width = document.documentElement.clientWidth;
   charts.forEach((el, i) => {
     const box = el.getBoundingClientRect();
-    if (el.tagName === 'IFRAME') {
-      const doc = el.contentDocument;
-      if (!doc) return;
-      const inner = doc.documentElement.clientWidth;
-      for (const d of doc.querySelectorAll('svg.marks, canvas.marks')) {
-        const r = d.getBoundingClientRect();
-        out.push([i, r.left, r.right, inner, width - box.left, r.bottom, doc.documentElement.clientHeight]);
-      }
-    } else {
-      for (const d of el.querySelectorAll('svg.marks, canvas.marks')) {
-        const r = d.getBoundingClientRect();
-        out.push([i, r.left - box.left, r.right - box.left, box.width, width - box.left, r.bottom - box.top,
-                  box.height]);
-      }
+    for (const d of el.querySelectorAll('svg.marks, canvas.marks')) {
+      const r = d.getBoundingClientRect();
+      out.push([i, r.left - box.left, r.right - box.left, box.width, width - box.left, r.bottom - box.top,
+                box.height]);
     }
   });
   return out;
@@ -55,8 +44,8 @@ DRAWN = """(charts) => {
 
 # The plotted height of every single-view chart (Vega's ``height`` signal: the plot area, without
 # axes, titles or legends); concatenations (a height signal of 0) are left out.
-PLOT_HEIGHTS = """(frames) => frames.map((f) => {
-  const view = f.contentWindow && f.contentWindow.__vegaView;
+PLOT_HEIGHTS = """(charts) => charts.map((c) => {
+  const view = c.__chart && c.__chart.view;
   try { return view ? view.signal('height') : null; } catch (e) { return null; }
 }).filter((h) => typeof h === 'number' && h > 0)"""
 MIN_PHONE_PLOT = 120  # px of plot area on a 390x844 phone
@@ -80,7 +69,7 @@ def _opened(browser, server, path, screen):
         _title, n_charts = PAGES[path]
         open_page(page, server.url, path, "present=1" if present else "", charts=n_charts)
         page.wait_for_timeout(SETTLE_MS)
-        page.wait_for_function(FITTED, timeout=30_000)
+        page.wait_for_function(FITTED, arg=CHART, timeout=30_000)
         yield page
     finally:
         context.close()
@@ -139,7 +128,6 @@ def test_on_a_phone_nothing_is_drawn_past_the_screen_and_the_sidebar_starts_clos
         assert page.locator(SIDEBAR).get_attribute("data-collapsed") == "true"
         assert _drawn_problems(page) == []
         # a chart stacked below another is not squeezed into what is left of the first screen
-        frames = page.locator("iframe[data-testid='stCustomComponentV1']").element_handles()
-        heights = page.evaluate(PLOT_HEIGHTS, frames)
+        heights = page.evaluate(PLOT_HEIGHTS, page.locator(CHART).element_handles())
         assert all(h >= MIN_PHONE_PLOT for h in heights), heights
         assert page.evaluate(TRUNCATED) == []

@@ -1,9 +1,9 @@
 """Step scrubbers run in the browser, with no server round-trip (AppTest cannot see this).
 
 * Every trajectory map (Trajectories here, and Bias correction's map of both runs; Home,
-  Schedules, Sparse gradients, LR sensitivity and Weight decay use the same player): the
-  step-through component (an iframe with Vega and its own controls: a range input labelled
-  "Step", play/pause, step buttons) drives the chart's ``step`` param.
+  Schedules, Sparse gradients, LR sensitivity and Weight decay use the same player): the chart
+  component's player (its own controls: a range input labelled "Step", play/pause, step
+  buttons) drives the chart's ``step`` param.
 
 Each test moves the scrubber, then checks that the chart's picture changed, that no script
 run started (the page never went to "running") and that not one websocket message went to
@@ -16,7 +16,7 @@ import pytest
 
 from .harness import (
     EXCEPTION,
-    STEPPER,
+    PLAYER,
     open_page,
     runs,
     script_state,
@@ -68,13 +68,13 @@ class NoRoundTrip:
 @pytest.mark.parametrize(("path", "n_charts"), [("Trajectories", 1), ("Bias_correction", 5)])
 def test_step_through_runs_in_the_browser(server, page, watch, path, n_charts):
     open_page(page, server.url, path, charts=n_charts)
-    frame = page.frame_locator(STEPPER)
-    chart, scrub = frame.locator("#chart"), frame.locator("input#scrub")
+    frame = page.locator(PLAYER).first
+    chart, scrub = frame.locator(".ol-view"), frame.locator("input.ol-scrub")
     expect(scrub).to_have_attribute("aria-label", "Step")
     expect(scrub).to_have_attribute("min", "0")
     expect(scrub).to_have_attribute("max", "2000")  # the default number of steps
     expect(scrub).to_have_value("2000")  # starts at the end: the whole paths
-    body = frame.locator("body")
+    body = frame
 
     before = stable_picture(page, chart)
     quiet = NoRoundTrip(page, watch)
@@ -82,7 +82,7 @@ def test_step_through_runs_in_the_browser(server, page, watch, path, n_charts):
     scrub.evaluate(SET_RANGE, 25)
     page.wait_for_timeout(REDRAW_MS)
     expect(body).to_have_attribute("data-step", "25")
-    expect(frame.locator("#label")).to_have_text("step 25 / 2000")
+    expect(frame.locator(".ol-label")).to_have_text("step 25 / 2000")
     after = chart.screenshot()
     assert after != before, "moving the Step slider did not change the chart"
     quiet.check()

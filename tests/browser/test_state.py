@@ -8,10 +8,10 @@ from .harness import (
     CHART,
     EXCEPTION,
     IDLE,
+    PLAYER,
     RERUN_TIMEOUT,
     RUN_COUNTER,
     SIDEBAR,
-    STEPPER,
     VIEWPORT,
     open_page,
     path_of,
@@ -78,8 +78,8 @@ def test_deep_link_is_the_first_request_after_a_server_start(fresh_server, page,
 
 
 def scrubber(page):
-    """The Trajectories step-through scrubber (in the component's iframe)."""
-    return page.frame_locator(STEPPER).locator("input#scrub")
+    """The Trajectories step-through scrubber."""
+    return page.locator(PLAYER).first.locator("input.ol-scrub")
 
 
 def switch_page(page, title: str) -> None:

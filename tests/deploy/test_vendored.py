@@ -1,4 +1,4 @@
-"""The Vega libraries shipped with the step-through component: what the manifest says is what is
+"""The Vega libraries the chart component loads (``static/vega/``): what the manifest says is what is
 there, and vega-lite is the version the installed Streamlit bundles (its own charts and ours then
 read the same specs the same way; an upgrade of Streamlit that moves it fails here)."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import streamlit
 
-ASSETS = Path(__file__).resolve().parents[2] / "ui" / "views" / "components" / "stepper"
+ASSETS = Path(__file__).resolve().parents[2] / "static" / "vega"
 MANIFEST = json.loads((ASSETS / "VENDORED.json").read_text())
 PACKAGES = {p["package"]: p for p in MANIFEST["packages"]}
 # Streamlit's frontend bundle: vega-lite's module object ends with ``writeConfig`` and is followed
@@ -32,8 +32,7 @@ def test_each_vendored_file_is_what_the_manifest_says(package):
 
 
 def test_every_vendored_script_is_in_the_manifest():
-    ours = {"stepper.js"}
-    scripts = {p.name for p in ASSETS.glob("*.js")} - ours
+    scripts = {p.name for p in ASSETS.glob("*.js")}
     assert scripts == {p["file"] for p in MANIFEST["packages"]}
 
 
@@ -44,4 +43,4 @@ def test_vega_lite_is_the_version_streamlit_bundles():
                    "find the version it bundles and update VEGA_LITE_IN_STREAMLIT")
     assert found == {PACKAGES["vega-lite"]["version"]}, (
         f"Streamlit {streamlit.__version__} bundles vega-lite {sorted(found)}, we ship "
-        f"{PACKAGES['vega-lite']['version']}: vendor the same (ui/views/components/stepper/VENDORED.json)")
+        f"{PACKAGES['vega-lite']['version']}: vendor the same (static/vega/VENDORED.json)")

@@ -52,9 +52,9 @@ def page_fields(path: str) -> dict:
 
 
 def chart_elements(at) -> list:
-    """Every chart the run drew: Vega-Lite elements and component instances with a spec."""
+    """Every chart the run drew: Vega-Lite elements and the chart component's."""
     out = list(at.get("vega_lite_chart"))
-    out += [c for c in at.get("component_instance") if '"spec"' in c.proto.json_args]
+    out += [c for c in at.get("bidi_component") if c.proto.component_name == "optimiser_lab_chart"]
     return out
 
 
@@ -71,7 +71,7 @@ def data_digest(at) -> str:
                 h.update(d.data.SerializeToString())
             h.update(c.proto.spec.encode())
         else:
-            h.update(c.proto.json_args.encode())
+            h.update(c.proto.bytes)
     return h.hexdigest()
 
 

@@ -262,8 +262,8 @@ def _server_digest(port: int, page: str, query: str) -> tuple[str, int]:
                         h.update(d.data.SerializeToString())
                     h.update(el.vega_lite_chart.spec.encode())
                     n += 1
-                elif et == "component_instance" and '"spec"' in el.component_instance.json_args:
-                    h.update(el.component_instance.json_args.encode())
+                elif et == "bidi_component" and el.bidi_component.component_name == "optimiser_lab_chart":
+                    h.update(el.bidi_component.bytes)
                     n += 1
             elif kind == "script_finished" and m.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 return h.hexdigest(), n

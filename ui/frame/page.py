@@ -73,15 +73,9 @@ PRESENTATION_CSS = """
 
 PROGRESS_SECONDS = 1.0  # estimated engine time above which a view says what it is computing
 
-# Built charts, shared by the sessions that show the same view: the chart component's JSON
-# (immutable strings, with their text alternative), plain charts and players alike.
-CHART_SPECS: ByteCache[str] = ByteCache(max_bytes=50_000_000, ttl=1800, copy_out=False)
-
-
-def _described(spec: dict, style: ChartStyle) -> str:
-    """A spec's text alternative, then the JSON the chart component draws (one string: immutable,
-    shared by the sessions on the view)."""
-    return " ".join(str(spec.get("description") or "A chart.").split()) + "\n" + stepper.spec_json(spec, style)
+# Built charts, shared by the sessions that show the same view: the chart component's payload
+# (immutable bytes, with their text alternative), plain charts and players alike.
+CHART_SPECS: ByteCache[stepper.Built] = ByteCache(max_bytes=50_000_000, ttl=1800, copy_out=False)
 
 
 def clear_caches() -> None:
@@ -202,24 +196,18 @@ class View:
 
     def _draw(self, build: Callable[[], dict], key: str, container, steps: int | None, pick: bool = False) -> None:
         box, fit = self._place(container)
-        made = CHART_SPECS.get(self._key(key), lambda: _described(build(), self.style))
-        description, spec = made.split("\n", 1)
+        made = CHART_SPECS.get(self._key(key), lambda: stepper.build(build(), self.style))
         with box:
-            if steps is None:
-                stepper.chart(spec, self.style, key=key, fit=fit, description=description)
-            else:
-                clicked = stepper.step_through(spec, steps, self.style, key=key, fit=fit, description=description,
-                                               pick=pick)
-                if pick:
-                    self._start_from(clicked, key)
+            picked = stepper.draw(made, self.style, key=key, fit=fit, steps=steps or 0, pick=pick)
+        if pick:
+            self._start_from(picked)
 
-    def _start_from(self, clicked, key: str) -> None:
-        """A click on the map (``stepper.step_through(pick=True)``): the start moves there, in the
-        sidebar and the URL, and the view is computed again from it. Each click is applied once
-        (the component keeps its last value across reruns)."""
-        if not isinstance(clicked, dict) or st.session_state.get(f"picked:{key}") == clicked.get("nonce"):
+    def _start_from(self, clicked) -> None:
+        """A click on the map (``stepper.draw(pick=True)``): the start moves there, in the sidebar and
+        the URL, and the view is computed again from it. The component reports a click only in the
+        run it starts."""
+        if not isinstance(clicked, dict):
             return
-        st.session_state[f"picked:{key}"] = clicked.get("nonce")
         field = SHARED_FIELDS["start"]
         try:
             point = field.parse(",".join(str(float(v)) for v in clicked.get("start", ())))

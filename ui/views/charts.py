@@ -82,9 +82,6 @@ def contour_layer(objective: Objective, data: Datasets, n_cells: int = 70, bound
             {"calculate": f"{x0!r} + ({col} + 1.5) * {w!r}", "as": "x2"},
             {"calculate": f"{y0!r} + {row} * {h!r}", "as": "y"},
             {"calculate": f"{y0!r} + ({row} + 1.5) * {h!r}", "as": "y2"},
-            # the cell's own centre: where a click on it puts the start (the chart component)
-            {"calculate": f"{x0!r} + ({col} + 0.5) * {w!r}", "as": "cx"},
-            {"calculate": f"{y0!r} + ({row} + 0.5) * {h!r}", "as": "cy"},
         ],
         "mark": {"type": "rect", "opacity": 0.9},
         "encoding": {

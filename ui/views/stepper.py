@@ -1,30 +1,36 @@
-"""Every chart in the browser, through one small Streamlit component.
+"""Every chart in the browser, through one Streamlit component that runs in the page's own document.
 
-The component (``ui/views/components/stepper``) embeds a Vega-Lite spec with the Vega libraries
-shipped beside it (no CDN: a classroom network or an offline laptop works), fits it to its frame
-(the page's first chart to the screen as well, growing on a big one; side-by-side views stacked
-on a phone), gives it a text alternative and the ⋯ menu that saves it as PNG or SVG. A player
-(``step_through``) also drives the chart's ``step`` param with play, pause, step forward/back,
-first/last, a scrubber and a speed menu: a frame only updates that param, so nothing goes back to
-the server, the chart is not re-embedded (no flicker) and zoom/pan survive. A plain chart
-(``chart``) is the same component without the controls.
+The component (``ui/views/components/chart``: ``chart.js`` and ``chart.css``) is a Components v2
+component: no iframe. The browser evaluates its module once per tab and loads the Vega libraries
+once, from the app's static files (``static/vega/``, served by Streamlit at ``app/static/vega/``
+because ``.streamlit/config.toml`` turns static serving on); every chart of every page shares
+them. A chart is sent as JSON bytes (``Built``, then ``draw``): its digest first (an unchanged
+chart is recognised without being parsed), its arguments, a digest of its structure (the spec
+without its data) and of each of its datasets, then the spec with its data. The component fits
+the chart to its frame (the page's first chart to the screen as well, growing on a big one;
+side-by-side views stacked on a phone), reserves its box before drawing, and on a rerun updates
+the drawn view's data in place when only data changed (the player's step and the zoom are kept),
+embedding it again only when its structure changed. It gives each chart a text alternative and
+the ⋯ menu that saves it as PNG or SVG. A player (``steps`` > 0) drives the chart's ``step`` param
+with play, pause, step forward/back, first/last, a scrubber, a speed menu and keys: a frame only
+sets that signal, so nothing goes back to the server.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from .theme import STEP, ChartStyle, with_style
 
-_ASSETS = str(Path(__file__).parent / "components" / "stepper")
-_PLAYER = components.declare_component("optimiser_lab_stepper", path=_ASSETS)
-_CHART = components.declare_component("optimiser_lab_chart", path=_ASSETS)
+COMPONENT_DIR = Path(__file__).parent / "components" / "chart"
 DIGITS = 6  # significant digits kept in the data sent to the browser
 
 
@@ -95,26 +101,79 @@ def rows(spec: dict) -> dict:
     return out
 
 
-def spec_json(spec: dict, style: ChartStyle) -> str:
-    """What the component receives: the styled spec with its data, as compact JSON."""
-    return json.dumps(with_style(spec_for_browser(spec), style), separators=(",", ":"), allow_nan=False)
+def _json(value) -> str:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
 
 
-def _args(spec: str, style: ChartStyle, fit: str, description: str) -> dict:
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+@dataclass(frozen=True)
+class Built:
+    """A chart ready for the component: its text alternative and the payload's body (its structure's
+    digest, its datasets' digests, the styled spec with its data by columns), with a digest of the
+    whole. Immutable: one is shared by every student who shows the same view."""
+
+    description: str
+    body: bytes
+    digest: str
+
+
+def build(spec: dict, style: ChartStyle) -> Built:
+    """``spec`` (a ``ui.views.charts`` spec) styled and serialised once: each dataset's JSON is made
+    once, digested and placed in the spec's JSON as it is."""
+    description = " ".join(str(spec.get("description") or "A chart.").split())
+    styled = with_style(spec_for_browser(spec), style)
+    datasets = {name: _json(d) for name, d in styled.pop("datasets", {}).items()}
+    # The structure: everything but the data, the text alternative and the explain panel's numbers
+    # (the component takes those without drawing the chart again).
+    structure = _digest(_json({k: v for k, v in styled.items() if k not in ("usermeta", "description")}))
+    rest = _json(styled)
+    inline = ",".join(f"{_json(name)}:{text}" for name, text in datasets.items())
+    spec_text = rest[:-1] + ("," if rest != "{}" else "") + '"datasets":{' + inline + "}}"
+    body = (f'"structure":"{structure}","datasets":'
+            + _json({name: _digest(text) for name, text in datasets.items()})
+            + ',"spec":' + spec_text).encode()
+    whole = hashlib.sha1(description.encode() + b"\n" + body, usedforsecurity=False).hexdigest()
+    return Built(description, body, whole)
+
+
+def payload(built: Built, args: dict) -> bytes:
+    """What the component receives: ``{"digest", "args", "structure", "datasets", "spec"}`` as bytes,
+    the digest first."""
+    args_json = _json(args)
+    digest = _digest(built.digest + args_json)
+    return b'{"digest":"' + digest.encode() + b'","args":' + args_json.encode() + b"," + built.body + b"}"
+
+
+def decode(data: bytes) -> dict:
+    """A payload as the component reads it, its datasets made rows (for the tests)."""
+    out = json.loads(data)
+    out["spec"] = rows(out["spec"])
+    return out
+
+
+@functools.cache
+def _component():
+    return st.components.v2.component(
+        "optimiser_lab_chart", js=(COMPONENT_DIR / "chart.js").read_text(encoding="utf-8"),
+        css=(COMPONENT_DIR / "chart.css").read_text(encoding="utf-8"), isolate_styles=False)
+
+
+def _ignore() -> None:
+    """A pick is read from the component's result in the run it starts."""
+
+
+def draw(built: Built, style: ChartStyle, key: str, fit: str = "width", steps: int = 0, pick: bool = False):
+    """Draw ``built``: ``fit`` ``"screen"`` for the page's first chart (it fills the screen below its
+    top), ``"width"`` for the others (as wide as their frame, at most a screen high). With
+    ``steps`` > 0, the player's controls drive its ``step`` param. With ``pick``, a click on the
+    map's shading returns ``{"start": [x, y]}`` in the run it starts (else None): the centre of
+    the contour cell clicked; a click anywhere else returns nothing."""
     theme = getattr(st.context.theme, "type", None) or "light"
-    return {"spec": spec, "theme": theme, "font_size": style.font_size + 2, "fit": fit, "description": description}
-
-
-def step_through(spec: str, steps: int, style: ChartStyle, key: str, fit: str = "width",
-                 description: str = "", pick: bool = False):
-    """A chart (``spec_json``) that filters on a ``step`` param, with step-through controls.
-    ``fit``: ``"screen"`` for the page's first chart (it fills the screen below its top),
-    ``"width"`` for the others (as wide as their frame, at most a screen high). With ``pick``,
-    a click on the map's shading returns ``{"start": [x, y], "nonce": ...}`` (else None): the
-    centre of the contour cell clicked; a click anywhere else returns nothing."""
-    return _PLAYER(**_args(spec, style, fit, description), steps=int(steps), pick=bool(pick), key=key, default=None)
-
-
-def chart(spec: str, style: ChartStyle, key: str, fit: str = "width", description: str = "") -> None:
-    """A chart (``spec_json``) without controls."""
-    _CHART(**_args(spec, style, fit, description), steps=0, key=key, default=None)
+    args = {"key": key, "theme": theme, "font_size": style.font_size + 2, "fit": fit,
+            "description": built.description, "steps": int(steps), "pick": bool(pick)}
+    callbacks = {"on_pick_change": _ignore} if pick else {}
+    result = _component()(key=key, data=payload(built, args), **callbacks)
+    return getattr(result, "pick", None) if pick else None

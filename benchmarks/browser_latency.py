@@ -1,0 +1,330 @@
+#!/usr/bin/env python
+"""What the eye waits for: from a touch until the screen stops changing, in real Chromium.
+
+A rerun's server time (``page_latency.py``) is a fraction of what a student waits for: the browser
+then receives the page, mounts its elements and draws every chart. This script times what a person
+sees, independently of how the app draws: Chromium's screencast (CDP ``Page.startScreencast``)
+sends a frame only when the screen changes, so the last frame after an input is when the screen
+has settled (no new frame for ``--quiet`` s, 1.2 by default). Timestamps are the frames' own
+(``metadata.timestamp``, wall clock) against the wall-clock time the input was sent.
+
+Measured at 1280x720, one student, a warm server (every page and every value used visited once
+first, so that the server answers from its caches and the browser's share is what is left):
+
+* **page switch**: a click on a sidebar link, cycling Trajectories -> Loss curves -> Bias correction
+  (one, two and five charts);
+* **control**: on Trajectories, the seed typed + Enter, the noise slider moved by a key, a click on
+  the map (which moves the start), each between two values;
+* **memory**: the browser (all its processes, resident) and the page's JS heap with Bias
+  correction's five charts drawn, in a browser of its own.
+
+The **floor** is ``floor_app.py`` (two pages, 20 sidebar number inputs, one 2000-point
+Vega-Lite chart drawn by Streamlit itself), measured in the same run, interleaved with the app:
+its page switch and its number input + Enter. Each figure is the median of ``--repeats`` (at
+least 5) with its range, and the ratio to the floor.
+
+    python benchmarks/browser_latency.py                        # this tree and the floor
+    python benchmarks/browser_latency.py --compare 15d749b      # a revision too, in the same run
+    python benchmarks/browser_latency.py --json out.json --repeats 7
+
+Needs Playwright and Debian's chromium (``/usr/bin/chromium``), as the browser tests do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import snapshot  # noqa: E402
+
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+
+VIEWPORT = {"width": 1280, "height": 720}
+VERBOSE = False
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+SWITCH_PAGES = ("Trajectories", "Loss curves", "Bias correction")
+FIVE_CHARTS = "Bias_correction"
+# A caret blinks for ever in a focused input: not something a student waits for.
+NO_CARET = "*{caret-color: transparent !important}"
+
+
+@dataclass
+class Target:
+    name: str
+    root: Path
+    script: str
+    options: tuple[str, ...] = ()  # more `streamlit run` options
+    proc: subprocess.Popen | None = None
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.port = free_port()
+        log = open(Path(tempfile.gettempdir()) / f"browser-latency-{self.port}.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", self.script, "--server.headless", "true",
+             "--server.port", str(self.port), "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none", *self.options], cwd=self.root, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        return
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name}: the server did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+class Screencast:
+    """The timestamps of the frames Chromium sends when the screen changes."""
+
+    def __init__(self, page):
+        self.page = page
+        self.frames: list[float] = []
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.on("Page.screencastFrame", self._frame)
+        self.cdp.send("Page.startScreencast", {"format": "jpeg", "quality": 30, "everyNthFrame": 1})
+
+    def _frame(self, event) -> None:
+        self.frames.append(float(event.get("metadata", {}).get("timestamp") or time.time()))
+        with contextlib.suppress(Exception):
+            self.cdp.send("Page.screencastFrameAck", {"sessionId": event["sessionId"]})
+
+    def settle(self, t0: float, quiet: float, limit: float = 20.0) -> float:
+        """Seconds from ``t0`` to the last frame before ``quiet`` s without one."""
+        while True:
+            self.page.wait_for_timeout(100)
+            now = time.time()
+            last = max([f for f in self.frames if f > t0], default=t0)
+            if now - last >= quiet or now - t0 > limit:
+                return last - t0
+
+
+@dataclass
+class Figures:
+    samples: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, what: str, seconds: float) -> None:
+        self.samples.setdefault(what, []).append(seconds)
+
+    def median(self, what: str) -> float:
+        return statistics.median(self.samples[what])
+
+
+def open_app(browser, target: Target, path: str = ""):
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.goto(f"{target.url}/{path}")
+    page.wait_for_selector(IDLE, timeout=120_000)
+    page.add_style_tag(content=NO_CARET)
+    page.wait_for_timeout(1500)
+    return context, page
+
+
+def link(page, title: str):
+    return (page.locator("[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink'], "
+                         "[data-testid='stSidebarNav'] a")
+            .filter(has_text=title).locator("visible=true").first)
+
+
+def timed(page, cast: Screencast, act, quiet: float, what: str = "") -> float:
+    """Settle time of one input: ``act`` gets ready (finds what it clicks) and returns the
+    function that sends the input."""
+    send = act()
+    page.wait_for_timeout(300)
+    t0 = time.time()
+    send()
+    seconds = cast.settle(t0, quiet)
+    if VERBOSE:
+        n = sum(1 for f in cast.frames if f > t0)
+        print(f"    {what:30s} {seconds:5.2f} s, {n} frames", file=sys.stderr, flush=True)
+    return seconds
+
+
+def click_link(page, title):
+    def ready():
+        box = link(page, title).bounding_box()
+        return lambda: page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    return ready
+
+
+def type_enter(page, label: str, value: str):
+    def ready():
+        box = page.get_by_label(label, exact=True).first
+        box.fill(value)
+
+        def send():
+            box.press("Enter")
+            box.blur()  # a focused input's caret blinks for ever: no screen would settle
+        return send
+    return ready
+
+
+def slider_key(page, label: str, key: str):
+    def ready():
+        thumb = page.get_by_role("slider", name=label).first
+        thumb.focus()
+        return lambda: page.keyboard.press(key)
+    return ready
+
+
+def first_chart_box(page):
+    for sel in ("[data-optlab-chart]", "iframe[title='ui.views.stepper.optimiser_lab_stepper']"):
+        loc = page.locator(sel)
+        if loc.count():
+            return loc.first.bounding_box()
+    raise RuntimeError("no chart on the page")
+
+
+def map_click(page, fx: float, fy: float):
+    def ready():
+        box = first_chart_box(page)
+        return lambda: page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    return ready
+
+
+def measure_app(browser, target: Target, figures: Figures, repeats: int, quiet: float) -> None:
+    context, page = open_app(browser, target, "Trajectories")
+    cast = Screencast(page)
+    pages = [*SWITCH_PAGES[1:], SWITCH_PAGES[0]]  # from Trajectories: Loss curves, Bias correction, ...
+    for warm in range(2):  # the first round warms the server's caches and the browser
+        for _ in range(1 if warm == 0 else repeats):
+            for title in pages:
+                s = timed(page, cast, click_link(page, title), quiet, f"{target.name}: {title}")
+                if warm:
+                    figures.add(f"switch to {title}", s)
+    # on Trajectories now: controls, each between two values (both cached after the first round)
+    controls = {
+        "seed + Enter": lambda k: type_enter(page, "Seed", str(1 + k % 2)),
+        "noise slider key": lambda k: slider_key(page, "Gradient noise (std)", "ArrowRight" if k % 2 else "ArrowLeft"),
+        "click on the map": lambda k: map_click(page, 0.22 + 0.04 * (k % 2), 0.55),
+    }
+    for what, act in controls.items():
+        for k in range(2 + repeats):
+            s = timed(page, cast, act(k), quiet, f"{target.name}: {what}")
+            if k >= 2:
+                figures.add(what, s)
+    context.close()
+
+
+def measure_floor(browser, target: Target, figures: Figures, repeats: int, quiet: float) -> None:
+    context, page = open_app(browser, target, "")
+    cast = Screencast(page)
+    for k in range(2 + repeats):
+        for title in ("Page B", "Page A"):
+            s = timed(page, cast, click_link(page, title), quiet, f"floor: {title}")
+            if k >= 2:
+                figures.add("switch", s)
+    for k in range(2 + repeats):
+        s = timed(page, cast, type_enter(page, "Input 0", str(k % 2)), quiet, "floor: input")
+        if k >= 2:
+            figures.add("number input + Enter", s)
+    context.close()
+
+
+def browser_memory(target: Target, path: str) -> dict:
+    """A browser of its own on ``path``, settled: resident bytes of all its processes, the page's
+    JS heap."""
+    from playwright.sync_api import sync_playwright
+
+    marker = f"--optlab-bench-{free_port()}"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, marker], headless=True)
+        try:
+            context, page = open_app(browser, target, path)
+            cast = Screencast(page)
+            cast.settle(time.time(), 2.0)
+            heap = page.context.new_cdp_session(page).send("Runtime.getHeapUsage")
+            procs = [p for p in psutil.process_iter(["cmdline"]) if marker in (p.info["cmdline"] or [])]
+            tree = {q.pid: q for p in procs for q in [p, *p.children(recursive=True)]}
+            rss = sum(q.memory_info().rss for q in tree.values() if q.is_running())
+            context.close()
+        finally:
+            browser.close()
+    return {"browser_rss_mb": rss / 2**20, "js_heap_used_mb": heap["usedSize"] / 2**20}
+
+
+def summary(figures: Figures) -> dict:
+    return {k: {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
+            for k, v in figures.samples.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--compare", metavar="REV", help="also measure the app as committed at REV")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--quiet", type=float, default=1.2, help="seconds without a frame that count as settled")
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--verbose", action="store_true", help="each sample as it is taken")
+    args = ap.parse_args()
+    global VERBOSE
+    VERBOSE = args.verbose
+    if args.repeats < 5:
+        ap.error("--repeats: at least 5")
+    from playwright.sync_api import sync_playwright
+
+    apps = [Target("this tree", ROOT, "dashboard.py")]
+    if args.compare:
+        d, commit = snapshot(args.compare)
+        apps.insert(0, Target(f"at {commit[:10]}", d, "dashboard.py"))
+    # Streamlit's own navigation (the project's config hides it: the app draws its own)
+    floor = Target("floor", ROOT, "benchmarks/floor_app.py", ("--client.showSidebarNavigation", "true"))
+    results: dict = {}
+    for t in [floor, *apps]:
+        t.start()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            figs = {t.name: Figures() for t in [floor, *apps]}
+            for _r in range(2):  # interleaved: the machine's drift hits every target alike
+                measure_floor(browser, floor, figs[floor.name], (args.repeats + 1) // 2, args.quiet)
+                for t in apps:
+                    measure_app(browser, t, figs[t.name], (args.repeats + 1) // 2, args.quiet)
+            browser.close()
+        for t in apps:
+            results[t.name] = {"latency": summary(figs[t.name]), "memory": browser_memory(t, FIVE_CHARTS)}
+        results["floor"] = {"latency": summary(figs[floor.name]), "memory": browser_memory(floor, "")}
+    finally:
+        for t in [floor, *apps]:
+            t.stop()
+    fl = results["floor"]["latency"]
+    print(f"floor (floor_app.py): switch {fl['switch']['median']:.2f} s, "
+          f"control {fl['number input + Enter']['median']:.2f} s; memory "
+          f"{results['floor']['memory']['browser_rss_mb']:.0f} MB")
+    for t in apps:
+        print(f"\n{t.name}: until the screen settles (median, range, / floor)")
+        for what, s in results[t.name]["latency"].items():
+            base = fl["switch" if what.startswith("switch") else "number input + Enter"]["median"]
+            print(f"  {what:28s} {s['median']:5.2f} s  ({s['min']:.2f}-{s['max']:.2f}, n={s['n']})  "
+                  f"{s['median'] / base:4.1f}x")
+        m = results[t.name]["memory"]
+        print(f"  memory with five charts: browser {m['browser_rss_mb']:.0f} MB resident, "
+              f"JS heap {m['js_heap_used_mb']:.0f} MB")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

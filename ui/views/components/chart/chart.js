@@ -1,0 +1,759 @@
+// Every chart of Optimiser Lab, drawn in the page's own document by one runtime per browser tab.
+//
+// This ES module is a Streamlit Components v2 component (ui/views/stepper.py mounts it, no
+// iframe). The browser evaluates it once per tab (Streamlit imports the same module for every
+// mount), and it loads the Vega libraries once, from the app's static files (static/vega/, served
+// by Streamlit at app/static/): every chart of every page shares them.
+//
+// A chart receives its Vega-Lite spec with its data and a few arguments (what it is, how it fits,
+// how many steps its player has) as JSON bytes, and draws it:
+// * fitted to its frame (the page's first chart to the first screen, growing on a big one;
+//   side-by-side views stacked on a phone), with its box reserved before anything is drawn, so
+//   that the text below never jumps;
+// * updated in place when only its data changed (Vega's data API: the player's step, the zoom and
+//   the page's scroll are kept), embedded again only when its structure changed, untouched when
+//   nothing changed;
+// * with a player when it has steps: play, pause, step, first/last, a scrubber, a speed menu and
+//   the keys space, arrows, Home and End; a frame of playback only sets the chart's "step" signal;
+// * with the step explainer's panel (the update rule's numbers at the player's step), a text
+//   alternative, and the ⋯ menu that saves it as PNG or SVG;
+// * and, on a map that allows it, a click that sends the clicked point to the server ("pick").
+
+const STATIC_VEGA = "app/static/vega/";
+const LIBRARIES = ["vega.min.js", "vega-lite.min.js", "vega-embed.min.js"];
+const NARROW = 640; // px: side-by-side views are stacked below this width (a phone)
+const GROW = 2.2; // the most a chart is enlarged to fill a big screen
+const REFIT_MS = 250; // a resize is acted on once it has paused this long
+
+// -- the Vega runtime: loaded once per tab -----------------------------------------------------
+
+let runtime = null;
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const el = document.createElement("script");
+    el.src = src;
+    el.async = false;
+    el.onload = resolve;
+    el.onerror = () => reject(new Error("could not load " + src));
+    document.head.appendChild(el);
+  });
+}
+
+// The Vega libraries, from the app's own server: relative to the page's address, as Streamlit's
+// own assets are, so that a base URL path or a host's prefix is followed.
+function vegaRuntime() {
+  if (!runtime) {
+    runtime = (async () => {
+      if (window.vega && window.vegaLite && window.vegaEmbed) return;
+      for (const file of LIBRARIES) {
+        await loadScript(new URL(STATIC_VEGA + file, document.baseURI).href);
+      }
+    })();
+    runtime.catch(() => { runtime = null; }); // a failed load is tried again by the next chart
+  }
+  return runtime;
+}
+
+// -- pure helpers (exported for the tests) ------------------------------------------------------
+
+const decoder = new TextDecoder();
+
+// The payload: {"digest": ..., "args": {...}, "structure": ..., "datasets": {name: digest},
+// "spec": {...}}. The digest comes first, so that an unchanged chart is known without parsing.
+export function peekDigest(bytes) {
+  const head = decoder.decode(bytes.subarray(0, 80));
+  const m = /^\{"digest":"([0-9a-f]+)"/.exec(head);
+  return m ? m[1] : null;
+}
+
+// Datasets come by columns ({"columns": {name: [values]}}: smaller, and quicker for the server to
+// make); Vega wants rows.
+export function rowsOf(d) {
+  const cols = d && d.columns;
+  if (!cols) return d;
+  const keys = Object.keys(cols);
+  const n = keys.length ? cols[keys[0]].length : 0;
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = {};
+    for (const k of keys) row[k] = cols[k][i];
+    out[i] = row;
+  }
+  return out;
+}
+
+export function views(spec) {
+  return spec.hconcat || spec.vconcat || [spec];
+}
+
+// What Vega-Lite names a view of a concatenation in the compiled Vega spec: its own name, else
+// "concat_<i>" (its size signals are "<name>_width" and "_height", its scales "<name>_x" and
+// "_y", its group mark "<name>_group"); a single view is the spec itself (null).
+export function viewName(spec, i) {
+  if (!(spec.hconcat || spec.vconcat)) return null;
+  return views(spec)[i].name || "concat_" + i;
+}
+
+function sizeSignal(spec, i, dim) {
+  const name = viewName(spec, i);
+  return name === null ? null : name + "_" + dim;
+}
+
+// The views that are maps: those with a layer of contour cells (their data "contour-...").
+export function mapViews(spec) {
+  const isContour = (l) => !!(l.data && String(l.data.name || "").startsWith("contour"));
+  return views(spec).map((v, i) => ((v.layer || [v]).some(isContour) ? i : -1)).filter((i) => i >= 0);
+}
+
+// Side-by-side views stack on a narrow screen (the loss beside a map goes below it).
+export function arranged(spec, width) {
+  if (spec.hconcat && width < NARROW) {
+    spec.vconcat = spec.hconcat;
+    delete spec.hconcat;
+  }
+  return spec;
+}
+
+// The sizes each view asks for: a view with a width of its own (a map: equal scales) keeps its
+// proportions ("locked"); a view as wide as its frame takes a share of the width.
+export function sizesOf(spec, box) {
+  const n = views(spec).length;
+  return views(spec).map((v) => ({
+    w: typeof v.width === "number" ? v.width : Math.max((spec.hconcat ? box.width / n : box.width) - 100, 100),
+    h: typeof v.height === "number" ? v.height : 300,
+    locked: typeof v.width === "number",
+  }));
+}
+
+// Sizes to draw at, so that what is drawn (axes, legends and titles included) fills the room
+// without going past it. ``chrome`` is what does not scale (drawn size less the views' sizes),
+// measured on a drawing or remembered from the last one. A locked view is scaled by one factor in
+// both directions; the page's first chart (fit "screen") grows to the room's height too.
+export function scaled(spec, sizes, chrome, box, fit) {
+  const across = !!spec.hconcat, down = !!spec.vconcat;
+  const sumW = across ? sizes.reduce((a, s) => a + s.w, 0) : Math.max(...sizes.map((s) => s.w));
+  const sumH = down ? sizes.reduce((a, s) => a + s.h, 0) : Math.max(...sizes.map((s) => s.h));
+  const fw = (box.width - chrome.width) / Math.max(sumW, 1);
+  const fh = (box.height - chrome.height) / Math.max(sumH, 1);
+  const locked = Math.max(0.2, Math.min(fw, fh, GROW));
+  const out = sizes.map((s) => s.locked
+    ? { w: Math.floor(s.w * locked), h: Math.floor(s.h * locked), locked: true }
+    : { w: Math.floor(s.w * Math.max(0.2, fw)),
+        h: Math.floor(s.h * Math.max(0.2, fit === "screen" ? Math.min(fh, GROW) : Math.min(fh, 1))),
+        locked: false });
+  if (box.width < NARROW) { // a phone: no chart taller than it is wide
+    out.forEach((s) => { if (!s.locked) s.h = Math.min(s.h, Math.max(s.w, 260)); });
+  }
+  // Views marked to stretch (a loss curve beside a map) take the width the maps leave.
+  const stretch = ((spec.usermeta || {}).stretch || []).filter((i) => i < out.length);
+  if (across && stretch.length) {
+    const spare = box.width - chrome.width - out.reduce((a, s) => a + s.w, 0);
+    if (spare > 0) stretch.forEach((i) => { out[i].w += Math.floor(spare / stretch.length); });
+  }
+  return out;
+}
+
+// A view's title never widens it, nor is it cut: a title too long for its view is set smaller.
+export function fittedFont(lines, width, size) {
+  const longest = Math.max(...[].concat(lines).map((t) => String(t).length), 1);
+  return Math.max(11, Math.min(size, Math.floor(width / (0.56 * longest))));
+}
+
+export function applySizes(spec, sizes) {
+  const titles = (spec.config || {}).title || {};
+  views(spec).forEach((v, i) => {
+    v.width = sizes[i].w;
+    v.height = sizes[i].h;
+    if (!v.title) return;
+    v.title = typeof v.title === "object" && !Array.isArray(v.title) ? v.title : { text: v.title };
+    const room = sizes[i].w + 50; // the title may run over the axis labels at its left
+    v.title.fontSize = fittedFont(v.title.text, room, titles.fontSize || 15);
+    if (v.title.subtitle) v.title.subtitleFontSize = fittedFont(v.title.subtitle, room, titles.subtitleFontSize || 13);
+  });
+  return spec;
+}
+
+// The whole run in about 40, 20, 10, 5 or 2 seconds.
+export function speeds(total) {
+  return [40, 20, 10, 5, 2].map((sec) => Math.max(1, Math.round(total / sec)));
+}
+
+export function fmt(v) {
+  if (v === null || v === undefined) return "—";
+  if (v === 0) return "0";
+  return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5 ? Number(v.toPrecision(4)).toString() : v.toExponential(3);
+}
+
+// The index of the last explained step at or before ``s`` (-1: none).
+export function lastAtOrBefore(steps, s) {
+  let lo = 0, hi = steps.length - 1, k = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (steps[mid] <= s) { k = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  return k;
+}
+
+// -- the DOM of one chart ------------------------------------------------------------------------
+
+const ICONS = {
+  first: "M6 5h2v14H6zM20 5v14L9.5 12z",
+  back: "M16 5v14L5 12z",
+  play: "M7 4.5v15L19.5 12z",
+  pause: "M6 4.5h4.5v15H6zM13.5 4.5H18v15h-4.5z",
+  fwd: "M8 5v14l11-7z",
+  last: "M4 5v14l10.5-7zM16 5h2v14h-2z",
+};
+
+function icon(path, cls) {
+  return "<svg " + (cls ? "class='" + cls + "' " : "") + "viewBox='0 0 24 24' aria-hidden='true'><path d='" +
+    path + "'/></svg>";
+}
+
+const BAR_HTML =
+  "<button type='button' data-act='first' title='First step (Home)' aria-label='First step'>" + icon(ICONS.first) + "</button>" +
+  "<button type='button' data-act='back' title='One step back (←)' aria-label='One step back'>" + icon(ICONS.back) + "</button>" +
+  "<button type='button' data-act='play' class='ol-play' title='Play (space)' aria-label='Play'>" +
+  icon(ICONS.play, "ol-i-play") + icon(ICONS.pause, "ol-i-pause") +
+  "<span class='ol-i-play'>Play</span><span class='ol-i-pause'>Pause</span></button>" +
+  "<button type='button' data-act='fwd' title='One step forward (→)' aria-label='One step forward'>" + icon(ICONS.fwd) + "</button>" +
+  "<button type='button' data-act='last' title='Last step (End)' aria-label='Last step'>" + icon(ICONS.last) + "</button>" +
+  "<input class='ol-scrub' type='range' min='0' max='100' step='1' value='100' aria-label='Step'>" +
+  "<span class='ol-label' aria-live='polite'></span>" +
+  "<select class='ol-speed' aria-label='Playback speed' title='Playback speed'></select>";
+
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+// Sizes remembered across drawings in this tab: what does not scale (axes, legend, title) per
+// chart, and the height its box ended with, so that a chart drawn again (a page visited again,
+// new data) reserves its box exactly and fits in one pass.
+const remembered = new Map();
+
+class Chart {
+  constructor(host) {
+    this.host = host;
+    const root = document.createElement("div");
+    root.className = "ol-chart";
+    root.dataset.testid = "stVegaLiteChart"; // a chart, to tools that look for Streamlit's own
+    root.setAttribute("data-optlab-chart", "");
+    root.innerHTML = "<div class='ol-bar' role='toolbar' aria-label='Step-through controls' hidden>" + BAR_HTML +
+      "</div><div class='ol-wrap'><div class='ol-view'></div>" +
+      "<aside class='ol-panel' aria-label='The update at this step' aria-live='polite' hidden></aside></div>" +
+      "<div class='ol-error' role='alert'></div>";
+    host.appendChild(root);
+    this.root = root;
+    this.q = (sel) => root.querySelector(sel);
+    this.view = null;
+    this.spec = null; // the spec drawn, with rows
+    this.digest = null;
+    this.structure = null;
+    this.datasetDigests = {};
+    this.args = {};
+    this.steps = 0;
+    this.step = 0;
+    this.playing = false;
+    this.explain = null;
+    this.sizes = null;
+    this.fittedFor = null;
+    this.pending = null; // the newest payload not yet drawn
+    this.busy = false;
+    this.setTrigger = null;
+    this.bindControls();
+    this.resizeObserver = new ResizeObserver(() => this.refitSoon());
+    this.resizeObserver.observe(host.parentElement || host);
+    this.onWindowResize = () => this.refitSoon();
+    window.addEventListener("resize", this.onWindowResize);
+    root.__chart = this; // for the browser tests: the chart, its view and its data
+  }
+
+  // -- receiving ------------------------------------------------------------------------------
+
+  receive(bytes) {
+    this.mark("receive");
+    const digest = peekDigest(bytes);
+    if (digest && digest === this.digest && !this.pending) return; // nothing changed
+    this.pending = bytes;
+    if (!this.busy) this.drain();
+  }
+
+  async drain() {
+    this.busy = true;
+    try {
+      while (this.pending) {
+        const bytes = this.pending;
+        this.pending = null;
+        await this.show(JSON.parse(decoder.decode(bytes)));
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  mark(what) {
+    (this.timeline = this.timeline || []).push([what, Math.round(performance.now())]);
+  }
+
+  async show(payload) {
+    this.mark("show");
+    const before = this.args;
+    this.args = payload.args || {};
+    const a = this.args;
+    this.root.classList.toggle("ol-dark", a.theme === "dark");
+    this.root.style.setProperty("--fs", (a.font_size || 15) + "px");
+    this.root.dataset.key = a.key || "";
+    const newSteps = a.steps || 0;
+    const explain = ((payload.spec || {}).usermeta || {}).explain;
+    this.setupBar(newSteps);
+    this.buildPanel(explain);
+    const same = this.view && payload.structure === this.structure && a.fit === before.fit &&
+      a.theme === before.theme && a.pick === before.pick;
+    this.root.dataset.fitted = "";
+    try {
+      if (same) {
+        await this.update(payload);
+      } else {
+        this.reserve(payload.spec);
+        await vegaRuntime();
+        this.mark("runtime");
+        await this.embedFitted(payload);
+      }
+      this.q(".ol-error").textContent = "";
+    } catch (err) {
+      this.q(".ol-error").textContent = "The chart could not be drawn: " + err.message +
+        (String(err.message).includes("could not load") ?
+          " (the app serves its chart libraries from static/vega/: start it from the repository root, " +
+          "where .streamlit/config.toml turns static serving on)" : "");
+    }
+    this.digest = payload.digest;
+    this.structure = payload.structure;
+    this.datasetDigests = payload.datasets || {};
+    if (this.steps > 0) this.showStep(this.step);
+    this.settled();
+  }
+
+  // Only the data changed: the drawn view takes the new rows (the step, the zoom and the page's
+  // scroll stay as they are).
+  async update(payload) {
+    const spec = payload.spec;
+    const changed = Object.keys(payload.datasets || {}).filter((n) => payload.datasets[n] !== this.datasetDigests[n]);
+    for (const name of changed) {
+      const rows = rowsOf(spec.datasets[name]);
+      this.view.data(name, rows);
+      this.spec.datasets[name] = rows;
+    }
+    this.root.dataset.updated = String(Number(this.root.dataset.updated || 0) + 1);
+    if (changed.length) await this.view.runAsync();
+  }
+
+  // -- sizing ---------------------------------------------------------------------------------
+
+  memoryKey() {
+    return (this.args.key || "") + "|" + this.args.fit + "|" + this.args.font_size + "|" +
+      window.innerWidth + "x" + window.innerHeight + "|" + this.structure;
+  }
+
+  // The room for the chart: the frame's width, and (fit "screen": the page's first chart) the
+  // screen's height below the frame's top, less the controls.
+  room() {
+    const under = this.root.classList.contains("ol-narrow") || this.root.classList.contains("ol-panel-below");
+    const panel = this.explain && !under ? this.q(".ol-panel").getBoundingClientRect().width + 14 + 44 : 0;
+    const width = Math.max(this.root.clientWidth - 4 - panel, 120);
+    const screen = window.innerHeight;
+    const scroller = this.root.closest("[data-testid='stMain']");
+    const top = Math.max(this.root.getBoundingClientRect().top + (scroller ? scroller.scrollTop : window.scrollY), 0);
+    const bar = (this.steps > 0 ? this.q(".ol-bar").getBoundingClientRect().height : 0) +
+      (this.explain && under ? this.q(".ol-panel").getBoundingClientRect().height + 12 : 0);
+    // "screen": what is left of the first screen below the chart's top; a chart of the first
+    // screen stacked below another (a phone) starts low on it, and gets a screen of its own
+    const below = this.args.fit === "screen" && top < screen / 2 ? screen - top : screen;
+    const height = Math.max(below - bar - 16, 220);
+    return { width, height, bar };
+  }
+
+  // Before anything is drawn, the box takes the height the chart will have (remembered from the
+  // last drawing of this chart on this screen, else estimated), so that nothing below it moves.
+  reserve(spec) {
+    const box = this.room();
+    const known = remembered.get(this.memoryKey());
+    let height;
+    if (known) {
+      height = known.height;
+    } else if (this.args.fit === "screen") {
+      height = box.height + box.bar + 8;
+    } else {
+      const s = arranged(JSON.parse(JSON.stringify({ ...spec, datasets: {} })), this.root.clientWidth);
+      const sizes = scaled(s, sizesOf(s, box), { width: 110, height: 90 }, box, this.args.fit);
+      const sum = s.vconcat ? sizes.reduce((a, v) => a + v.h, 0) : Math.max(...sizes.map((v) => v.h));
+      height = sum + 90 + box.bar;
+    }
+    this.root.style.minHeight = Math.max(height, this.root.offsetHeight) + "px";
+  }
+
+  drawnBox(container) {
+    const el = container.querySelector("canvas.marks, svg.marks");
+    if (!el) return null;
+    const r = el.getBoundingClientRect();
+    return { width: r.width, height: r.height };
+  }
+
+  // A new structure: embed the spec at sizes fitted to the room. What does not scale (axes,
+  // legend, titles) is taken from the last drawing of this chart, else measured on a first
+  // drawing; the views are then resized in place (their size signals), not embedded again.
+  async embedFitted(payload) {
+    const spec = payload.spec;
+    for (const name of Object.keys(spec.datasets || {})) spec.datasets[name] = rowsOf(spec.datasets[name]);
+    this.root.classList.toggle("ol-narrow", this.root.clientWidth < NARROW);
+    if (this.explain) this.placePanel(spec);
+    const box = this.room();
+    this.fittedFor = box.width + "x" + box.height;
+    arranged(spec, this.root.clientWidth);
+    const key = this.memoryKey();
+    const known = remembered.get(key);
+    const natural = sizesOf(spec, box);
+    let sizes = known ? scaled(spec, natural, known.chrome, box, this.args.fit) : natural;
+    const holder = document.createElement("div");
+    holder.className = "ol-pending";
+    this.q(".ol-view").appendChild(holder);
+    const old = this.view;
+    let view;
+    try {
+      view = await this.embedIn(holder, spec, sizes);
+      this.mark("embedded");
+      ({ view, sizes } = await this.fit(view, spec, sizes, holder, box));
+      this.mark("fitted");
+    } catch (err) {
+      holder.remove();
+      throw err;
+    }
+    // the new drawing replaces the old one in one go
+    for (const el of [...this.q(".ol-view").children]) if (el !== holder) el.remove();
+    holder.classList.replace("ol-pending", "ol-drawn"); // vega-embed's own classes stay
+    if (old) old.finalize();
+    this.view = view;
+    this.spec = spec;
+    this.sizes = sizes;
+    const drawn = this.drawnBox(holder);
+    if (drawn) {
+      const chrome = this.chromeOf(spec, sizes, drawn);
+      remembered.set(this.memoryKey(), { chrome, height: 0 });
+    }
+  }
+
+  async embedIn(holder, spec, sizes, previous) {
+    const result = await window.vegaEmbed(holder, applySizes(spec, sizes), {
+      actions: { export: true, source: false, compiled: false, editor: false },
+      renderer: this.args.renderer || "canvas",
+      theme: this.args.theme === "dark" ? "dark" : undefined,
+      i18n: { PNG_ACTION: "Save as PNG", SVG_ACTION: "Save as SVG" },
+    });
+    if (previous) previous.finalize();
+    this.root.dataset.embeds = String(Number(this.root.dataset.embeds || 0) + 1);
+    this.label(holder);
+    result.view.addEventListener("click", (event) => this.onClick(event));
+    return result.view;
+  }
+
+  chromeOf(spec, sizes, drawn) {
+    const sumW = spec.hconcat ? sizes.reduce((a, s) => a + s.w, 0) : Math.max(...sizes.map((s) => s.w));
+    const sumH = spec.vconcat ? sizes.reduce((a, s) => a + s.h, 0) : Math.max(...sizes.map((s) => s.h));
+    return { width: drawn.width - sumW, height: drawn.height - sumH };
+  }
+
+  // The views take new sizes through their size signals, without compiling the spec again; false
+  // where Vega-Lite compiled a size as a constant or shared one between views (the spec is then
+  // embedded again at the new sizes).
+  resizeInPlace(view, spec, sizes) {
+    const signals = [];
+    for (let i = 0; i < sizes.length; i++) {
+      for (const dim of ["width", "height"]) {
+        const name = sizeSignal(spec, i, dim);
+        if (name === null) continue;
+        try { view.signal(name); } catch (e) { return false; }
+        signals.push([name, dim === "width" ? sizes[i].w : sizes[i].h]);
+      }
+    }
+    for (const [name, value] of signals) view.signal(name, value);
+    if (!(spec.hconcat || spec.vconcat)) view.width(sizes[0].w).height(sizes[0].h);
+    views(spec).forEach((v, i) => { v.width = sizes[i].w; v.height = sizes[i].h; });
+    view.resize(); // autosize "pad" lays the view out again on this run (it does so only once by itself)
+    return true;
+  }
+
+  // Measure what was drawn, then resize the views until it fills the room (at most 3 passes).
+  async fit(view, spec, sizes, holder, box) {
+    for (let pass = 0; pass < 3; pass++) {
+      const drawn = this.drawnBox(holder);
+      if (!drawn) break;
+      const next = scaled(spec, sizes, this.chromeOf(spec, sizes, drawn), box, this.args.fit);
+      const change = Math.max(...next.map((s, i) => Math.abs(s.w - sizes[i].w) / Math.max(sizes[i].w, 1)),
+        ...next.map((s, i) => Math.abs(s.h - sizes[i].h) / Math.max(sizes[i].h, 1)));
+      const over = drawn.width > box.width + 1 || drawn.height > box.height + 1;
+      if (change < 0.02 && !over) break;
+      sizes = next;
+      if (this.resizeInPlace(view, spec, sizes)) await view.runAsync();
+      else view = await this.embedIn(holder, spec, sizes, view);
+    }
+    return { view, sizes };
+  }
+
+  refitSoon() {
+    clearTimeout(this.refitTimer);
+    this.refitTimer = setTimeout(() => this.refit(), REFIT_MS);
+  }
+
+  // The room changed (a new window size, the sidebar opened or closed): fit again in place.
+  async refit() {
+    if (!this.view || this.busy || !this.root.isConnected) return;
+    const box = this.room();
+    if (box.width + "x" + box.height === this.fittedFor) return;
+    if ((this.root.clientWidth < NARROW) !== this.root.classList.contains("ol-narrow")) {
+      this.pending = this.pendingOrLast();
+      this.structure = null; // stacking changes the structure: embed again
+      this.drain();
+      return;
+    }
+    this.fittedFor = box.width + "x" + box.height;
+    this.root.dataset.fitted = "";
+    const holder = this.q(".ol-drawn");
+    const natural = sizesOf(this.spec, box);
+    const chrome = this.chromeOf(this.spec, this.sizes, this.drawnBox(holder) || { width: 0, height: 0 });
+    const fitted = await this.fit(this.view, this.spec, scaled(this.spec, natural, chrome, box, this.args.fit),
+      holder, box);
+    this.view = fitted.view;
+    this.sizes = fitted.sizes;
+    this.settled();
+  }
+
+  pendingOrLast() {
+    return this.lastBytes || null;
+  }
+
+  // The drawing is fitted: its box takes its natural height, which is remembered.
+  settled() {
+    this.root.style.minHeight = "";
+    const height = Math.ceil(this.root.getBoundingClientRect().height);
+    const known = remembered.get(this.memoryKey());
+    if (known) known.height = height;
+    this.root.dataset.fitted = String(height);
+  }
+
+  // -- accessibility --------------------------------------------------------------------------
+
+  label(holder) {
+    const marks = holder.querySelector("canvas.marks, svg.marks");
+    if (marks) {
+      marks.setAttribute("role", "img");
+      marks.setAttribute("aria-label", this.args.description || "A chart.");
+    }
+    const summary = holder.querySelector("details > summary");
+    if (summary) {
+      summary.setAttribute("aria-label", "Chart menu: save as PNG or SVG");
+      summary.setAttribute("title", "Save as PNG or SVG");
+    }
+  }
+
+  // -- the player -----------------------------------------------------------------------------
+
+  bindControls() {
+    const bar = this.q(".ol-bar");
+    bar.addEventListener("click", (e) => {
+      const act = e.target.closest("button") && e.target.closest("button").dataset.act;
+      if (!act) return;
+      if (act === "play") { this.setPlaying(!this.playing); return; }
+      this.setPlaying(false);
+      this.showStep({ first: 0, back: this.step - 1, fwd: this.step + 1, last: this.steps }[act]);
+    });
+    this.q(".ol-scrub").addEventListener("input", (e) => { this.setPlaying(false); this.showStep(Number(e.target.value)); });
+    this.q(".ol-speed").addEventListener("change", (e) => { this.stepsPerSecond = Number(e.target.value); });
+    // keys act while focus is in this chart (a click on the chart focuses its Play button)
+    this.root.addEventListener("keydown", (e) => {
+      if (this.steps <= 0 || e.target.tagName === "SELECT" || e.altKey || e.ctrlKey || e.metaKey) return;
+      const to = { ArrowLeft: this.step - 1, ArrowRight: this.step + 1, Home: 0, End: this.steps }[e.key];
+      if (e.key === " " && e.target.tagName !== "BUTTON") { e.preventDefault(); this.setPlaying(!this.playing); }
+      else if (to !== undefined) { e.preventDefault(); this.setPlaying(false); this.showStep(to); }
+    });
+    this.q(".ol-view").addEventListener("pointerdown", () => {
+      if (this.steps > 0) this.q(".ol-play").focus({ preventScroll: true });
+    });
+  }
+
+  setupBar(steps) {
+    const bar = this.q(".ol-bar");
+    bar.hidden = steps <= 0;
+    if (steps === this.steps) return;
+    const first = this.steps === 0 && !this.view;
+    this.steps = steps;
+    if (steps <= 0) return;
+    this.q(".ol-scrub").max = String(steps);
+    const sel = this.q(".ol-speed");
+    sel.innerHTML = "";
+    speeds(steps).forEach((v, i) => {
+      const o = document.createElement("option");
+      o.value = String(v);
+      o.textContent = v + " steps/s";
+      if (i === 2) o.selected = true;
+      sel.appendChild(o);
+    });
+    this.stepsPerSecond = Number(sel.value);
+    // a new chart opens at its last step; a redrawn one stays where the user was
+    this.step = first ? steps : Math.min(this.step, steps);
+  }
+
+  showStep(s) {
+    this.step = Math.max(0, Math.min(this.steps, Math.round(s)));
+    this.q(".ol-scrub").value = String(this.step);
+    this.q(".ol-label").textContent = "step " + this.step + " / " + this.steps;
+    this.root.dataset.step = String(this.step);
+    if (this.view) this.view.signal("step", this.step).runAsync();
+    if (this.explain) this.fillPanel(this.step);
+  }
+
+  setPlaying(on) {
+    this.playing = on && this.steps > 0;
+    if (this.playing && this.step >= this.steps) this.showStep(0);
+    const play = this.q(".ol-play");
+    play.classList.toggle("ol-playing", this.playing);
+    play.setAttribute("aria-label", this.playing ? "Pause" : "Play");
+    play.title = this.playing ? "Pause (space)" : "Play (space)";
+    this.root.dataset.playing = this.playing ? "1" : "0";
+    this.last = performance.now();
+    this.carry = 0;
+    if (this.playing) requestAnimationFrame((t) => this.tick(t));
+  }
+
+  tick(now) {
+    if (!this.playing || !this.root.isConnected) return;
+    this.carry += (now - this.last) / 1000 * this.stepsPerSecond;
+    this.last = now;
+    const advance = Math.floor(this.carry);
+    if (advance >= 1) { this.carry -= advance; this.showStep(this.step + advance); }
+    if (this.step >= this.steps) { this.setPlaying(false); return; }
+    requestAnimationFrame((t) => this.tick(t));
+  }
+
+  // -- the step explainer's panel -------------------------------------------------------------
+
+  buildPanel(data) {
+    const el = this.q(".ol-panel");
+    const explain = data && data.steps && data.steps.length ? data : null;
+    const sameRows = explain && this.explain && explain.title === this.explain.title &&
+      JSON.stringify(explain.labels) === JSON.stringify(this.explain.labels) &&
+      JSON.stringify(explain.coords) === JSON.stringify(this.explain.coords);
+    this.explain = explain;
+    el.hidden = !explain;
+    this.root.dataset.explain = explain ? explain.optimizer : "";
+    if (!explain) { el.innerHTML = ""; return; }
+    if (sameRows) return; // the numbers are filled in at the step shown
+    const head = explain.coords.map((c) => "<th scope='col'>" + escapeHtml(c) + "</th>").join("");
+    const body = explain.labels.map((label, r) => "<tr><th scope='row'>" + escapeHtml(label) + "</th>" +
+      explain.coords.map((c, j) => "<td data-row='" + r + "' data-coord='" + j + "'></td>").join("") + "</tr>").join("");
+    el.innerHTML = "<h3 class='ol-ptitle'></h3><table><thead><tr><th scope='col'><span class='ol-sr'>quantity</span></th>" +
+      head + "</tr></thead><tbody>" + body + "</tbody></table><div class='ol-note'></div>" + arrowLegend(explain.arrows);
+  }
+
+  // beside the chart if each of its views keeps 300 px, else below it
+  placePanel(spec) {
+    this.fillPanel(this.steps);
+    const across = (spec.hconcat || [0]).length;
+    const left = this.root.clientWidth - this.q(".ol-panel").getBoundingClientRect().width - 58;
+    this.root.classList.toggle("ol-panel-below", left / across < 300);
+  }
+
+  fillPanel(s) {
+    const ex = this.explain;
+    const k = lastAtOrBefore(ex.steps, s);
+    const t = k >= 0 ? ex.steps[k] : 0;
+    const panel = this.q(".ol-panel");
+    this.q(".ol-ptitle").textContent = ex.title + (k >= 0 ? ": the update at step " + t : ": the start (step 0)");
+    panel.dataset.step = String(t);
+    for (const td of panel.querySelectorAll("td")) {
+      const v = k >= 0 ? ex.values[k][Number(td.dataset.row)][Number(td.dataset.coord)] : null;
+      td.textContent = k >= 0 ? fmt(v) : "";
+      td.dataset.value = v === null || v === undefined ? "" : String(v);
+    }
+    this.q(".ol-note").textContent = k < 0 ? "Step forward (→) to see the first update filled in." : (ex.note || "");
+  }
+
+  // -- click to start: a click on a map's plotted box sends the point under the pointer ---------
+
+  // The point of map view ``i`` under a pointer event (its scales inverted), or null outside its
+  // plotted box.
+  pointOn(event, i) {
+    const spec = this.spec, view = this.view;
+    const name = viewName(spec, i);
+    const root = view.scenegraph().root.items[0];
+    let group = root, origin = view.origin();
+    if (name !== null) {
+      const mark = root.items.find((m) => m.name === name + "_group");
+      if (!mark || !mark.items.length) return null;
+      group = mark.items[0];
+      origin = [origin[0] + root.x + group.x, origin[1] + root.y + group.y];
+    } else {
+      origin = [origin[0] + root.x, origin[1] + root.y];
+    }
+    const canvas = this.q(".ol-drawn canvas.marks, .ol-drawn svg.marks");
+    const r = canvas.getBoundingClientRect();
+    const px = event.clientX - r.left - origin[0], py = event.clientY - r.top - origin[1];
+    const w = name === null ? view.width() : view.signal(name + "_width");
+    const h = name === null ? view.height() : view.signal(name + "_height");
+    if (!(px >= 0 && px <= w && py >= 0 && py <= h)) return null;
+    const sx = view.scale(name === null ? "x" : name + "_x"), sy = view.scale(name === null ? "y" : name + "_y");
+    return [sx.invert(px), sy.invert(py)];
+  }
+
+  onClick(event) {
+    if (!this.args.pick || !this.setTrigger || !this.view) return;
+    for (const i of mapViews(this.spec)) {
+      const p = this.pointOn(event, i);
+      if (!p) continue;
+      const round = (v) => Math.round(v * 1000) / 1000;
+      const start = [round(p[0]), round(p[1])];
+      this.root.dataset.picked = start.join(",");
+      this.setTrigger("pick", { start });
+      return;
+    }
+  }
+
+  destroy() {
+    this.playing = false;
+    clearTimeout(this.refitTimer);
+    this.resizeObserver.disconnect();
+    window.removeEventListener("resize", this.onWindowResize);
+    if (this.view) this.view.finalize();
+    this.view = null;
+  }
+}
+
+// The arrows' legend: a dash sample and its text (what the arrow is, and its scale) per kind.
+function arrowLegend(kinds) {
+  if (!kinds || !kinds.length) return "";
+  const items = kinds.map((k) => "<li><svg width='34' height='10' aria-hidden='true'><line x1='1' y1='5' x2='33' " +
+    "y2='5' stroke='currentColor' stroke-width='3' stroke-dasharray='" + (k.dash || []).join(",") + "'/></svg> " +
+    escapeHtml(k.label) + "</li>").join("");
+  return "<div class='ol-arrows'><b>Arrows on the map</b>, from θ at t − 1, each kind at its own scale:" +
+    "<ul>" + items + "</ul></div>";
+}
+
+// -- Streamlit's entry point -------------------------------------------------------------------
+
+const charts = new WeakMap(); // the element Streamlit gives a chart -> its Chart
+
+export default function mount(component) {
+  const { data, parentElement, setTriggerValue } = component;
+  let chart = charts.get(parentElement);
+  if (!chart || !chart.root.isConnected) {
+    chart = new Chart(parentElement);
+    charts.set(parentElement, chart);
+  }
+  chart.setTrigger = setTriggerValue;
+  if (data) {
+    chart.lastBytes = data;
+    chart.receive(data);
+  }
+  // Streamlit calls this before it mounts the same element with new data, and when the element
+  // goes: only a chart whose element has left the page is taken down.
+  return () => setTimeout(() => { if (!chart.root.isConnected) chart.destroy(); }, 1000);
+}
