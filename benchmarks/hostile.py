@@ -205,6 +205,9 @@ def live_links(markdown: str) -> list[str]:
 
 
 def _contour_summary(columns: dict) -> dict | None:
+    if "levels" in columns and "url" in columns:  # the map's shading as one image, with what it shows
+        levels, undefined = columns["levels"][0], columns["undefined"][0]
+        return {"cells": None, "levels": levels, "cells_without_f": undefined, "blank": levels <= 1}
     level = columns.get("level")
     if level is None:
         return None
@@ -222,7 +225,8 @@ def _arrow_columns(data: bytes) -> dict:
 
 
 def contour_maps(kind: str, proto) -> list[dict]:
-    """A summary of each contour layer's data in a chart (a dataset with a ``level`` column)."""
+    """A summary of each contour layer's data in a chart (the shading's image row, or a dataset with
+    a ``level`` column)."""
     out = []
     try:
         if kind == "vega_lite_chart":

@@ -108,11 +108,25 @@ def test_the_url_reproduces_the_view():
     assert at.selectbox(key="w:f").value == "beale"
     assert list(at.multiselect(key="w:opt").value) == ["sgd", "adam"]
     assert at.number_input(key="w:steps").value == 150
-    assert at.select_slider(key="w:adam.lr").value == 0.05
+    assert "Adam  ·  η = 0.05" in [e.label for e in at.expander]
     assert at.number_input(key="w:start.x").value == 1.0
     # what the page writes back is what it was given
     written = {k: at.query_params[k] for k in query}
     assert {k: (v[0] if isinstance(v, list) else v) for k, v in written.items()} == query
+
+
+def test_an_optimisers_panel_draws_its_sliders_only_while_it_is_open():
+    """A closed panel costs the browser nothing; opening it (a rerun) shows its controls at the
+    link's values, and a value set while it was closed stays in the URL."""
+    at = open_page("pages/1_Trajectories.py", {"opt": "sgd,adam", "adam.lr": "0.05", "sgd.lr": "0.002"})
+    no_exception(at)
+    assert not [w.key for w in at.select_slider if w.key.startswith(("w:adam.", "w:sgd."))]
+    at.session_state["panel_adam"] = True  # what a click on the panel's title sets
+    at.run()
+    assert {"w:adam.lr", "w:adam.beta1", "w:adam.beta2"} <= {w.key for w in at.select_slider}
+    assert at.select_slider(key="w:adam.lr").value == 0.05
+    assert not [w.key for w in at.select_slider if w.key.startswith("w:sgd.")]  # still closed
+    assert at.query_params["sgd.lr"] in ("0.002", ["0.002"])
 
 
 def test_the_same_url_gives_the_same_numbers():
@@ -218,7 +232,7 @@ def test_every_trajectory_map_plays_in_the_step_through_player(path, query):
     at = open_page(path, query)
     no_exception(at)
     maps = [c for c in charts(at) if any(p["name"] == "step" for p in params(spec(c)))]  # step-indexed
-    assert maps and all("rect" in marks(spec(c)) for c in maps)  # the maps
+    assert maps and all("image" in marks(spec(c)) for c in maps)  # the maps (their shading)
     assert all(is_player(c) for c in maps)
     for c in maps:
         assert chart_args(c)["steps"] == 150

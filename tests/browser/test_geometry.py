@@ -26,15 +26,17 @@ FITTED = """(sel) => [...document.querySelectorAll(sel)].every((c) => {
 })"""
 SETTLE_MS = 300  # after that, for a refit on a resize (the component waits 250 ms for it to end)
 
-# Every drawn chart (svg or canvas of a Vega view): its box against its container's box and the
-# page's width. [chart, left, right, container width, room to the page's right, bottom, box height]
+# Everything drawn in a chart (Vega's svg or canvas, the ⋯ menu's icon, the panel's arrow samples):
+# its box against the chart's box and the page's width.
+# [chart, left, right, container width, room to the page's right, bottom, box height]
 DRAWN = """(charts) => {
   const out = [];
   const width = document.documentElement.clientWidth;
   charts.forEach((el, i) => {
     const box = el.getBoundingClientRect();
-    for (const d of el.querySelectorAll('svg.marks, canvas.marks')) {
+    for (const d of el.querySelectorAll('svg, canvas')) {
       const r = d.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;  // not shown (a closed menu's contents)
       out.push([i, r.left - box.left, r.right - box.left, box.width, width - box.left, r.bottom - box.top,
                 box.height]);
     }

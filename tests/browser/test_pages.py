@@ -70,3 +70,32 @@ def test_every_chart_has_a_text_alternative_and_a_menu_that_saves_it(server, pag
         menu.click()
         actions = chart.locator(".vega-actions a").all_inner_texts()
         assert any("PNG" in a for a in actions) and any("SVG" in a for a in actions), actions
+
+
+# Each concatenated view's path strokes, read from the drawn scenegraph: {group mark name: [colours]}.
+PATH_COLOURS = """(view) => {
+  const out = {};
+  const walk = (item, group) => {
+    for (const mark of item.items || []) {
+      if (mark.marktype === 'group') { for (const g of mark.items) walk(g, mark.name); continue; }
+      if (mark.marktype !== 'line') continue;
+      for (const it of mark.items) if (it.stroke) (out[group] = out[group] || []).push(it.stroke);
+    }
+  };
+  walk(view.scenegraph().root.items[0], 'root');
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, [...new Set(v)]]));
+}"""
+
+
+def test_each_map_of_the_chapters_figure_draws_its_run_in_its_optimisers_colour(server, page):
+    """Three maps side by side, each with its own colour scale: shared, the first map's table once
+    coloured all three paths SGD + Momentum's vermillion."""
+    from ui.views.theme import OPTIMIZER_COLORS
+
+    from .harness import vega
+
+    open_page(page, server.url, "", charts=1)
+    colours = vega(page.locator(CHART).first, PATH_COLOURS)
+    drawn = [[c for name, cs in colours.items() if name.startswith(f"concat_{i}_") for c in cs] for i in range(3)]
+    want = [OPTIMIZER_COLORS[o] for o in ("momentum", "rmsprop", "adam")]
+    assert [[c.lower() for c in d] for d in drawn] == [[w.lower()] for w in want], drawn

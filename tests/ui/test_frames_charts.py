@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -95,25 +97,50 @@ def test_contour_levels_follow_log_of_the_gap():
     assert low["level"].nunique() > CONTOUR_HALF
 
 
+def _decode_png(png: bytes) -> np.ndarray:
+    """The test's own reader of an 8-bit grey + alpha PNG (filter 0 rows): (height, width, 2)."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, size = 8, b"", None
+    while pos < len(png):
+        length = int.from_bytes(png[pos:pos + 4], "big")
+        kind, body = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length]
+        assert zlib.crc32(kind + body) == int.from_bytes(png[pos + 8 + length:pos + 12 + length], "big")
+        if kind == b"IHDR":
+            w, h, depth, colour = int.from_bytes(body[:4], "big"), int.from_bytes(body[4:8], "big"), body[8], body[9]
+            assert (depth, colour) == (8, 4)
+            size = (h, w)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    rows = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(size[0], 1 + 2 * size[1])
+    assert (rows[:, 0] == 0).all()
+    return rows[:, 1:].reshape(size[0], size[1], 2)
+
+
 @pytest.mark.parametrize(("objective", "n_cells", "bounds"), [
     ("rosenbrock", 70, None), ("beale", 60, None), ("rosenbrock", 13, ((-2.0, 0.5), (0.25, 3.0))),
 ])
-def test_the_map_places_contour_cells_where_contour_frame_puts_them(objective, n_cells, bounds):
-    """The map sends each cell's level and f only; its Vega expressions rebuild the corners from
-    the row number. Evaluated here, they give ``contour_frame``'s corners."""
+def test_the_map_shades_each_cell_as_contour_frame_levels_it(objective, n_cells, bounds):
+    """The map's shading is one image over the box: pixel (row, col) is contour_frame's cell (col,
+    n - 1 - row) (row 0 at the top), in Vega's greys from light (level 0) to dark."""
     obj = get_objective(objective)
     layer = charts.contour_layer(obj, charts.Datasets(), n_cells, bounds)
-    transforms = layer["transform"]
-    assert transforms[0] == {"window": [{"op": "row_number", "as": "i"}]}
-    full = frames.contour_frame(obj, n_cells, bounds)
-    i = np.arange(1, len(full) + 1)
-    assert {"filter": "datum.level >= 0"} in transforms  # cells where f is undefined are left blank
-    computed = [t["as"] for t in transforms[1:] if "calculate" in t]
-    assert {"x", "x2", "y", "y2"} <= set(computed)
-    for t in (t for t in transforms[1:] if "calculate" in t):
-        expr = t["calculate"].replace("datum.i", "i")
-        values = eval(expr, {"floor": np.floor, "i": i})  # the test's own evaluator of a trusted expression
-        np.testing.assert_allclose(values, full[t["as"]], rtol=0, atol=1e-12, err_msg=t["as"])
+    (x0, x1), (y0, y1) = bounds or obj.bounds
+    assert layer["mark"]["type"] == "image" and layer["mark"]["aspect"] is False
+    enc = layer["encoding"]
+    assert enc["x"]["scale"]["domain"] == [x0, x1] and enc["y"]["scale"]["domain"] == [y0, y1]
+    png, shows = frames.contour_png(obj, n_cells, bounds)
+    pixels = _decode_png(png)
+    level = frames.contour_frame(obj, n_cells, bounds)["level"].to_numpy().reshape(n_cells, n_cells)
+    grey, alpha = pixels[..., 0][::-1], pixels[..., 1][::-1]  # back to contour_frame's order
+    assert (alpha[level >= 0] == frames.CONTOUR_ALPHA).all() and (alpha[level < 0] == 0).all()
+    # darker for a higher level, the same grey for the same level
+    order = np.argsort(level.ravel(), kind="stable")
+    assert (np.diff(grey.ravel()[order].astype(int)) <= 0).all()
+    for lv in np.unique(level):
+        assert np.unique(grey[level == lv]).size == 1
+    assert grey[level == level.min()][0] == frames.GREYS[0]  # level 0: the scheme's lightest
+    assert shows == {"levels": np.unique(level[level >= 0]).size, "undefined": int((level < 0).sum())}
 
 
 def test_a_function_undefined_in_part_of_the_box_is_shaded_where_it_is_defined():

@@ -147,11 +147,15 @@ def shared_sidebar(container) -> tuple[Settings, set[str]]:
     container.markdown("### Optimisers")
     widget(f["opt"], container)
     for opt in get(f["opt"]):
-        # keyed: the panel stays open while its label (the learning rate) changes
-        with container.expander(_panel_label(opt), expanded=False, key=f"panel_{opt}"):
-            for name in OPTIMIZERS[opt].hypers:
-                widget(f[hyper_key(opt, name)])
-                used.add(hyper_key(opt, name))
+        # keyed: the panel stays open while its label (the learning rate) changes. Its sliders are
+        # drawn only while it is open (a rerun opens it): a closed panel costs the browser nothing
+        # (eleven sliders, mostly in closed panels, took a quarter of a page switch to lay out).
+        panel = container.expander(_panel_label(opt), expanded=False, key=f"panel_{opt}", on_change="rerun")
+        for name in OPTIMIZERS[opt].hypers:
+            used.add(hyper_key(opt, name))
+            if panel.open:
+                with panel:
+                    widget(f[hyper_key(opt, name)])
 
     container.markdown("### Run")
     widget(f["steps"], container)

@@ -10,6 +10,7 @@ player. ``tests/app`` validates every page's specs against the Vega-Lite schema.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import numpy as np
@@ -20,9 +21,7 @@ from engine import Objective, Trace
 from . import frames
 from .explain import ARROW_DASHES
 from .explain import only as explain_only
-from .frames import contour_frame
 from .theme import (
-    CONTOUR_LEVELS,
     MINIMUM_COLOR,
     SCHEMA_URL,
     START_COLOR,
@@ -64,31 +63,23 @@ class Datasets:
 
 
 def contour_layer(objective: Objective, data: Datasets, n_cells: int = 70, bounds=None) -> dict:
-    """The shaded contour (``frames.contour_frame``: light is low), one rectangle per cell.
-
-    Only each cell's ``level`` and ``f`` are sent; the browser places the cells (row-major, as
-    ``contour_frame`` orders them) from their row number. Their corners were two thirds of the
-    map's numbers: the largest part of every map's payload and of its serialisation."""
+    """The shaded contour (``frames.contour_png``: light is low) as one image over the map's box,
+    with how many levels it shows and how many of its cells are blank (f undefined there)."""
     (x0, x1), (y0, y1) = bounds or objective.bounds
     key = ("contour", objective.name, objective.latex, n_cells, (x0, x1, y0, y1))
-    w, h = (x1 - x0) / n_cells, (y1 - y0) / n_cells
-    col, row = f"((datum.i - 1) % {n_cells})", f"floor((datum.i - 1) / {n_cells})"
+
+    def image() -> pd.DataFrame:
+        png, shows = frames.contour_png(objective, n_cells, bounds)
+        url = "data:image/png;base64," + base64.b64encode(png).decode()
+        return pd.DataFrame([{"url": url, "x": x0, "x2": x1, "y": y0, "y2": y1, **shows}])
+
     return {
-        "data": data.ref(key, "contour", lambda: contour_frame(objective, n_cells, bounds)[["level", "f"]]),
-        "transform": [  # corners as in contour_frame: cells overlap by half a cell, so no seams show
-            {"window": [{"op": "row_number", "as": "i"}]},
-            {"filter": "datum.level >= 0"},  # where f is not defined: blank
-            {"calculate": f"{x0!r} + {col} * {w!r}", "as": "x"},
-            {"calculate": f"{x0!r} + ({col} + 1.5) * {w!r}", "as": "x2"},
-            {"calculate": f"{y0!r} + {row} * {h!r}", "as": "y"},
-            {"calculate": f"{y0!r} + ({row} + 1.5) * {h!r}", "as": "y2"},
-        ],
-        "mark": {"type": "rect", "opacity": 0.9},
+        "data": data.ref(key, "contour", image),
+        "mark": {"type": "image", "aspect": False, "aria": False},
         "encoding": {
             "x": q("x", scale={"domain": [x0, x1], "nice": False}, title="x"), "x2": {"field": "x2"},
             "y": q("y", scale={"domain": [y0, y1], "nice": False}, title="y"), "y2": {"field": "y2"},
-            "color": q("level", scale={"scheme": "greys", "domain": [0, CONTOUR_LEVELS + 4]}, legend=None),
-            "tooltip": [q("f", title="f", format=".4g")],
+            "url": n("url"),
         },
     }
 
@@ -240,6 +231,11 @@ def top_level(view: dict, data: Datasets, params: Sequence[dict] = (), descripti
     text alternative (``description``: what a screen reader says), and the concatenated views
     that take the width left over by maps (``stretch``, for the chart component)."""
     spec = {"$schema": SCHEMA_URL, **view, "datasets": dict(data.frames)}
+    concat = view.get("hconcat") or view.get("vconcat") or []
+    if any(_is_map(v) for v in concat) and "resolve" not in view:
+        # each view keeps its own colours (a map of one run, the loss of all): shared, the first
+        # view's label -> colour table would colour every other view's runs
+        spec["resolve"] = {"scale": {"color": "independent"}}
     if description:
         spec["description"] = description
     meta = {}
@@ -252,6 +248,11 @@ def top_level(view: dict, data: Datasets, params: Sequence[dict] = (), descripti
     if params:
         spec["params"] = list(params)
     return spec
+
+
+def _is_map(view: dict) -> bool:
+    """A view with a contour layer (``contour_layer``)."""
+    return any(str(layer.get("data", {}).get("name", "")).startswith("contour") for layer in view.get("layer", [view]))
 
 
 def _names(frame: pd.DataFrame) -> str:

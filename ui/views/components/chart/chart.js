@@ -24,6 +24,7 @@ const LIBRARIES = ["vega.min.js", "vega-lite.min.js", "vega-embed.min.js"];
 const NARROW = 640; // px: side-by-side views are stacked below this width (a phone)
 const GROW = 2.2; // the most a chart is enlarged to fill a big screen
 const REFIT_MS = 250; // a resize is acted on once it has paused this long
+const ACTIONS = 38; // px: vega-embed pads a chart on its right for the ⋯ menu (on a phone it overlays the chart)
 
 // -- the Vega runtime: loaded once per tab -----------------------------------------------------
 
@@ -80,6 +81,16 @@ export function rowsOf(d) {
     for (const k of keys) row[k] = cols[k][i];
     out[i] = row;
   }
+  return out;
+}
+
+// A spec ready for Vega: its own copy of everything, datasets as rows. Vega writes into the rows
+// and specs it is given (tuple ids, computed fields), so no two drawings may share them.
+export function forVega(spec) {
+  const { datasets, ...rest } = spec;
+  const out = structuredClone(rest);
+  out.datasets = {};
+  for (const name of Object.keys(datasets || {})) out.datasets[name] = rowsOf(datasets[name]);
   return out;
 }
 
@@ -152,6 +163,34 @@ export function scaled(spec, sizes, chrome, box, fit) {
     if (spare > 0) stretch.forEach((i) => { out[i].w += Math.floor(spare / stretch.length); });
   }
   return out;
+}
+
+// What does not scale, guessed before a chart's first drawing (its axes, titles and legends, from
+// the type size); later drawings use what the last one measured.
+export function guessChrome(spec, fontSize) {
+  const across = !!spec.hconcat, down = !!spec.vconcat;
+  const one = (v) => {
+    const out = { width: 3.7 * fontSize + 10, height: 3.6 * fontSize };  // axis labels and titles
+    if (v.title) {
+      const t = typeof v.title === "object" && !Array.isArray(v.title) ? v.title : { text: v.title };
+      out.height += 1.35 * fontSize * (1 + [].concat(t.subtitle || []).length);
+    }
+    const color = (v.layer || [v]).map((l) => (l.encoding || {}).color).find((c) => c && c.field && c.legend !== null);
+    if (color) {
+      const legend = color.legend || {};
+      if (legend.orient === "bottom") {
+        const labels = color.scale && color.scale.domain ? color.scale.domain.length : 4;
+        out.height += 2 * fontSize + Math.ceil(labels / (legend.columns || 1)) * 1.4 * fontSize;
+      } else {
+        out.width += 9 * fontSize;  // a legend at the right
+      }
+    }
+    return out;
+  };
+  const parts = views(spec).map(one);
+  const sum = (f) => parts.reduce((a, p) => a + f(p), 0), max = (f) => Math.max(...parts.map(f));
+  return { width: across ? sum((p) => p.width) + 20 * (parts.length - 1) : max((p) => p.width),
+           height: down ? sum((p) => p.height) + 20 * (parts.length - 1) : max((p) => p.height) };
 }
 
 // A view's title never widens it, nor is it cut: a title too long for its view is set smaller.
@@ -227,10 +266,17 @@ function escapeHtml(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
-// Sizes remembered across drawings in this tab: what does not scale (axes, legend, title) per
-// chart, and the height its box ended with, so that a chart drawn again (a page visited again,
-// new data) reserves its box exactly and fits in one pass.
-const remembered = new Map();
+// What does not scale (axes, legends, titles) of each chart on each screen, as its last drawing
+// measured it: a chart drawn again (a page visited again, the tab reloaded) plans its box exactly
+// and fits in one pass. Kept for the tab (sessionStorage, when the browser allows it).
+const remembered = {
+  get(key) {
+    try { return JSON.parse(sessionStorage.getItem("optlab.chrome." + key) || "null"); } catch (e) { return null; }
+  },
+  set(key, value) {
+    try { sessionStorage.setItem("optlab.chrome." + key, JSON.stringify(value)); } catch (e) { /* not kept */ }
+  },
+};
 
 class Chart {
   constructor(host) {
@@ -247,7 +293,7 @@ class Chart {
     this.root = root;
     this.q = (sel) => root.querySelector(sel);
     this.view = null;
-    this.spec = null; // the spec drawn, with rows
+    this.spec = null; // the spec drawn, as received (datasets by columns; Vega is given copies)
     this.digest = null;
     this.structure = null;
     this.datasetDigests = {};
@@ -315,21 +361,26 @@ class Chart {
       if (same) {
         await this.update(payload);
       } else {
-        this.reserve(payload.spec);
+        this.root.classList.toggle("ol-narrow", this.root.clientWidth < NARROW);
+        this.structure = payload.structure; // the sizes remembered for this structure apply
+        if (this.explain) this.placePanel(payload.spec);
+        const box = this.plan(payload.spec);
+        this.reserve(box);
         await vegaRuntime();
         this.mark("runtime");
-        await this.embedFitted(payload);
+        await this.embedFitted(payload, box);
       }
       this.q(".ol-error").textContent = "";
+      this.digest = payload.digest;
+      this.structure = payload.structure;
+      this.datasetDigests = payload.datasets || {};
     } catch (err) {
       this.q(".ol-error").textContent = "The chart could not be drawn: " + err.message +
         (String(err.message).includes("could not load") ?
           " (the app serves its chart libraries from static/vega/: start it from the repository root, " +
           "where .streamlit/config.toml turns static serving on)" : "");
+      this.digest = this.structure = null; // the next payload is drawn anew
     }
-    this.digest = payload.digest;
-    this.structure = payload.structure;
-    this.datasetDigests = payload.datasets || {};
     if (this.steps > 0) this.showStep(this.step);
     this.settled();
   }
@@ -340,9 +391,8 @@ class Chart {
     const spec = payload.spec;
     const changed = Object.keys(payload.datasets || {}).filter((n) => payload.datasets[n] !== this.datasetDigests[n]);
     for (const name of changed) {
-      const rows = rowsOf(spec.datasets[name]);
-      this.view.data(name, rows);
-      this.spec.datasets[name] = rows;
+      this.view.data(name, rowsOf(spec.datasets[name]));
+      this.spec.datasets[name] = spec.datasets[name];
     }
     this.root.dataset.updated = String(Number(this.root.dataset.updated || 0) + 1);
     if (changed.length) await this.view.runAsync();
@@ -359,8 +409,9 @@ class Chart {
   // screen's height below the frame's top, less the controls.
   room() {
     const under = this.root.classList.contains("ol-narrow") || this.root.classList.contains("ol-panel-below");
-    const panel = this.explain && !under ? this.q(".ol-panel").getBoundingClientRect().width + 14 + 44 : 0;
-    const width = Math.max(this.root.clientWidth - 4 - panel, 120);
+    const panel = this.explain && !under ? this.q(".ol-panel").getBoundingClientRect().width + 14 : 0;
+    const actions = this.root.classList.contains("ol-narrow") ? 0 : ACTIONS;
+    const width = Math.max(this.root.clientWidth - actions - panel, 120);
     const screen = window.innerHeight;
     const scroller = this.root.closest("[data-testid='stMain']");
     const top = Math.max(this.root.getBoundingClientRect().top + (scroller ? scroller.scrollTop : window.scrollY), 0);
@@ -373,23 +424,24 @@ class Chart {
     return { width, height, bar };
   }
 
-  // Before anything is drawn, the box takes the height the chart will have (remembered from the
-  // last drawing of this chart on this screen, else estimated), so that nothing below it moves.
-  reserve(spec) {
-    const box = this.room();
+  // The box the chart is drawn in, decided before anything is drawn: the room's width, and the
+  // height its views will take at that width (the room's height at most), with what does not
+  // scale (axes, legends, titles) as the last drawing of this chart measured it, else as guessed
+  // from the spec. The chart's element takes this height at once and keeps it: the drawing is
+  // fitted into it, and nothing below the chart moves when it is drawn.
+  plan(spec) {
+    const room = this.room();
     const known = remembered.get(this.memoryKey());
-    let height;
-    if (known) {
-      height = known.height;
-    } else if (this.args.fit === "screen") {
-      height = box.height + box.bar + 8;
-    } else {
-      const s = arranged(JSON.parse(JSON.stringify({ ...spec, datasets: {} })), this.root.clientWidth);
-      const sizes = scaled(s, sizesOf(s, box), { width: 110, height: 90 }, box, this.args.fit);
-      const sum = s.vconcat ? sizes.reduce((a, v) => a + v.h, 0) : Math.max(...sizes.map((v) => v.h));
-      height = sum + 90 + box.bar;
-    }
-    this.root.style.minHeight = Math.max(height, this.root.offsetHeight) + "px";
+    const s = arranged({ ...spec }, this.root.clientWidth);
+    const chrome = known ? known.chrome : guessChrome(s, this.args.font_size || 15);
+    const sizes = scaled(s, sizesOf(s, room), chrome, room, this.args.fit);
+    const sumH = s.vconcat ? sizes.reduce((a, v) => a + v.h, 0) : Math.max(...sizes.map((v) => v.h));
+    const height = Math.min(room.height, Math.ceil(sumH + chrome.height) + 2);
+    return { width: room.width, height, bar: room.bar };
+  }
+
+  reserve(box) {
+    this.root.style.minHeight = Math.ceil(box.height + box.bar + 4) + "px";
   }
 
   drawnBox(container) {
@@ -402,13 +454,10 @@ class Chart {
   // A new structure: embed the spec at sizes fitted to the room. What does not scale (axes,
   // legend, titles) is taken from the last drawing of this chart, else measured on a first
   // drawing; the views are then resized in place (their size signals), not embedded again.
-  async embedFitted(payload) {
+  async embedFitted(payload, box) {
     const spec = payload.spec;
-    for (const name of Object.keys(spec.datasets || {})) spec.datasets[name] = rowsOf(spec.datasets[name]);
-    this.root.classList.toggle("ol-narrow", this.root.clientWidth < NARROW);
-    if (this.explain) this.placePanel(spec);
-    const box = this.room();
-    this.fittedFor = box.width + "x" + box.height;
+    const room = this.room();
+    this.fittedFor = room.width + "x" + room.height;
     arranged(spec, this.root.clientWidth);
     const key = this.memoryKey();
     const known = remembered.get(key);
@@ -438,12 +487,12 @@ class Chart {
     const drawn = this.drawnBox(holder);
     if (drawn) {
       const chrome = this.chromeOf(spec, sizes, drawn);
-      remembered.set(this.memoryKey(), { chrome, height: 0 });
+      remembered.set(this.memoryKey(), { chrome });
     }
   }
 
   async embedIn(holder, spec, sizes, previous) {
-    const result = await window.vegaEmbed(holder, applySizes(spec, sizes), {
+    const result = await window.vegaEmbed(holder, applySizes(forVega(spec), sizes), {
       actions: { export: true, source: false, compiled: false, editor: false },
       renderer: this.args.renderer || "canvas",
       theme: this.args.theme === "dark" ? "dark" : undefined,
@@ -477,7 +526,6 @@ class Chart {
     }
     for (const [name, value] of signals) view.signal(name, value);
     if (!(spec.hconcat || spec.vconcat)) view.width(sizes[0].w).height(sizes[0].h);
-    views(spec).forEach((v, i) => { v.width = sizes[i].w; v.height = sizes[i].h; });
     view.resize(); // autosize "pad" lays the view out again on this run (it does so only once by itself)
     return true;
   }
@@ -507,21 +555,22 @@ class Chart {
   // The room changed (a new window size, the sidebar opened or closed): fit again in place.
   async refit() {
     if (!this.view || this.busy || !this.root.isConnected) return;
-    const box = this.room();
-    if (box.width + "x" + box.height === this.fittedFor) return;
+    const room = this.room();
+    if (room.width + "x" + room.height === this.fittedFor) return;
     if ((this.root.clientWidth < NARROW) !== this.root.classList.contains("ol-narrow")) {
       this.pending = this.pendingOrLast();
       this.structure = null; // stacking changes the structure: embed again
       this.drain();
       return;
     }
-    this.fittedFor = box.width + "x" + box.height;
     this.root.dataset.fitted = "";
+    const box = this.plan(this.spec);
+    this.reserve(box);
+    this.fittedFor = room.width + "x" + room.height;
     const holder = this.q(".ol-drawn");
-    const natural = sizesOf(this.spec, box);
     const chrome = this.chromeOf(this.spec, this.sizes, this.drawnBox(holder) || { width: 0, height: 0 });
-    const fitted = await this.fit(this.view, this.spec, scaled(this.spec, natural, chrome, box, this.args.fit),
-      holder, box);
+    const fitted = await this.fit(this.view, this.spec, scaled(this.spec, sizesOf(this.spec, box), chrome, box,
+      this.args.fit), holder, box);
     this.view = fitted.view;
     this.sizes = fitted.sizes;
     this.settled();
@@ -531,12 +580,9 @@ class Chart {
     return this.lastBytes || null;
   }
 
-  // The drawing is fitted: its box takes its natural height, which is remembered.
+  // The drawing is fitted into its box: the tests wait for this mark.
   settled() {
-    this.root.style.minHeight = "";
     const height = Math.ceil(this.root.getBoundingClientRect().height);
-    const known = remembered.get(this.memoryKey());
-    if (known) known.height = height;
     this.root.dataset.fitted = String(height);
   }
 
@@ -658,7 +704,7 @@ class Chart {
   placePanel(spec) {
     this.fillPanel(this.steps);
     const across = (spec.hconcat || [0]).length;
-    const left = this.root.clientWidth - this.q(".ol-panel").getBoundingClientRect().width - 58;
+    const left = this.root.clientWidth - this.q(".ol-panel").getBoundingClientRect().width - 14 - ACTIONS;
     this.root.classList.toggle("ol-panel-below", left / across < 300);
   }
 
