@@ -528,6 +528,7 @@
     abs: Math.abs, tanh: Math.tanh, sinh: Math.sinh, cosh: Math.cosh, atan: Math.atan, sign: Math.sign,
   };
   const CALL_NAMES = Object.keys(CALLS);
+  const CALL_FUNCTIONS = CALL_NAMES.map((name) => CALLS[name]);
   const ARITHMETIC = {"+": 3, "-": 4, "*": 5, "/": 6, "**": 7};
   const X = 1, Y = 2, NEG = 8, SQUARE = 9, RECIPROCAL = 10, SQRT = 11, CALL = 16;
 
@@ -618,7 +619,7 @@
       case SQUARE: return a * a;
       case RECIPROCAL: return 1 / a;
       case SQRT: return Math.sqrt(a);
-      default: return CALLS[CALL_NAMES[c - CALL]](a);
+      default: return CALL_FUNCTIONS[c - CALL](a);
     }
   }
 
