@@ -6,11 +6,12 @@ process for the whole table, reading a JSON file of ``engine.twin.twin_spec`` de
 writing one of results) for 2000 steps, and compares every recorded array: parameters, loss,
 gradients, effective learning rates, steps, the optimiser's state, and ``stopped_at``.
 
-* Bit for bit (``==`` on every float64) wherever the objective is arithmetic: + - * / sqrt and
-  powers (the twin's pow is glibc's, the one numpy calls). That is every built-in objective but
-  Rastrigin, and typed functions without sin, cos, tan, exp, log, tanh, sinh, cosh, atan.
-* Elsewhere (Rastrigin, typed functions with sin, cos, tan, exp, log, tanh, sinh, cosh, atan:
-  V8's Math functions differ from glibc's in the last bit for a few percent of arguments), the
+* Bit for bit (``==`` on every float64) wherever the objective uses + - * / sqrt, powers, exp and
+  log (the twin's pow, exp and log are glibc's, which numpy calls). That is every built-in
+  objective but Rastrigin, and typed functions without sin, cos, tan, tanh, sinh, cosh, atan.
+* Elsewhere (Rastrigin, typed functions with sin, cos, tan, tanh, sinh, cosh, atan: V8's Math
+  functions differ from glibc's, and tanh from numpy's own, in the last bit for a few percent of
+  arguments), the
   path and the loss within ``TOLERANCE`` relative to their largest magnitude, the per-step
   quantities (gradients, effective learning rates, steps, state) within ``DERIVED_TOLERANCE``:
   they magnify the path's last-bit differences by the curvature (Rastrigin's reaches 400) and by
@@ -52,22 +53,23 @@ ROOT = Path(__file__).resolve().parents[2]
 TWIN_JS = ROOT / "static" / "optlab" / "twin.js"
 RUNNER = ROOT / "tests" / "js" / "run_twin.js"
 STEPS = 2000
-TOLERANCE = 1e-12  # path and loss, relative to their largest magnitude, where sin, exp, ... are involved
+TOLERANCE = 1e-12  # path and loss, relative to their largest magnitude, where sin, cos, ... are involved
 DERIVED_TOLERANCE = 1e-10  # gradients, effective learning rates, steps, state, likewise
 PREFIX = 100  # steps over which every run agrees within TOLERANCE...
 SHARE = 0.9  # ...and the share of the runs that agree over all of them
 
-# Typed functions: one arithmetic (+ - * / sqrt and powers), one with the functions V8 computes
-# differently from glibc in the last bit.
+# Typed functions: one with + - * / sqrt and powers, one with exp and log, one with the functions
+# the twin takes from V8 (sin, cos, tanh), which differ from glibc's and numpy's in the last bit.
 ARITHMETIC = "(x*x + y*y)/10 + sqrt(1 + (x - 2*y)**2) - x*y/(1 + y**2) + (x/3)**3 + sqrt(x*x + 2)**1.5"
+EXP_LOG = "3*exp(-(x*x + y*y)/4) - log(1 + x*x + 2*y*y) + x/5 + exp(y/3)/4"
 TRANSCENDENTAL = "sin(x)*cos(y) + exp(-(x*x + y*y)/8) + log(1 + x*x + y*y)/2 + (1 + y*y)**0.75/4 + tanh(x - y)/3"
-EXACT_CALLS = {"sqrt", "abs", "sign"}  # what the twin computes as glibc does, besides + - * / and pow
+EXACT_CALLS = {"sqrt", "abs", "sign", "exp", "log"}  # computed as glibc does, besides + - * / and pow
 
 OBJECTIVE_CASES = [
     ("rosenbrock", {}), ("beale", {}), ("himmelblau", {}), ("saddle", {}), ("rastrigin", {}),
     ("quadratic", {"cond": 250.0, "angle": 30.0}), ("scaled", {}),
     ("sparse2d", {}), ("sparse2d", {"freq_rare": 0.2, "n_samples": 100, "batch_size": 3, "data_seed": 2}),
-    ("custom", {"expr": ARITHMETIC}), ("custom", {"expr": TRANSCENDENTAL}),
+    ("custom", {"expr": ARITHMETIC}), ("custom", {"expr": EXP_LOG}), ("custom", {"expr": TRANSCENDENTAL}),
 ]
 SCHEDULE_CASES = [
     {"schedule": "step", "schedule_options": {"step_size": 500, "gamma": 0.5}},
@@ -185,7 +187,7 @@ class Difference:
 
     @property
     def within(self) -> bool:
-        """Within the tolerances over every step (where sin, exp, ... are involved)."""
+        """Within the tolerances over every step (where sin, cos, ... are involved)."""
         return (self.stopped[0] == self.stopped[1] and max(self.relative["params"], self.relative["loss"]) <= TOLERANCE
                 and self.worst_derived <= DERIVED_TOLERANCE)
 
@@ -242,7 +244,8 @@ def _starts(objective: str, options: dict, n: int, seed: int) -> list:
 
 def _label(objective, options):
     if objective == "custom":
-        return "custom[arithmetic]" if options["expr"] == ARITHMETIC else "custom[transcendental]"
+        return {ARITHMETIC: "custom[arithmetic]", EXP_LOG: "custom[exp,log]"}.get(options["expr"],
+                                                                                 "custom[transcendental]")
     return objective + ("" if not options else "[" + ",".join(f"{k}={v}" for k, v in options.items()) + "]")
 
 
@@ -292,7 +295,7 @@ TABLE = table()
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory):
     """Every case of the table, engine and twin: ``{id: [Difference per run]}``. Exact cases are
-    compared by hashes first (arrays sent only where one differs); where sin, exp, ... are
+    compared by hashes first (arrays sent only where one differs); where sin, cos, ... are
     involved, the twin sends its arrays."""
     require_node()
     tmp = tmp_path_factory.mktemp("twin")
@@ -327,7 +330,7 @@ def _summarise(out) -> None:
     if calm:
         path = max(calm, key=lambda cd: max(cd[1].relative["params"], cd[1].relative["loss"]))
         derived = max(calm, key=lambda cd: cd[1].worst_derived)
-        print(f"sin, cos, exp, log, tanh ...: {len(other)} runs, {len(calm)} within the tolerances over all "
+        print(f"sin, cos, tanh ...: {len(other)} runs, {len(calm)} within the tolerances over all "
               f"{STEPS} steps ({sum(d.equal for _, d in calm)} of them equal bit for bit): path and loss within "
               f"{max(path[1].relative['params'], path[1].relative['loss']):.1e} relative ({path[0]}), "
               f"per-step quantities within {derived[1].worst_derived:.1e} ({derived[0]}); {len(rough)} part "
@@ -355,7 +358,7 @@ def test_twin_equals_the_engine(compared, case):
 
 def test_the_table_covers_the_registry_and_diverges(compared):
     """Every optimiser, every 2-D objective the engine has, runs stopped by divergence; and with
-    sin, exp, ..., at least SHARE of the runs within the tolerances over all their steps."""
+    sin, cos, ..., at least SHARE of the runs within the tolerances over all their steps."""
     runs = dict(TABLE)
     assert {run.optimizer for run in runs.values()} == set(OPTIMIZERS)
     two_d = {name for name in OBJECTIVES if name != "network" and get_objective(name).dim == 2}
@@ -465,15 +468,52 @@ def test_a_spec_is_plain_json():
 
 
 # ---------------------------------------------------------------------------------------------
-# The twin's pow is glibc's (numpy's `**`)
+# The twin's pow, exp and log are glibc's (numpy's)
 # ---------------------------------------------------------------------------------------------
+
+
+def twin_function(name: str, args: np.ndarray, tmp_path: Path) -> np.ndarray:
+    """``OptLabTwin[name]`` of each row of ``args`` (one or two columns), in node."""
+    data = tmp_path / f"{name}.bin"
+    np.ascontiguousarray(args, dtype="<f8").tofile(data)
+    n = args.shape[1]
+    script = (f"const t = require({json.dumps(str(TWIN_JS))});"
+              f"const b = require('fs').readFileSync({json.dumps(str(data))});"
+              "const a = new Float64Array(b.buffer, b.byteOffset, b.length / 8);"
+              f"const r = new Float64Array(a.length / {n});"
+              f"for (let i = 0; i < r.length; i++) r[i] = t.{name}(" + ", ".join(f"a[{n} * i + {j}]" for j in range(n))
+              + "); process.stdout.write(Buffer.from(r.buffer));")
+    done = subprocess.run([require_node(), "-e", script], capture_output=True, check=True)
+    return np.frombuffer(done.stdout, dtype="<f8")
+
+
+def assert_same_bits(got, want, args):
+    same = (got.view(np.int64) == want.view(np.int64)) | (np.isnan(got) & np.isnan(want))
+    assert same.all(), f"{(~same).sum()} of {len(want)} differ, e.g. at {args[~same][0].tolist()}"
+
+
+@pytest.mark.parametrize("name", ["exp", "log"])
+def test_exp_and_log_are_numpys_bit_for_bit(tmp_path, name):
+    """Over the whole range, near the edges of their paths (1 +- 1/16 for log, the subnormal and
+    overflow range for exp), and special values. V8's Math.exp differs on about 8% of these."""
+    rng = np.random.default_rng(1)
+    special = [0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, 5e-324, 2.0**-1022, 1.7976931348623157e308]
+    if name == "exp":
+        x = np.concatenate([rng.uniform(-750, 710, 100000), rng.normal(0, 1, 50000), rng.uniform(-746, -700, 20000),
+                            10.0 ** rng.uniform(-320, -10, 10000), special, [709.782712893384, -745.1332191019412]])
+    else:
+        x = np.concatenate([np.exp(rng.uniform(-745, 709, 100000)), rng.uniform(0.93, 1.07, 50000),
+                            rng.uniform(0, 1e-308, 10000), -rng.uniform(0, 5, 1000), special,
+                            [0.9375, 1.064697265625, np.nextafter(1.064697265625, 0), np.nextafter(0.9375, 0)]])
+    with np.errstate(all="ignore"):
+        want = getattr(np, name)(x)
+    assert_same_bits(twin_function(name, x[:, None], tmp_path), want, x[:, None])
 
 
 def test_pow_is_numpys_bit_for_bit(tmp_path):
     """On Adam's bias corrections (beta in [0, 1) to the power of every step), NAdam's momentum
     schedule 0.96^(t psi), and powers a typed function can meet (negative bases, subnormals, huge
     and tiny exponents, results that under- and overflow, special values)."""
-    node = require_node()
     rng = np.random.default_rng(0)
     x, y = [], []
 
@@ -490,20 +530,10 @@ def test_pow_is_numpys_bit_for_bit(tmp_path):
     special = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 2.0, -2.0, 0.5, 5e-324, -1e-310, 1e308,
                         3.0, 2.0**-70, 2.0**64, 2.0**63 + 2.0**11])
     add(*np.meshgrid(special, special))
-    x, y = np.concatenate(x), np.concatenate(y)
+    args = np.stack([np.concatenate(x), np.concatenate(y)], 1)
     with np.errstate(all="ignore"):
-        want = np.power(x, y)
-    data = tmp_path / "pow.bin"
-    np.stack([x, y], 1).astype("<f8").tofile(data)
-    script = (f"const t = require({json.dumps(str(TWIN_JS))});"
-              f"const b = require('fs').readFileSync({json.dumps(str(data))});"
-              "const a = new Float64Array(b.buffer, b.byteOffset, b.length / 8);"
-              "const r = new Float64Array(a.length / 2);"
-              "for (let i = 0; i < r.length; i++) r[i] = t.pow(a[2 * i], a[2 * i + 1]);"
-              "process.stdout.write(Buffer.from(r.buffer));")
-    got = np.frombuffer(subprocess.run([node, "-e", script], capture_output=True, check=True).stdout, dtype="<f8")
-    same = (got.view(np.int64) == want.view(np.int64)) | (np.isnan(got) & np.isnan(want))
-    assert same.all(), f"{(~same).sum()} of {len(x)} differ, e.g. pow({x[~same][0]!r}, {y[~same][0]!r})"
+        want = np.power(args[:, 0], args[:, 1])
+    assert_same_bits(twin_function("pow", args, tmp_path), want, args)
 
 
 # ---------------------------------------------------------------------------------------------
