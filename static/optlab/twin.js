@@ -632,8 +632,9 @@
   };
   const CALL_NAMES = Object.keys(CALLS);
   const CALL_FUNCTIONS = CALL_NAMES.map((name) => CALLS[name]);
-  const ARITHMETIC = {"+": 3, "-": 4, "*": 5, "/": 6, "**": 7};
-  const X = 1, Y = 2, NEG = 8, SQUARE = 9, RECIPROCAL = 10, SQRT = 11, CALL = 16;
+  const X = 1, Y = 2, ADD = 3, SUB = 4, MUL = 5, DIV = 6, POW = 7, NEG = 8, SQUARE = 9, RECIPROCAL = 10,
+    SQRT = 11, CALL = 16;  // CALL + k: the k-th of CALL_NAMES
+  const ARITHMETIC = {"+": ADD, "-": SUB, "*": MUL, "/": DIV, "**": POW};
 
   /**
    * How numpy computes `a ** b` for a constant b in `Program.run`: an integer b is `a ** int(b)`,
@@ -644,10 +645,10 @@
    */
   function power(b, constantBase) {
     if (Number.isInteger(b)) {
-      if (constantBase) return 7;
-      return b === 2 ? SQUARE : b === -1 ? RECIPROCAL : 7;
+      if (constantBase) return POW;
+      return b === 2 ? SQUARE : b === -1 ? RECIPROCAL : POW;
     }
-    return b === 0.5 ? SQRT : 7;
+    return b === 0.5 ? SQRT : POW;
   }
 
   function compileProgram(ops, outputs) {
@@ -713,11 +714,11 @@
 
   function step(c, a, b) {
     switch (c) {
-      case 3: return a + b;
-      case 4: return a - b;
-      case 5: return a * b;
-      case 6: return a / b;
-      case 7: return pow(a, b);
+      case ADD: return a + b;
+      case SUB: return a - b;
+      case MUL: return a * b;
+      case DIV: return a / b;
+      case POW: return pow(a, b);
       case NEG: return -a;
       case SQUARE: return a * a;
       case RECIPROCAL: return 1 / a;
