@@ -386,10 +386,12 @@ def radam(beta1=0.9, beta2=0.999, eps=1e-8) -> Transform:
         rho_inf = 2.0 / (1.0 - beta2) - 1.0
         rho_t = rho_inf - 2.0 * count * _pow(beta2, count) / bc2
         rectified = rho_t > 5.0
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):  # both branches are computed
+            # np.divide, not /: for one run these are Python floats, and at beta2 = 0.6 (rho_inf = 4)
+            # the branch not taken divides by zero
             rect = np.sqrt(np.where(
                 rectified,
-                (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t),
+                np.divide((rho_t - 4) * (rho_t - 2) * rho_inf, (rho_inf - 4) * (rho_inf - 2) * rho_t),
                 1.0))
         eff = np.where(rectified, lr * rect * np.sqrt(bc2) / (np.sqrt(v) + eps), lr)
         eff = np.broadcast_to(eff, np.broadcast_shapes(np.shape(eff), params.shape))

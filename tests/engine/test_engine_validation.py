@@ -155,6 +155,14 @@ def test_valid_edge_values_are_accepted():
     sim(lr=np.full(MAX_RUNS, 0.1), record="loss", steps=2)  # exactly the cap
 
 
+
+def test_radam_takes_a_beta2_that_makes_rho_inf_a_whole_number():
+    """beta2 = 0.6 makes rho_inf exactly 4: the rectification's branch that is not taken divides by
+    (rho_inf - 4) = 0, which for one run (Python floats) raised ZeroDivisionError."""
+    one = sim(optimizer="radam", beta2=0.6)
+    two = sim(optimizer="radam", beta2=[0.6, 0.6])  # arrays gave inf in the unused branch, no error
+    np.testing.assert_array_equal(one.params[:, 0], two.params[:, 0])
+
 def test_a_failed_call_leaves_the_callers_arrays_alone():
     factors = np.ones(10)
     lr = np.array([0.1, 0.2])
