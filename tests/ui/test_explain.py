@@ -97,3 +97,35 @@ def test_the_panel_rows_are_the_engines_state():
         hat = next(r for label, r in rows.items() if label.startswith("m̂_t"))
         np.testing.assert_allclose(values[hat], tr.state["m"][t - 1, 0] / (1 - 0.9 ** t), rtol=PRINTED)
         np.testing.assert_allclose(values[rows["Δθ_t step"]], tr.delta[t - 1, 0], rtol=PRINTED)
+
+
+def _rows(panel: dict, label_start: str) -> np.ndarray:
+    r = next(k for k, label in enumerate(panel["labels"]) if label.startswith(label_start))
+    return np.array([step[r] for step in panel["values"]], dtype=float)
+
+
+def test_lion_with_beta2_0_has_its_interpolation_its_sign_and_its_arrow():
+    """With β₂ = 0 (the slider allows it) m_{t−1} was recovered by dividing by β₂: the c_t and
+    sign(c_t) rows showed "—" and the running-direction arrow was dropped."""
+    tr = simulate("rosenbrock", "lion", 20, noise=0.3, record_state=True, beta2=0.0, lr=1e-3)
+    ex = step_explainer({"lion": tr}, BOX)
+    c, sign = _rows(ex.panel, "c_t"), _rows(ex.panel, "sign(c_t)")
+    g = np.asarray(tr.grads[:, 0])
+    m_prev = np.vstack([np.zeros((1, 2)), g[:-1]])  # β₂ = 0: m_{t−1} = g_{t−1}
+    np.testing.assert_allclose(c, 0.9 * m_prev + 0.1 * g, rtol=PRINTED, atol=1e-12)
+    np.testing.assert_array_equal(sign, -np.sign(tr.delta[:, 0]))  # the step is −η sign(c_t)
+    direction, _ = _vectors(ex, DIRECTION_KIND)
+    assert DIRECTION_KIND in ex.legend and np.isfinite(direction).all()
+
+
+def test_centred_rmsprops_denominator_is_the_engines_clamped_one():
+    """The engine takes √max(v − ḡ², 0): a gradient that never changes makes v − ḡ² a rounding
+    error below 0 (from step 17 here), where the panel showed "—" (the run then takes steps of
+    η/ε and is stopped at step 48)."""
+    tr = simulate("custom", "rmsprop", 100, objective_options={"expr": "0.1*x + 0.3*y"}, noise=0.0,
+                  record_state=True, rho=0.1, centered=True, lr=1e-3)
+    panel = step_explainer({"rmsprop": tr}, BOX).panel
+    n = len(panel["steps"])
+    assert (tr.state["v"][:n, 0] - tr.state["g_avg"][:n, 0] ** 2 < 0).any()  # the case is there
+    denominator = _rows(panel, "√(v_t − ḡ_t²) + ε")
+    np.testing.assert_allclose(denominator, 1e-3 / np.asarray(tr.eff_lr[:n, 0]), rtol=PRINTED)

@@ -125,7 +125,9 @@ def _rows(optimizer: str, ctx: _Ctx) -> list[Row]:
     if optimizer == "rmsprop":
         if ctx.h("centered"):
             return [("v_t = ρv + (1−ρ)g²", lambda c: c.s("v")), ("ḡ_t = ρḡ + (1−ρ)g", lambda c: c.s("g_avg")),
-                    ("√(v_t − ḡ_t²) + ε", lambda c: np.sqrt(c.s("v") - c.s("g_avg") ** 2) + c.h("eps"))]
+                    # clamped at 0 as the engine does (a rounding error below 0 would be a NaN)
+                    ("√(v_t − ḡ_t²) + ε", lambda c: np.sqrt(np.maximum(c.s("v") - c.s("g_avg") ** 2, 0.0))
+                     + c.h("eps"))]
         return [("v_t = ρv + (1−ρ)g²", lambda c: c.s("v")), ("√v_t + ε", lambda c: np.sqrt(c.s("v")) + c.h("eps"))]
     if optimizer in ("nadam", "radam"):
         return [("m_t = β₁m + (1−β₁)g", lambda c: c.s("m")), ("v_t = β₂v + (1−β₂)g²", lambda c: c.s("v")),
@@ -143,10 +145,17 @@ def _rows(optimizer: str, ctx: _Ctx) -> list[Row]:
 
 
 def _lion_c(c: _Ctx) -> np.ndarray:
-    """c_t = β₁ m_{t−1} + (1−β₁) g_t, with m_{t−1} recovered from m_t = β₂ m_{t−1} + (1−β₂) g_t
-    (the record may keep every k-th step only)."""
+    """c_t = β₁ m_{t−1} + (1−β₁) g_t. m_{t−1} is the state recorded at the step before (m_0 = 0);
+    where the record skips that step, it is recovered from m_t = β₂ m_{t−1} + (1−β₂) g_t (not
+    with β₂ = 0, where m_t = g_t holds nothing of m_{t−1})."""
     b1, b2 = c.h("beta1"), c.h("beta2")
-    m_prev = (c.s("m") - (1 - b2) * c.g) / b2
+    m, t = c.tr.state["m"][:, 0], c.t[:, 0]
+    before = np.maximum(c.i - 1, 0)
+    recorded = np.where(c.i > 0, c.tr.t_update[before] == t - 1, t == 1)
+    m_before = np.where((c.i > 0)[:, None], m[before], 0.0)
+    with np.errstate(all="ignore"):
+        recovered = (c.s("m") - (1 - b2) * c.g) / b2 if b2 > 0 else np.full_like(c.g, np.nan)
+    m_prev = np.where(recorded[:, None], m_before, recovered)
     return b1 * m_prev + (1 - b1) * c.g
 
 
