@@ -5,6 +5,8 @@ the path's first point follow), a click outside the plotted box does nothing."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -198,5 +200,46 @@ def test_the_3d_view_draws_the_paths_in_their_colours_on_a_surface_that_rotates(
         page.wait_for_timeout(300)
         assert plot.evaluate(eye) != before, "dragging did not rotate the surface"
         assert unexpected_console_errors(watch, server.url, ["Trajectories"]) == []
+    finally:
+        context.close()
+
+
+PLOTLY_CONTROLS = """(p) => {
+  const box = (el) => { const b = el.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+  const texts = [...p.querySelectorAll('.slider-label')].filter((el) => el.textContent.trim())
+    .map((el) => ({what: el.textContent.trim(), box: box(el)}));
+  const buttons = [...p.querySelectorAll('.updatemenu-button')]
+    .map((el) => ({what: el.textContent.trim(), box: box(el)}));
+  return {plot: box(p), items: [...buttons, ...texts]};
+}"""
+
+
+def test_the_3d_views_controls_are_legible_on_a_projector(server, browser):
+    """At 1280x720 when presenting, the Play/Pause buttons covered the "step 2000" label, the
+    slider's last label was cut ("200") and Pause hung out of the figure. Every control and label
+    must be whole, inside the figure and clear of the others; the last step is labelled."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        open_page(page, server.url, "Trajectories", "present=1&traj.3d=1", charts=1)
+        plot = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first
+        plot.scroll_into_view_if_needed()
+        page.wait_for_function("() => document.querySelector('.js-plotly-plot .slider-label') !== null",
+                               timeout=30_000)
+        shown = plot.evaluate(PLOTLY_CONTROLS)
+        x0, y0, x1, y1 = shown["plot"]
+        items = shown["items"]
+        labels = [i["what"] for i in items]
+        assert "2000" in labels and "step 2000" in labels and "▶ Play" in labels, labels
+        for item in items:
+            left, top, right, bottom = item["box"]
+            assert x0 - 1 <= left and right <= x1 + 1 and y0 - 1 <= top and bottom <= y1 + 1, (item, shown["plot"])
+        for a, b in itertools.combinations(items, 2):
+            (al, at, ar, ab), (bl, bt, br, bb) = a["box"], b["box"]
+            apart = ar <= bl + 1 or br <= al + 1 or ab <= bt + 1 or bb <= at + 1
+            assert apart, f"{a['what']!r} {a['box']} overlaps {b['what']!r} {b['box']}"
+        ticks = plot.evaluate("(p) => ['xaxis', 'yaxis', 'zaxis'].map((a) => p._fullLayout.scene[a].tickfont.size)")
+        assert min(ticks) >= 18, ticks
+        page.screenshot(path=str(server.log_path.parent / "surface-projector.png"))
     finally:
         context.close()
