@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from engine import Objective, Trace
+from engine import OPTIMIZERS, Objective, Trace
 
 from . import frames
 from .explain import ARROW_DASHES, HEAD, HEAD_ANGLE, LONGEST, VECTOR
@@ -40,7 +40,6 @@ from .theme import (
 from .theme import dash as dash_by
 
 MAP_COLUMNS = ("series", "label", "run", "step", "x", "y", "loss")  # what a map uses of a path frame
-GREEK = {"lr": "η", "momentum": "μ", "rho": "ρ", "beta1": "β₁", "beta2": "β₂", "eps": "ε", "weight_decay": "λ"}
 
 
 class Datasets:
@@ -517,7 +516,7 @@ def chapter_figure(traces: Mapping[str, Trace], objective: Objective, experiment
     views = []
     for opt, hyper in experiment.runs:
         path = frames.path_frame({opt: traces[opt]}, objective, max_points=800)
-        settings = ", ".join(f"{GREEK.get(k, k)} = {v:g}" for k, v in hyper.items())
+        settings = ", ".join(f"{OPTIMIZERS[opt].hypers[k].text} = {v:g}" for k, v in hyper.items())
         views.append(trajectory_view(
             path, objective, style, data, contour_n=60, legend=False, height=height, width=int(height * 1.5),
             title={"text": frames.title(opt), "subtitle": [f"final f = {traces[opt].final_loss[0]:.4f}", settings]},

@@ -25,7 +25,7 @@ all steps at once.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +34,7 @@ import pandas as pd
 from engine import OPTIMIZERS, Trace
 
 from .frames import _alive
+from .optimizers import VIEWS
 
 STEP_KIND, GRAD_KIND, DIRECTION_KIND = "step", "gradient", "direction"
 KIND_TITLES = {STEP_KIND: "Δθ step taken", GRAD_KIND: "−g gradient", DIRECTION_KIND: "running direction"}
@@ -61,9 +62,6 @@ class Explainer:
 # One update's quantities, per optimiser
 # ---------------------------------------------------------------------------
 
-Row = tuple[str, Callable]  # label, f(ctx) -> (D,) array or a scalar
-
-
 class _Ctx:
     """The updates of run 0 at per-update rows ``i`` (steps ``t``), all at once: per-coordinate
     quantities are ``(n, D)`` arrays, per-step ones ``(n, 1)``."""
@@ -86,104 +84,12 @@ class _Ctx:
         return self.h("lr") * self.tr.lr_factors[self.t.astype(int) - 1]
 
 
-def _bias(ctx: _Ctx, beta: str) -> np.ndarray:
-    """1 − βᵗ at the updates' steps."""
-    return 1.0 - ctx.h(beta) ** ctx.t
-
-
-def _bc(ctx: _Ctx, beta: str) -> np.ndarray | float:
-    """Adam's and AdamW's correction: 1 − βᵗ, or 1 with ``bias_correction`` off."""
-    return _bias(ctx, beta) if ctx.h("bias_correction") else 1.0
-
-
-def _adam_rows(ctx: _Ctx) -> list[Row]:
-    corrected = bool(ctx.h("bias_correction"))
-    second = "v_max" if ctx.h("amsgrad") else "v"
-    rows = [("m_t = β₁m + (1−β₁)g", lambda c: c.s("m")), ("v_t = β₂v + (1−β₂)g²", lambda c: c.s("v"))]
-    if ctx.h("amsgrad"):
-        rows.append(("max(v) (AMSGrad)", lambda c: c.s("v_max")))
-    if corrected:
-        rows += [("1 − β₁ᵗ", lambda c: _bc(c, "beta1")), ("1 − β₂ᵗ", lambda c: _bc(c, "beta2")),
-                 ("m̂_t = m_t/(1 − β₁ᵗ)", lambda c: c.s("m") / _bc(c, "beta1")),
-                 ("v̂_t = v_t/(1 − β₂ᵗ)", lambda c: c.s(second) / _bc(c, "beta2"))]
-    rows.append(("√v̂_t + ε" if corrected else "√v_t + ε",
-                 lambda c: np.sqrt(c.s(second) / _bc(c, "beta2")) + c.h("eps")))
-    return rows
-
-
-def _rows(optimizer: str, ctx: _Ctx) -> list[Row]:
-    """The quantities between g_t and Δθ_t, in the order the update computes them."""
-    if optimizer in ("adam", "adamw"):
-        return _adam_rows(ctx)
-    if optimizer in ("momentum", "nesterov"):
-        rows = [("b_t = μb + g", lambda c: c.s("buf"))]
-        if optimizer == "nesterov":
-            rows.append(("g + μb_t", lambda c: c.g + c.h("momentum") * c.s("buf")))
-        return rows
-    if optimizer == "adagrad":
-        return [("G_t = G + g²", lambda c: c.s("sum_sq")), ("√G_t + ε", lambda c: np.sqrt(c.s("sum_sq")) + c.h("eps"))]
-    if optimizer == "rmsprop":
-        if ctx.h("centered"):
-            return [("v_t = ρv + (1−ρ)g²", lambda c: c.s("v")), ("ḡ_t = ρḡ + (1−ρ)g", lambda c: c.s("g_avg")),
-                    # clamped at 0 as the engine does (a rounding error below 0 would be a NaN)
-                    ("√(v_t − ḡ_t²) + ε", lambda c: np.sqrt(np.maximum(c.s("v") - c.s("g_avg") ** 2, 0.0))
-                     + c.h("eps"))]
-        return [("v_t = ρv + (1−ρ)g²", lambda c: c.s("v")), ("√v_t + ε", lambda c: np.sqrt(c.s("v")) + c.h("eps"))]
-    if optimizer in ("nadam", "radam"):
-        return [("m_t = β₁m + (1−β₁)g", lambda c: c.s("m")), ("v_t = β₂v + (1−β₂)g²", lambda c: c.s("v")),
-                ("1 − β₁ᵗ", lambda c: _bias(c, "beta1")), ("1 − β₂ᵗ", lambda c: _bias(c, "beta2")),
-                ("v̂_t = v_t/(1 − β₂ᵗ)", lambda c: c.s("v") / _bias(c, "beta2"))]
-    if optimizer == "adamax":
-        return [("m_t = β₁m + (1−β₁)g", lambda c: c.s("m")), ("u_t = max(β₂u, |g| + ε)", lambda c: c.s("u")),
-                ("1 − β₁ᵗ", lambda c: _bias(c, "beta1"))]
-    if optimizer == "adadelta":
-        return [("v_t = ρv + (1−ρ)g²", lambda c: c.s("v")), ("u_t = ρu + (1−ρ)Δx²", lambda c: c.s("acc_delta"))]
-    if optimizer == "lion":
-        return [("c_t = β₁m + (1−β₁)g", _lion_c), ("sign(c_t)", lambda c: np.sign(_lion_c(c))),
-                ("m_t = β₂m + (1−β₂)g", lambda c: c.s("m"))]
-    return []  # sgd: g_t and Δθ_t say it all
-
-
-def _lion_c(c: _Ctx) -> np.ndarray:
-    """c_t = β₁ m_{t−1} + (1−β₁) g_t. m_{t−1} is the state recorded at the step before (m_0 = 0);
-    where the record skips that step, it is recovered from m_t = β₂ m_{t−1} + (1−β₂) g_t (not
-    with β₂ = 0, where m_t = g_t holds nothing of m_{t−1})."""
-    b1, b2 = c.h("beta1"), c.h("beta2")
-    m, t = c.tr.state["m"][:, 0], c.t[:, 0]
-    before = np.maximum(c.i - 1, 0)
-    recorded = np.where(c.i > 0, c.tr.t_update[before] == t - 1, t == 1)
-    m_before = np.where((c.i > 0)[:, None], m[before], 0.0)
-    with np.errstate(all="ignore"):
-        recovered = (c.s("m") - (1 - b2) * c.g) / b2 if b2 > 0 else np.full_like(c.g, np.nan)
-    m_prev = np.where(recorded[:, None], m_before, recovered)
-    return b1 * m_prev + (1 - b1) * c.g
-
-
-def _direction(optimizer: str, ctx: _Ctx) -> np.ndarray | None:
-    """The running direction an arrow shows (pointing the way the step goes), or None."""
-    if optimizer == "momentum":
-        return -ctx.s("buf")
-    if optimizer == "nesterov":
-        return -(ctx.g + ctx.h("momentum") * ctx.s("buf"))
-    if optimizer in ("adam", "adamw"):
-        return -ctx.s("m") / _bc(ctx, "beta1")
-    if optimizer in ("nadam", "radam", "adamax"):
-        return -ctx.s("m") / _bias(ctx, "beta1")
-    if optimizer == "lion":
-        return -_lion_c(ctx)
-    return None
-
-
-DIRECTION_NAMES = {"momentum": "−b", "nesterov": "−(g + μb)", "adam": "−m̂", "adamw": "−m̂", "nadam": "−m̂",
-                   "radam": "−m̂", "adamax": "−m̂", "lion": "−c"}
-
-
 def rows_over(optimizer: str, tr: Trace, i: np.ndarray, t: np.ndarray) -> tuple[list[str], np.ndarray]:
     """The panel's rows for the per-update rows ``i`` (steps ``t``) of run 0: their labels and
     their values, ``(len(i), rows, D)``."""
     ctx = _Ctx(tr, i, t)
     shape = (len(i), tr.params.shape[-1])
-    rows = [("g_t gradient", lambda c: c.g), *_rows(optimizer, ctx),
+    rows = [("g_t gradient", lambda c: c.g), *VIEWS[optimizer].rows(ctx),
             ("η_t learning rate", lambda c: c.lr_t), ("effective η", lambda c: c.eff),
             ("Δθ_t step", lambda c: c.delta)]
     with np.errstate(all="ignore"):
@@ -229,8 +135,9 @@ def step_explainer(traces: Mapping[str, Trace], bounds, labels: Mapping[str, str
         k = len(series)
         series.append((name, (labels or {}).get(name, OPTIMIZERS[tr.optimizer].title), tr.optimizer))
         start = tr.params[rows + 1, 0] - ctx.delta  # θ_{t−1}
+        towards = VIEWS[tr.optimizer].direction
         with np.errstate(all="ignore"):
-            direction = _direction(tr.optimizer, ctx)
+            direction = towards(ctx) if towards else None
         for kind, v in ((STEP_KIND, ctx.delta), (GRAD_KIND, -ctx.g), (DIRECTION_KIND, direction)):
             vectors[kind].append((k, steps, start, v))
     scales, legend = {}, {}
@@ -240,7 +147,7 @@ def step_explainer(traces: Mapping[str, Trace], bounds, labels: Mapping[str, str
             continue
         finite = lengths[np.isfinite(lengths) & (lengths > 0)]
         scales[kind] = _nice(TYPICAL * side / np.quantile(finite, 0.9)) if finite.size else 1.0
-        dirs = sorted({DIRECTION_NAMES.get(series[k][2], "") for k, *_ in items} - {""})
+        dirs = sorted({VIEWS[series[k][2]].direction_name for k, *_ in items} - {""})
         what = f"{KIND_TITLES[kind]} ({', '.join(dirs)})" if kind == DIRECTION_KIND else KIND_TITLES[kind]
         legend[kind] = f"{what} {_scale_text(scales[kind])}"
     decimals = int(np.ceil(ARROW_DIGITS - np.log10(side)))
