@@ -10,6 +10,7 @@ import altair as alt
 import pytest
 from altair.utils.schemapi import validate_jsonschema
 
+from ui.frame.registry import BY_SCRIPT as REGISTRY_BY_SCRIPT
 from ui.frame.registry import PAGES as REGISTRY
 
 from .conftest import charts, data_digest, fields, is_player, marks, no_exception, open_page, params, spec
@@ -88,6 +89,35 @@ def test_sidebar_controls_survive_several_runs_and_page_switches():
     assert at.query_params["steps"] == ["321"] or at.query_params["steps"] == "321"
     at.switch_page("dashboard.py").run()
     assert at.number_input(key="w:steps").value == 321
+
+
+OWN_PROBLEM = [p.script for p in REGISTRY.values() if not p.objective]
+SIDEBAR_PROBLEM = [p.script for p in REGISTRY.values() if p.objective]
+
+
+@pytest.mark.parametrize("script", OWN_PROBLEM)
+def test_a_page_with_its_own_problem_does_not_show_the_shared_objective(script):
+    """Weight decay, Sparse gradients and Neural network (and the chapter's figure, and the guide)
+    run problems of their own: the sidebar's objective, its options and the start point did
+    nothing there, yet were shown. They are hidden, and say so; their values are kept for the
+    other pages."""
+    at = open_page("pages/1_Trajectories.py", {"f": "quadratic", "quadratic.cond": "50", "start": "1,1", "steps": "50"})
+    at.switch_page(script).run()
+    no_exception(at)
+    keys = {w.key for w in [*at.selectbox, *at.number_input, *at.slider, *at.select_slider, *at.text_input]}
+    shown = sorted(k for k in keys if k in ("w:f", "w:start.x", "w:start.y") or k.startswith("w:quadratic."))
+    assert shown == [], shown
+    assert any("problem of its own" in c.value for c in at.sidebar.caption), [c.value for c in at.sidebar.caption]
+    at.switch_page("pages/1_Trajectories.py").run()
+    assert at.selectbox(key="w:f").value == "quadratic" and at.number_input(key="w:start.x").value == 1.0
+    assert at.select_slider(key="w:quadratic.cond").value == 50
+
+
+@pytest.mark.parametrize("script", SIDEBAR_PROBLEM)
+def test_a_page_that_runs_the_sidebars_objective_shows_it(script):
+    at = open_page(script, dict(REGISTRY_BY_SCRIPT[script].small))
+    assert at.selectbox(key="w:f").value == "rosenbrock"
+    assert not any("problem of its own" in c.value for c in at.sidebar.caption)
 
 
 def test_the_url_reproduces_the_view():
