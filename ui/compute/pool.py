@@ -243,8 +243,8 @@ class EnginePool:
             if worker is None:
                 break
         _log.warning("an engine job failed in a worker twice (%s): refused", value)
-        raise JobFailed("its computation failed twice in the server's engine workers (a worker ran out of "
-                        "memory or stopped) and was not tried again: lower the steps, seeds or sizes")
+        raise JobFailed("its computation failed twice in the server's engine workers (a worker stopped, ran "
+                        "out of memory or hit an error) and was not tried again: lower the steps, seeds or sizes")
 
     def _call(self, worker: Worker, kind: str, payload: Any, limit: float) -> tuple[str, Any]:
         """One try of a job in ``worker``, which is then given back, replaced (it died, ran past
