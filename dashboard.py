@@ -26,7 +26,7 @@ with page.open("home") as view:
     if explaining:
         specs = {k: spec.replace(record_state=True) for k, spec in specs.items()}
     traces = view.run(specs)
-    arrows = explain.step_explainer(traces, objective.bounds, max_points=800) if explaining else None
+    arrows = explain.step_explainer(traces, objective.bounds) if explaining else None
     view.player(lambda: charts.chapter_figure(traces, objective, CHAPTER, view.style, explain=arrows), CHAPTER.steps,
                 key="chapter")
     if arrows is not None:

@@ -34,7 +34,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["OPTIMIZERS", "Hyper", "OptimizerSpec", "effective_lr", "get_optimizer", "validate_hypers"]
+__all__ = ["EFFECTIVE_LR", "OPTIMIZERS", "Hyper", "OptimizerSpec", "effective_lr", "get_optimizer",
+           "validate_hypers"]
 
 
 # ---------------------------------------------------------------------------
@@ -479,6 +480,7 @@ class Hyper:
     ``kind``: ``"lr"`` (finite, > 0), ``"unit"`` (in [0, 1)), ``"nonneg"`` (finite,
     >= 0), ``"pos"`` (finite, >= 1e-30) or ``"bool"``. ``low``/``high`` are the UI slider
     bounds (the engine accepts any valid value); ``log`` asks for a log-scale slider.
+    ``symbol`` is LaTeX (the update rules), ``text`` the same in plain text (chart titles).
     """
 
     default: float | bool
@@ -489,33 +491,44 @@ class Hyper:
     high: float = 1.0
     log: bool = False
     help: str = ""
+    text: str = ""
+
+    def __post_init__(self):
+        if not self.text:  # a flag is named by its label
+            object.__setattr__(self, "text", self.label)
 
 
 def _lr(default, low=1e-5, high=1.0, help=""):
     return Hyper(default, "lr", r"\eta", "learning rate", low, high, log=True,
-                 help=help or "Step size: the scale of every update.")
+                 help=help or "Step size: the scale of every update.", text="η")
 
 
-def _beta(default, symbol, label, low=0.0, high=0.9999, help=""):
-    return Hyper(default, "unit", symbol, label, low, high, help=help)
+def _beta(default, symbol, text, label, low=0.0, high=0.9999, help=""):
+    return Hyper(default, "unit", symbol, label, low, high, help=help, text=text)
 
 
 def _eps(default):
     return Hyper(default, "pos", r"\varepsilon", "epsilon", 1e-12, 1e-2, log=True,
-                 help="Added to the denominator so that it is never zero.")
+                 help="Added to the denominator so that it is never zero.", text="ε")
 
 
 def _wd(default, coupled):
     how = ("added to the gradient (coupled L2), so it is rescaled by the adaptive denominator"
            if coupled else "applied to the weights directly (decoupled), scaled by lr only")
     return Hyper(default, "nonneg", r"\lambda", "weight decay", 0.0, 0.5,
-                 help=f"Pulls the weights towards 0: {how}.")
+                 help=f"Pulls the weights towards 0: {how}.", text="λ")
 
 
-_MOMENTUM = _beta(0.9, r"\mu", "momentum", 0.0, 0.999,
+_MOMENTUM = _beta(0.9, r"\mu", "μ", "momentum", 0.0, 0.999,
                   help="Fraction of the previous velocity kept at each step.")
-_BETA1 = _beta(0.9, r"\beta_1", "beta1", help="Decay of the first-moment (mean) average.")
-_BETA2 = _beta(0.999, r"\beta_2", "beta2", help="Decay of the second-moment (squared gradient) average.")
+_BETA1 = _beta(0.9, r"\beta_1", "β₁", "beta1", help="Decay of the first-moment (mean) average.")
+_BETA2 = _beta(0.999, r"\beta_2", "β₂", "beta2", help="Decay of the second-moment (squared gradient) average.")
+# How an optimiser's effective learning rate behaves over a run (``OptimizerSpec.effective_lr``).
+EFFECTIVE_LR = {
+    "constant": "η for every parameter, whatever the gradients",
+    "falling": "divided by an accumulated sum of squared gradients: it can only fall",
+    "adaptive": "divided by a moving average of gradient sizes: it settles at a level per parameter",
+}
 
 
 @dataclass(frozen=True)
@@ -530,6 +543,10 @@ class OptimizerSpec:
     summary: str
     fixed: Mapping[str, Any] = field(default_factory=dict)  # factory args not shown as hypers
     torch_name: str | None = None
+    # Seconds per step of one run on Rosenbrock (its update, the noise, the record), measured with
+    # ``python benchmarks/bench_cost.py``: the dashboard's budget estimates a job from it.
+    step_seconds: float = 0.0
+    effective_lr: str = "constant"  # a key of ``EFFECTIVE_LR``
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -567,72 +584,72 @@ OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({s.name: s for s in [
     _spec("sgd", "SGD", sgd, {"lr": _lr(0.01)},
           r"\theta_t = \theta_{t-1} - \eta\, g_t",
           "The same step size for every parameter, straight down the (noisy) gradient.",
-          torch_name="SGD"),
+          torch_name="SGD", step_seconds=16e-6),
     _spec("momentum", "SGD + Momentum", sgd, {"lr": _lr(0.01), "momentum": _MOMENTUM},
           r"b_t = \mu\, b_{t-1} + g_t \\ \theta_t = \theta_{t-1} - \eta\, b_t",
           "A velocity that accumulates past gradients: fast along consistent directions, damped across oscillations.",
-          torch_name="SGD"),
+          torch_name="SGD", step_seconds=17e-6),
     _spec("nesterov", "Nesterov", sgd, {"lr": _lr(0.01), "momentum": _MOMENTUM},
           r"b_t = \mu\, b_{t-1} + g_t \\ \theta_t = \theta_{t-1} - \eta\,(g_t + \mu\, b_t)",
           "Momentum that looks ahead: the step uses the gradient plus the next velocity.",
-          fixed={"nesterov": True}, torch_name="SGD"),
+          fixed={"nesterov": True}, torch_name="SGD", step_seconds=18e-6),
     _spec("adagrad", "AdaGrad", adagrad, {"lr": _lr(0.01, high=10.0), "eps": _eps(1e-10)},
           r"G_t = G_{t-1} + g_t^2 \\ \theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{G_t}+\varepsilon}\, g_t",
           "Divides each parameter's step by the root of its summed squared gradients: rare features get big steps, and every step shrinks for ever.",
-          torch_name="Adagrad"),
+          torch_name="Adagrad", step_seconds=18e-6, effective_lr="falling"),
     _spec("rmsprop", "RMSProp", rmsprop,
-          {"lr": _lr(0.01), "rho": _beta(0.9, r"\rho", "rho", 0.0, 0.9999,
+          {"lr": _lr(0.01), "rho": _beta(0.9, r"\rho", "ρ", "rho", 0.0, 0.9999,
                                          help="Decay of the moving average of squared gradients."),
            "eps": _eps(1e-8),
            "centered": Hyper(False, "bool", r"\text{centered}", "centered",
                              help="Divide by the gradient's standard deviation instead of its RMS.")},
           r"v_t = \rho\, v_{t-1} + (1-\rho)\, g_t^2 \\ \theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{v_t}+\varepsilon}\, g_t",
           "AdaGrad with a memory that fades: the step adapts to recent gradient size and does not die out.",
-          torch_name="RMSprop"),
+          torch_name="RMSprop", step_seconds=16e-6, effective_lr="adaptive"),
     _spec("adam", "Adam", adam, _adam_hypers(_wd(0.0, coupled=True)),
           _ADAM_LATEX + r"\theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{\hat v_t}+\varepsilon}\,\hat m_t",
           "Momentum (first moment) divided by an RMSProp-style scale (second moment), both bias-corrected.",
-          torch_name="Adam"),
+          torch_name="Adam", step_seconds=24e-6, effective_lr="adaptive"),
     _spec("adamw", "AdamW", adam, _adam_hypers(_wd(0.01, coupled=False)),
           _ADAM_LATEX + r"\theta_t = (1-\eta\lambda)\,\theta_{t-1} - \frac{\eta}{\sqrt{\hat v_t}+\varepsilon}\,\hat m_t",
           "Adam with weight decay applied to the weights directly, not through the adaptive gradient scale.",
-          fixed={"decoupled": True}, torch_name="AdamW"),
+          fixed={"decoupled": True}, torch_name="AdamW", step_seconds=24e-6, effective_lr="adaptive"),
     _spec("nadam", "NAdam", nadam,
           {"lr": _lr(0.002), "beta1": _BETA1, "beta2": _BETA2, "eps": _eps(1e-8),
            "momentum_decay": Hyper(4e-3, "nonneg", r"\psi", "momentum decay", 0.0, 0.05,
-                                   help="Speed of the momentum schedule mu_t.")},
+                                   help="Speed of the momentum schedule mu_t.", text="ψ")},
           r"\mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right) \\ "
           r"\theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{\hat v_t}+\varepsilon}"
           r"\left(\frac{(1-\mu_t)\, g_t}{1-\prod_{i\le t}\mu_i} + \frac{\mu_{t+1}\, m_t}{1-\prod_{i\le t+1}\mu_i}\right)",
           "Adam with Nesterov's look-ahead applied to the first moment.",
-          torch_name="NAdam"),
+          torch_name="NAdam", step_seconds=30e-6, effective_lr="adaptive"),
     _spec("radam", "RAdam", radam,
           {"lr": _lr(0.001), "beta1": _BETA1, "beta2": _BETA2, "eps": _eps(1e-8)},
           r"\rho_t = \rho_\infty - \frac{2t\beta_2^t}{1-\beta_2^t} \\ "
           r"\theta_t = \theta_{t-1} - \eta\, \hat m_t \cdot \begin{cases} r_t\frac{\sqrt{1-\beta_2^t}}{\sqrt{v_t}+\varepsilon} & \rho_t > 5 \\ 1 & \text{otherwise}\end{cases}",
           "Adam that switches its adaptive scale on only once the variance estimate is trustworthy.",
-          torch_name="RAdam"),
+          torch_name="RAdam", step_seconds=46e-6, effective_lr="adaptive"),
     _spec("adamax", "Adamax", adamax,
           {"lr": _lr(0.002), "beta1": _BETA1, "beta2": _BETA2, "eps": _eps(1e-8)},
           r"u_t = \max(\beta_2 u_{t-1},\ |g_t| + \varepsilon) \\ \theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{u_t}",
           "Adam with the infinity norm: the scale is a decaying maximum of |g|.",
-          torch_name="Adamax"),
+          torch_name="Adamax", step_seconds=17e-6, effective_lr="adaptive"),
     _spec("adadelta", "Adadelta", adadelta,
           {"lr": _lr(1.0, low=1e-3, high=10.0),
-           "rho": _beta(0.9, r"\rho", "rho", 0.0, 0.9999, help="Decay of both moving averages."),
+           "rho": _beta(0.9, r"\rho", "ρ", "rho", 0.0, 0.9999, help="Decay of both moving averages."),
            "eps": _eps(1e-6)},
           r"v_t = \rho v_{t-1} + (1-\rho) g_t^2 \\ \Delta_t = \frac{\sqrt{D_{t-1}+\varepsilon}}{\sqrt{v_t+\varepsilon}}\, g_t \\ "
           r"D_t = \rho D_{t-1} + (1-\rho)\Delta_t^2 \\ \theta_t = \theta_{t-1} - \eta\,\Delta_t",
           "Step sizes in the units of the parameters: a ratio of two moving RMS values, no hand-set scale.",
-          torch_name="Adadelta"),
+          torch_name="Adadelta", step_seconds=20e-6, effective_lr="adaptive"),
     _spec("lion", "Lion", lion,
           {"lr": _lr(1e-4, low=1e-6, high=0.1), "beta1": _BETA1,
-           "beta2": _beta(0.99, r"\beta_2", "beta2", help="Decay of the momentum kept between steps."),
+           "beta2": _beta(0.99, r"\beta_2", "β₂", "beta2", help="Decay of the momentum kept between steps."),
            "weight_decay": _wd(0.0, coupled=False)},
           r"c_t = \beta_1 m_{t-1} + (1-\beta_1) g_t \\ \theta_t = (1-\eta\lambda)\theta_{t-1} - \eta\,\mathrm{sign}(c_t) \\ "
           r"m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t",
           "Only the sign of an interpolated momentum: every parameter moves by exactly the learning rate.",
-          torch_name=None),
+          torch_name=None, step_seconds=14e-6),
 ]})
 
 

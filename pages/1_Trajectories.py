@@ -28,7 +28,7 @@ with page.open("trajectories") as view:
         traces = view.run(specs)
         view.divergence(traces)
         path = frames.path_frame(traces, objective, max_points=1000)
-        arrows = explain.step_explainer(traces, view.map_box(path, objective), max_points=1000) if explaining else None
+        arrows = explain.step_explainer(traces, view.map_box(path, objective)) if explaining else None
         if arrows is None:
             view.player(lambda: charts.map_and_progress(path, objective, s.steps, view.style), s.steps,
                         key="trajectories", pick_start=True)

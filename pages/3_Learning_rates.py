@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from engine import OPTIMIZERS
 from ui.frame import page
 from ui.state import session
 from ui.state.fields import SHARED_FIELDS
@@ -13,13 +14,14 @@ COMPARE = ("adagrad", "rmsprop", "adam")
 def look_for(shown) -> str:
     """What to look for in the lines that are drawn (the text names only optimisers on the chart)."""
     parts = []
-    if "adagrad" in shown:
-        parts.append("AdaGrad's lines only go down: its sum of squared gradients only grows.")
-    adaptive = [frames.title(o) for o in shown if o in ("rmsprop", "adam", "adamw", "nadam", "radam", "adamax")]
+    kind = {o: OPTIMIZERS[o].effective_lr for o in shown}  # how each one's rate behaves: its registry row
+    for title in [frames.title(o) for o in shown if kind[o] == "falling"]:
+        parts.append(f"{title}'s lines only go down: its sum of squared gradients only grows.")
+    adaptive = [frames.title(o) for o in shown if kind[o] == "adaptive"]
     if adaptive:
         parts.append(f"{' and '.join(adaptive)} level off, and each parameter gets its own level: the parameter "
                      "with the smaller gradients gets the larger learning rate.")
-    constant = [frames.title(o) for o in shown if o in ("sgd", "momentum", "nesterov", "lion")]
+    constant = [frames.title(o) for o in shown if kind[o] == "constant"]
     if constant:
         parts.append(f"{', '.join(constant)}: one flat line at η for every parameter (no adaptation).")
     if "adagrad" not in shown:

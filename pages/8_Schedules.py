@@ -50,7 +50,7 @@ with page.open("schedules") as view:
             view.player(lambda: charts.map_and_progress(path, objective, s.steps, view.style, dash="variant"),
                         s.steps, key="schedule_paths", pick_start=True)
         else:  # the update's numbers take the loss curve's place beside the map
-            arrows = explain.step_explainer(traces, view.map_box(path, objective), labels=labels, max_points=1200)
+            arrows = explain.step_explainer(traces, view.map_box(path, objective), labels=labels)
             view.player(lambda: charts.trajectory_chart(path, objective, s.steps, view.style, dash="variant",
                                                         zoom=True, explain=arrows),
                         s.steps, key="schedule_paths", pick_start=True)

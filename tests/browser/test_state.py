@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from .harness import (
     CHART,
     EXCEPTION,
     IDLE,
+    MAIN,
     PLAYER,
     RERUN_TIMEOUT,
     RUN_COUNTER,
@@ -158,6 +161,44 @@ def test_a_bad_link_value_falls_back_to_its_default_with_a_notice(server, page, 
     expect(number_input(page, "Steps", SIDEBAR)).to_have_value("2000")
     assert "Adam · η = 0.01" in expander_titles(page)
     assert not {"steps", "adam.lr", "bogus"} & set(query_of(page))
+    assert unexpected_console_errors(watch, server.url, ["Trajectories"]) == []
+
+
+# Every way a link's text could become a link or an image in a notice (tests/robust/test_holes.py
+# checks the same forms in every notice's Markdown; this is what the browser makes of them).
+HOSTILE_TEXT = {
+    "bare URL": "[Your session expired: log in again](http://evil.example/phish)",
+    "https URL": "log in at https://evil.example/login now",
+    "www name": "visit www.evil.example today",
+    "e-mail": "write to help@evil.example",
+    "mailto": "mailto:help@evil.example",
+    "markdown link": "[log in again](https://evil.example/login)",
+    "markdown image": "![t](http://evil.example/track.png)",
+    "autolink": "<http://evil.example/login>",
+    "HTML": "<a href='http://evil.example'>log in</a><img src='http://evil.example/t.png'>",
+}
+
+
+def test_no_text_from_a_link_renders_as_a_link_or_an_image(server, page, watch):
+    """``?opt=[Your session expired: log in again](http://<host>/phish)`` showed the brackets
+    escaped but the bare URL inside them as a live link (GitHub-style autolinks): a crafted link
+    put "log in again" beside a clickable address in the app's own notice. Each form goes in a
+    value the page checks and in a parameter name it does not know."""
+    fields = ["opt", "steps", "noise", "seed", "adam.lr", "sgd.lr", "momentum.lr", "rmsprop.lr", "start"]
+    values = dict(zip(fields, HOSTILE_TEXT.values()))
+    query = "&".join(f"{k}={quote(v)}" for k, v in values.items())
+    query += "&" + "&".join(f"{quote(v)}=1" for v in HOSTILE_TEXT.values())
+    open_page(page, server.url, "Trajectories", query, charts=1)
+    assert page.locator(EXCEPTION).count() == 0
+    notices = link_notices(page)
+    assert len(notices) == 2 * len(HOSTILE_TEXT), notices
+    alerts = page.locator(f"{MAIN} [data-testid='stAlert']")
+    found = {tag: alerts.locator(tag).count() for tag in ("a", "img", "iframe", "svg image")}
+    assert not any(found.values()), (found, [a.inner_html() for a in alerts.all()])
+    text = "\n".join(notices)
+    for kind, hostile in HOSTILE_TEXT.items():  # shown, as the text it is (word joiners aside)
+        shown = text.replace("\u2060", "")
+        assert " ".join(hostile.split())[:40] in shown, (kind, shown)
     assert unexpected_console_errors(watch, server.url, ["Trajectories"]) == []
 
 

@@ -7,7 +7,7 @@ import pytest
 from engine_testlib import OBJECTIVE_NAMES, OPTIMIZER_NAMES
 
 from engine import OPTIMIZERS, get_objective, simulate
-from engine.optimizers import effective_lr, validate_hypers
+from engine.optimizers import EFFECTIVE_LR, effective_lr, validate_hypers
 
 T = 25
 SEEDS = np.array([0, 1, 2])
@@ -51,6 +51,9 @@ def test_registry_entry_is_complete(optimizer):
     assert spec.name == optimizer and spec.title and spec.summary
     assert spec.latex and spec.latex.count("{") == spec.latex.count("}")
     assert "lr" in spec.hypers
+    assert spec.step_seconds > 0, "its cost per step: python benchmarks/bench_cost.py"
+    assert spec.effective_lr in EFFECTIVE_LR
+    assert all(h.text for h in spec.hypers.values())
     validate_hypers(spec, {})  # the defaults are valid
     for name, h in spec.hypers.items():
         if h.kind == "bool":

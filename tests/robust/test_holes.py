@@ -17,23 +17,36 @@ INJECTIONS = {
     "link": "[Your session expired: log in again](http://example.invalid/login)",
     "image": "![t](http://example.invalid/track.png)",
     "autolink": "<http://example.invalid> www.example.invalid",
+    "bare URL": "log in again at HTTPS://example.invalid/login",
+    "www": "visit WWW.example.invalid",
+    "e-mail": "write to help@example.invalid",
+    "mailto": "mailto:help@example.invalid",
+    "html": "<a href='http://example.invalid'>x</a><img src=x>",
     "formula": "$\\\\href{http://example.invalid}{x}$",
     "directive": ":red[alarm] :material/warning:",
     "backticks": "`` ` [x](http://example.invalid) `",
 }
-LINKS = re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]\(|(?<!\\)<http|(?<!\\)\$|(?<!\\):red\[|(?<!\\)!\[")
+LINKS = re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]\(|(?<!\\)<http|(?<!\\)<a |(?<!\\)<img|(?<!\\)\$|(?<!\\):red\["
+                   r"|(?<!\\)!\[")
+# GitHub-style autolinks, which Streamlit's Markdown also finds in text after its escapes are
+# removed (remark-gfm's find-and-replace over text nodes): a backslash does not stop them.
+LITERALS = re.compile(r"https?://|www(?=\.)|[-.\w+]@[-\w]+(?:\.[-\w]+)+", re.IGNORECASE)
 
 
 def _unescaped_markup(text: str) -> bool:
     """Markdown that would render as a link, an image, a formula or a directive: a construct whose
-    opening character is not escaped and not inside a code span."""
+    opening character is not escaped, or a bare address (escaped or not), outside code spans."""
     outside_code = re.sub(r"(`+)(?:(?!\1).)+?\1", "", text)
-    return bool(LINKS.search(outside_code))
+    unescaped = re.sub(r"\\(.)", r"\1", outside_code)
+    return bool(LINKS.search(outside_code) or LITERALS.search(unescaped))
 
 
 def test_the_checker_sees_markup():
     assert _unescaped_markup("go [here](http://x)") and _unescaped_markup("$x$") and _unescaped_markup("![i](u)")
-    assert not _unescaped_markup("go \\[here\\]\\(http://x\\)") and not _unescaped_markup("`[here](http://x)`")
+    assert not _unescaped_markup("go \\[here\\]") and not _unescaped_markup("`[here](http://x)`")
+    for bare in ("http\\://x\\.y", "go to www\\.x\\.y", "a@b\\.example", "HTTPS://x"):
+        assert _unescaped_markup(bare), bare
+    assert not _unescaped_markup("http\u2060\\://x www\u2060\\.x a\u2060@b\\.c `http://x`")
 
 
 @pytest.mark.parametrize("kind", INJECTIONS)

@@ -168,3 +168,24 @@ def test_a_map_follows_runs_that_leave_a_typed_functions_box_and_says_when_other
     far = frames.path_frame({"sgd": simulate(fixed, "sgd", 30, start=(-2.5, 1.5), lr=0.21)}, fixed)
     title = charts.trajectory_chart(far, fixed, 30, ChartStyle(), title="Paths")["title"]
     assert "SGD leaves the plotted box" in title["subtitle"]
+
+
+def test_frames_of_the_first_steps_put_each_update_at_its_own_step_in_a_thinned_record():
+    """``moment_frames``, ``step_length_frame`` and ``beta2_frame`` numbered the updates 1..n: right
+    only while a record keeps every step. With every third recorded, update k is step 3k."""
+    full = simulate("rosenbrock", "adam", 30, noise=0.3, record_state=True)
+    thin = simulate("rosenbrock", "adam", 30, noise=0.3, record_state=True, every=3)
+    m_full, v_full = frames.moment_frames(full, 0.9, 0.999, 30, ["x", "y"])
+    m_thin, v_thin = frames.moment_frames(thin, 0.9, 0.999, 30, ["x", "y"])
+    for a, b in ((m_full, m_thin), (v_full, v_thin)):
+        assert set(b["step"]) == set(range(3, 31, 3))
+        merged = b.merge(a, on=["step", "series", "param"], suffixes=("", "_full"))
+        assert len(merged) == len(b)
+        np.testing.assert_allclose(merged["value"], merged["value_full"], rtol=1e-12)  # m̂ with its own t
+    lengths = frames.step_length_frame({"thin": ("adam", thin), "full": ("adam", full)}, 30)
+    thin_rows, full_rows = lengths[lengths["series"] == "thin"], lengths[lengths["series"] == "full"]
+    assert thin_rows["step"].tolist() == list(range(3, 31, 3))
+    np.testing.assert_allclose(thin_rows["size"].to_numpy(),
+                               full_rows.set_index("step").loc[thin_rows["step"], "size"].to_numpy())
+    sweep = simulate("rosenbrock", "adam", 30, noise=0.3, every=3, grid={"beta2": (0.9, 0.999)})
+    assert set(frames.beta2_frame(sweep)["step"]) == set(range(3, 31, 3))

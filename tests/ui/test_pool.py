@@ -4,6 +4,7 @@ never in the way of an ordinary one, dead workers and hosts without processes ha
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -109,16 +110,149 @@ def test_a_worker_imports_the_engine_only_and_never_the_page_that_started_it(tmp
     assert marker.exists()
 
 
-def test_a_dead_worker_costs_one_job_in_the_caller_then_a_new_worker(pool):
+@pytest.fixture
+def nothing_here(monkeypatch):
+    """The calling thread may not compute a job: a failed job that ran here anyway would have no
+    deadline and no memory bound, in the process that serves every student."""
+    def forbidden(kind, payload):
+        raise AssertionError(f"a {kind!r} job was computed in the calling thread")
+
+    monkeypatch.setattr(pools, "run_job", forbidden)
+
+
+def _workers_of_this_process() -> list[psutil.Process]:
+    return [c for c in psutil.Process().children() if "ui.compute.worker" in " ".join(c.cmdline())]
+
+
+class _Killer:
+    """Kills every engine worker of this process that is busy (not idle in ``pool``), up to
+    ``times`` of them: a job that crashes whichever worker runs it."""
+
+    def __init__(self, pool, times: int):
+        self.pool, self.times, self.killed = pool, times, []
+        # other pools' workers (the module's): never touched; ``pool``'s are idle now
+        self.others = {w.pid for w in _workers_of_this_process()} - set(pool.pids())
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set() and len(self.killed) < self.times:
+            idle = set(self.pool.pids())
+            for proc in _workers_of_this_process():
+                if (proc.pid not in idle | self.others and proc.pid not in self.killed
+                        and self.pool._ready > len(idle)):
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        proc.kill()
+                        self.killed.append(proc.pid)
+            time.sleep(0.02)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+# About a second of a core: time for the killer to find the worker that runs it.
+SLOW = RunSpec.of("rosenbrock", "sgd", 20_000, seed=tuple(range(200)), noise=0.1, record="loss",
+                  every=20_000, lr=1e-4)
+
+
+def test_a_dead_worker_costs_one_retry_in_a_new_worker_never_a_job_here(pool, nothing_here):
     spec = _spec("beale", "rmsprop")
-    expected = run_job("simulate", spec)
+    expected = run_job("simulate", spec)  # the module's own, not the forbidden one
     os.kill(_worker_pid(pool), signal.SIGKILL)
     before = pool.failures
-    _same(pool.run("simulate", spec, cost=10.0), expected)  # computed here
+    _same(pool.run("simulate", spec, cost=10.0), expected)  # retried in a new worker
     assert pool.failures == before + 1
-    _same(pool.run("simulate", spec, cost=10.0), expected)  # a new worker
+    _same(pool.run("simulate", spec, cost=10.0), expected)
     assert pool.failures == before + 1
-    assert _worker_pid(pool) != os.getpid()
+
+
+def test_a_worker_that_crashes_mid_job_is_replaced_and_the_job_retried_once(nothing_here):
+    p = pools.EnginePool(workers=1)
+    try:
+        first = _worker_pid(p)
+        with _Killer(p, times=1) as killer:
+            out = p.run("simulate", SLOW, cost=10.0)
+        assert killer.killed == [first]
+        assert out.loss.shape == (2, 200) and p.failures == 1
+        assert _worker_pid(p) not in (first, os.getpid())
+    finally:
+        p.shutdown()
+
+
+def test_a_job_that_crashes_every_worker_is_refused_after_one_retry(nothing_here):
+    p = pools.EnginePool(workers=1)
+    try:
+        _worker_pid(p)
+        with _Killer(p, times=3) as killer, pytest.raises(pools.JobFailed, match="twice") as refused:
+            p.run("simulate", SLOW, cost=10.0)
+        assert len(killer.killed) == 2, killer.killed  # the first try and one retry, no third
+        assert isinstance(refused.value, ValueError)  # the page shows it as a message
+        assert p.failures == 2
+        assert _worker_pid(p) != os.getpid()  # and the pool goes on with a new worker
+    finally:
+        p.shutdown()
+
+
+def test_a_job_whose_worker_reports_a_failure_is_retried_once_then_refused(pool, nothing_here):
+    """A bug in a job (an exception that is not the engine's ValueError) in a worker: the job was
+    computed again in the calling thread."""
+    before = pool.failures
+    with pytest.raises(pools.JobFailed, match="twice"):
+        pool.run("replay", None, cost=10.0)  # a malformed replay: TypeError in the worker
+    assert pool.failures == before + 2
+
+
+def test_a_result_too_large_for_a_workers_memory_is_refused_not_computed_here(monkeypatch, nothing_here):
+    """A result that fits the worker's memory cap while computed, but not its pickled copy: the
+    worker died sending it (a MemoryError in ``conn.send``), and the job was computed again in
+    the server, unbounded."""
+    monkeypatch.setenv("OPTLAB_WORKER_MAX_BYTES", str(150_000_000))
+    p = pools.EnginePool(workers=1)
+    try:
+        first = _worker_pid(p)
+        big = RunSpec.of("rosenbrock", "sgd", 20, seed=tuple(range(22_000)))  # computed in the cap, not sent
+        with pytest.raises(ValueError, match="more memory"):
+            p.run("simulate", big, cost=10.0)
+        assert _worker_pid(p) == first  # answered, not dead
+    finally:
+        p.shutdown()
+
+
+def test_workers_failing_to_start_are_counted_in_a_row_only(monkeypatch):
+    """A worker that starts between failures resets the count: the pool gives up on workers only
+    after ``MAX_FAILURES`` failed starts in a row (the count was reset only after a job a worker
+    finished, and outside the pool's lock)."""
+    outcomes = iter([False, False, True, False, False, True])
+
+    class Flaky:
+        pid = -1
+
+        def __init__(self):
+            if not next(outcomes, False):
+                raise OSError("no process")
+
+        def kill(self):
+            pass
+
+    def one_worker_up():
+        deadline = time.monotonic() + 10
+        while not p.pids():
+            assert p.size == 1 and time.monotonic() < deadline, "the pool gave up on its workers"
+            time.sleep(0.01)
+
+    monkeypatch.setattr(pools, "Worker", Flaky)
+    p = pools.EnginePool(workers=1)
+    p.start()  # fails twice, then starts
+    one_worker_up()
+    with p._cond:
+        worker = p._idle.pop()
+    p._retire(worker)  # it died: a new one is started, which fails twice, then starts
+    one_worker_up()
 
 
 def test_no_workers_means_the_calling_thread():

@@ -1,11 +1,12 @@
 """What one view may ask of the shared server, by what it really costs.
 
 ``cost(spec)`` estimates the seconds of a core a run spec takes, from what the engine will do:
-each optimiser's work per step, the objective's (an analytic function's few operations, a typed
-function's counted operations, a sampled minibatch's rows, a network's layers), the number of
-runs and parameters, and what is recorded. The constants were measured on this project's 2-core
-machine with ``python benchmarks/bench_cost.py``, which prints the model against the measured
-time for every optimiser and objective family (the model is meant to be at or above it).
+each optimiser's work per step (its registry row's ``step_seconds``), the objective's (an
+analytic function's few operations, a typed function's counted operations, a sampled
+minibatch's rows, a network's layers), the number of runs and parameters, and what is recorded.
+The constants were measured on this project's 2-core machine with ``python
+benchmarks/bench_cost.py``, which prints the model against the measured time for every
+optimiser and objective family (the model is meant to be at or above it).
 
 A view (one page's run for one student) may spend at most ``VIEW_SECONDS`` of estimated engine
 time on what is not already cached; ``check`` refuses the rest at once, before any of it is
@@ -25,9 +26,8 @@ VIEW_SECONDS = 8.0  # estimated engine seconds one view may compute (the rest of
 VIEW_BYTES = 120_000_000  # bytes of traces one view may hold
 RECORD_BUDGET = 1_000_000  # numbers one full-record run spec keeps (8 MB; six optimisers: 48 MB)
 
-# Seconds per step of one run of each optimiser on Rosenbrock (its update, the noise, the record).
-STEP = {"sgd": 16e-6, "momentum": 17e-6, "nesterov": 18e-6, "adagrad": 18e-6, "rmsprop": 16e-6, "adam": 24e-6,
-        "adamw": 24e-6, "nadam": 30e-6, "radam": 46e-6, "adamax": 17e-6, "adadelta": 20e-6, "lion": 14e-6}
+# Each optimiser's seconds per step of one run on Rosenbrock are in its registry row
+# (``OptimizerSpec.step_seconds``).
 # s per run x parameter per step: the update, and a full record's share (divided by ``every``)
 UPDATE_COORDINATE, RECORD_COORDINATE, LOSS_COORDINATE = 0.07e-6, 0.12e-6, 0.03e-6
 ANALYTIC_STEP = 20e-6  # another analytic function's value and gradient, beyond Rosenbrock's
@@ -64,14 +64,14 @@ def cost(spec: RunSpec) -> float:
     runs = spec.runs
     per_coordinate = (UPDATE_COORDINATE + RECORD_COORDINATE / spec.every if spec.record == "full"
                       else LOSS_COORDINATE)
-    step = STEP.get(spec.optimizer, max(STEP.values())) + objective_step(obj, runs) + runs * obj.dim * per_coordinate
+    step = OPTIMIZERS[spec.optimizer].step_seconds + objective_step(obj, runs) + runs * obj.dim * per_coordinate
     return MARGIN * spec.steps * step
 
 
 def replay_cost(spec: RunSpec) -> float:
     """A replay of ``spec``'s gradients: its optimiser's work, no objective."""
     obj = _objective(spec)
-    return MARGIN * spec.steps * (STEP.get(spec.optimizer, max(STEP.values())) + spec.runs * obj.dim * 0.18e-6)
+    return MARGIN * spec.steps * (OPTIMIZERS[spec.optimizer].step_seconds + spec.runs * obj.dim * 0.18e-6)
 
 
 def baseline_cost(objective: str, options: tuple, method: str, max_iter: int) -> float:

@@ -14,10 +14,13 @@ thread waits for the answer without holding the lock.
   and the job refused with ``JobStopped`` (a ``ValueError``: the page says so).
 * A worker's memory is bounded (``worker._limit_memory``: a job that needs more is refused), and
   a worker left large by a job is replaced, which returns its memory to the system.
-* A worker that dies (out of memory, killed) costs that job one computation in the calling
-  thread; a new worker is started. Workers that cannot start at all (a host that forbids
-  processes) are given up after ``MAX_FAILURES`` failures in a row: every job is then
-  computed in the calling thread, as on a single core.
+* A job that fails in a worker (the worker died: out of memory, killed; or the job raised
+  something other than the engine's ``ValueError``) is tried once more in another worker (the
+  one it failed in is replaced), never in the calling thread, where it would have no deadline
+  and no memory bound in the process that serves every student; failing twice, it is refused
+  with ``JobFailed`` (a ``ValueError``: the page says so). Workers that cannot start at all (a
+  host that forbids processes) are given up after ``MAX_FAILURES`` failed starts in a row:
+  every job is then computed in the calling thread, as on a single core.
 * Nothing is shared between sessions: a job's input and its result cross the process
   boundary as copies.
 
@@ -60,6 +63,10 @@ class JobStopped(ValueError):
 
 class ServerBusy(ValueError):
     """Every worker stayed busy with other heavy jobs for longer than ``WAIT``."""
+
+
+class JobFailed(ValueError):
+    """A job failed in a worker twice (the worker died, or the job raised a bug)."""
 
 
 def worker_count(env: str | None = None, cores: int | None = None) -> int:
@@ -142,11 +149,11 @@ class EnginePool:
         self._live = 0  # workers started or starting
         self._ready = 0  # workers started (idle or busy)
         self._cond = threading.Condition()
-        self.failures = 0  # jobs computed in the calling thread because a worker failed
+        self.failures = 0  # tries of a job that failed in a worker (each is retried once, then refused)
         self.stopped = 0  # jobs stopped at their deadline
         self.ran_here_busy = 0  # cheap jobs computed in the calling thread because every worker was busy
         self.recycled = 0  # workers replaced after a job left them large
-        self._failed_in_a_row = 0
+        self._failed_in_a_row = 0  # failed starts since a worker last started (under ``_cond``)
 
     # -- workers ------------------------------------------------------------------------------
 
@@ -177,7 +184,12 @@ class EnginePool:
         with self._cond:
             self._idle.append(worker)
             self._ready += 1
+            self._failed_in_a_row = 0
             self._cond.notify_all()
+
+    def _count(self, name: str) -> None:
+        with self._cond:
+            setattr(self, name, getattr(self, name) + 1)
 
     def _retire(self, worker: Worker) -> None:
         worker.kill()
@@ -186,11 +198,12 @@ class EnginePool:
             self._ready -= 1
         self.start()
 
-    def _take(self, cost: float) -> Worker | None:
-        """An idle worker, or None to compute here (a cheap job while every worker is busy)."""
+    def _take(self, cost: float, here_ok: bool = True) -> Worker | None:
+        """An idle worker, or None to compute here (a cheap job while every worker is busy, if
+        ``here_ok``; no worker at all, the pool having given up on them)."""
         self.start()
         with self._cond:
-            if not self._idle and (cost <= CHEAP or self.size <= 0):
+            if not self._idle and ((here_ok and cost <= CHEAP) or self.size <= 0):
                 return None
             wait = WAIT if self._ready else START_TIMEOUT  # no worker up yet: they are starting
             if not self._cond.wait_for(lambda: self._idle or self.size <= 0, timeout=wait):
@@ -213,33 +226,48 @@ class EnginePool:
             return run_job(kind, payload)
         worker = self._take(cost)
         if worker is None:
-            self.ran_here_busy += 1
+            self._count("ran_here_busy")
             return run_job(kind, payload)
         limit = DEFAULT_DEADLINE if deadline is None else deadline
+        for tries in (1, 2):
+            status, value = self._call(worker, kind, payload, limit)
+            if status == "ok":
+                return value
+            if status == "error":
+                raise ValueError(value)
+            self._count("failures")
+            if tries == 2:
+                break
+            _log.warning("an engine job failed in a worker (%s): tried once more in another worker", value)
+            worker = self._take(cost, here_ok=False)  # waits for one: never computed in this thread
+            if worker is None:
+                break
+        _log.warning("an engine job failed in a worker twice (%s): refused", value)
+        raise JobFailed("its computation failed twice in the server's engine workers (a worker stopped, ran "
+                        "out of memory or hit an error) and was not tried again: lower the steps, seeds or sizes")
+
+    def _call(self, worker: Worker, kind: str, payload: Any, limit: float) -> tuple[str, Any]:
+        """One try of a job in ``worker``, which is then given back, replaced (it died, ran past
+        ``limit`` or failed the job) or recycled (left large): ``("ok", result)``, ``("error",
+        message)`` (the engine's ``ValueError``) or ``("fail", why)``."""
         try:
             status, value = worker.call(kind, payload, limit)
         except TimeoutError:
             self._retire(worker)
-            self.stopped += 1
+            self._count("stopped")
             raise JobStopped(f"it was still computing after {limit:.0f} s, longer than a shared server "
                              "allows, and was stopped: lower the steps, seeds or sizes") from None
-        except (EOFError, OSError, ValueError):  # the worker died (or its connection broke)
+        except (EOFError, OSError, ValueError) as err:  # the worker died (or its connection broke)
             self._retire(worker)
-            self.failures += 1
-            _log.warning("an engine worker failed: this job is computed in the script thread")
-            return run_job(kind, payload)
-        if worker.resident() > RECYCLE_BYTES:  # a big job left it large: a fresh worker instead
+            return "fail", f"the worker stopped: {type(err).__name__}"
+        if status == "fail":  # a bug in the job: the next try gets a fresh process
             self._retire(worker)
-            self.recycled += 1
+        elif worker.resident() > RECYCLE_BYTES:  # a big job left it large: a fresh worker instead
+            self._retire(worker)
+            self._count("recycled")
         else:
             self._give_back(worker)
-        self._failed_in_a_row = 0
-        if status == "ok":
-            return value
-        if status == "error":
-            raise ValueError(value)
-        _log.warning("an engine job failed in a worker (%s): computed in the script thread", value)
-        return run_job(kind, payload)
+        return status, value
 
     def pids(self) -> list[int]:
         with self._cond:

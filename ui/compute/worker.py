@@ -4,7 +4,8 @@ Started by ``ui.compute.pool`` as ``python -m ui.compute.worker``: a fresh inter
 imports numpy and the engine only (no Streamlit, pandas or Altair), so it never runs a page and
 stays small. It reads the address of its connection and the connection's key from its standard
 input, listens there, and answers jobs one at a time: ``(kind, payload)`` in, ``("ok", result)``,
-``("error", message)`` (the engine's ``ValueError``: bad input) or ``("fail", message)`` out.
+``("error", message)`` (the engine's ``ValueError``: bad input; or more memory than its ceiling,
+for the job or for sending its result) or ``("fail", message)`` (a bug) out.
 
 It exits when its server does: the server holds the other end of its standard input, and a
 closed standard input (the server exited, or was killed outright) ends the worker.
@@ -67,6 +68,7 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+TOO_BIG = "this view needs more memory than the server allows for one computation"
 WORKER_OBJECTIVE_BYTES = 40_000_000  # data of the objectives a worker keeps built (one large data set)
 
 
@@ -96,11 +98,16 @@ def main() -> None:
         except ValueError as err:
             answer = ("error", str(err))
         except MemoryError:
-            answer = ("error", "this view needs more memory than the server allows for one computation")
-        except Exception as err:  # a bug: the server reports it and computes the job itself
+            answer = ("error", TOO_BIG)
+        except Exception as err:  # a bug: the server tries the job once more, in a fresh worker
             answer = ("fail", f"{type(err).__name__}: {err}")
         try:
-            conn.send(answer)
+            try:
+                conn.send(answer)
+            except MemoryError:  # the result fitted the ceiling, its pickled copy did not
+                del answer
+                answer = ("error", TOO_BIG)
+                conn.send(answer)
         except (OSError, ValueError):
             os._exit(0)
         del answer

@@ -354,7 +354,7 @@ def open(page_id: str) -> Iterator[View]:
     own = st.sidebar.container()  # this page's own controls, above the shared ones
     if info.fields:
         own.markdown("### This view")
-    settings, used = widgets.shared_sidebar(st.sidebar)
+    settings, used = widgets.shared_sidebar(st.sidebar, objective=info.objective)
     view = View(info, settings, fields, used | {PRESENT.key}, controls=own)
     widgets.widget(PRESENT, st.sidebar)
     st.html(LAYOUT_CSS)

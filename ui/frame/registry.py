@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine import EXPERIMENTS, SCHEDULES
+from engine import EXPERIMENTS, OPTIMIZERS, SCHEDULES
 from engine.baselines import BASELINES
 from engine.schedules import OPTIONS as SCHEDULE_OPTIONS
 from ui.state.fields import PRESENT, SHARED_FIELDS, Choice, Field, Flag, MultiChoice, Number, log_grid
@@ -71,15 +71,12 @@ def _schedule_field(key: str, option: str, default, low: float, high: float, hel
 
 SPARSE_OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam")
 _SPARSE_LR = {"sgd": 0.1, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.01}
-_SPARSE_TITLES = {"sgd": "SGD", "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam"}
 EXPLAIN = Flag("explain", False, "Explain step",
                "Arrows on the map for the step shown (−g, the running direction, the step taken) and, beside "
                "it, the first optimiser's update rule with that step's numbers. They follow Play.")
 NETWORK_DATASETS = ("moons", "circles", "spirals", "xor", "blobs")
 NETWORK_OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
 NETWORK_LR = {"sgd": 0.5, "momentum": 0.1, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.01, "adamw": 0.01}
-_NN_TITLES = {"sgd": "SGD", "momentum": "SGD + Momentum", "adagrad": "AdaGrad", "rmsprop": "RMSProp",
-              "adam": "Adam", "adamw": "AdamW"}
 MAX = {"steps": str(int(SHARED_FIELDS["steps"].high)), "opt": "sgd,momentum,nesterov,adagrad,rmsprop,adam"}
 
 PAGES: dict[str, Page] = {p.id: p for p in (
@@ -126,7 +123,7 @@ PAGES: dict[str, Page] = {p.id: p for p in (
                         low=1, high=20, integer=True),
                  Number("sp.rare", 0.05, "2-D map: rare feature's frequency", low=0.005, high=1.0, log=True,
                         grid=log_grid(0.005, 1.0)),
-                 *(_lr(f"sp.{o}", _SPARSE_LR[o], f"{_SPARSE_TITLES[o]} learning rate") for o in SPARSE_OPTIMIZERS)),
+                 *(_lr(f"sp.{o}", _SPARSE_LR[o], f"{OPTIMIZERS[o].title} learning rate") for o in SPARSE_OPTIMIZERS)),
          charts=3, first_marks=frozenset({"line", "point"}), first_fields=frozenset({"freq", "eff_lr"}),
          changes=("w:sp.steps", 100), small=(("sp.steps", "80"),), objective=False,
          worst=(("sp.steps", "5000"), ("sp.dim", "100"), ("sp.seeds", "20"))),
@@ -199,8 +196,8 @@ PAGES: dict[str, Page] = {p.id: p for p in (
                  MultiChoice("nn.opt", ("momentum", "adam"), "Optimisers on this network",
                              help="This page's own choice (with its own learning rates below); the other "
                                   "hyperparameters are the sidebar's.", options=NETWORK_OPTIMIZERS,
-                             labels=tuple(_NN_TITLES[o] for o in NETWORK_OPTIMIZERS), max_items=4),
-                 *(_lr(f"nn.lr.{o}", NETWORK_LR[o], f"{_NN_TITLES[o]} learning rate", high=2.0)
+                             labels=tuple(OPTIMIZERS[o].title for o in NETWORK_OPTIMIZERS), max_items=4),
+                 *(_lr(f"nn.lr.{o}", NETWORK_LR[o], f"{OPTIMIZERS[o].title} learning rate", high=2.0)
                    for o in NETWORK_OPTIMIZERS)),
          charts=4, first_marks=frozenset({"rect", "circle", "point"}),
          first_fields=frozenset({"p", "cls", "fill", "x", "y"}),

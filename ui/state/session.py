@@ -23,6 +23,9 @@ from .settings import start_problem
 NOTICES = "_notices"
 APPLIED = "_url_applied"
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:&])")
+# Where a word joiner goes in escaped text: before the escaped ":" of "http(s)://", the escaped
+# "." after "www", and every "@".
+_ADDRESS = re.compile(r"(?i)(?<=https)(?=\\:)|(?<=http)(?=\\:)|(?<=www)(?=\\\.)|(?=@)")
 
 
 def vkey(key: str) -> str:
@@ -55,8 +58,13 @@ def current(field: Field) -> Any:
 
 
 def escape(text: str) -> str:
-    """``text`` with every Markdown (and KaTeX ``$``) character escaped: shown as typed."""
-    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+    """``text`` with every Markdown (and KaTeX ``$``) character escaped, and every address in it
+    made inert: shown as typed, never as a link. Streamlit's Markdown links bare addresses
+    (``http://``, ``https://``, ``www.``, ``name@host.tld``: GitHub's autolinks) even when their
+    characters are escaped, since it finds them in the text once the escapes are gone; an
+    invisible word joiner (U+2060) before ``://``, the ``.`` after ``www`` and ``@`` breaks them."""
+    text = _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+    return _ADDRESS.sub("\u2060", text)
 
 
 def as_code(text: str, limit: int = 80) -> str:

@@ -118,31 +118,43 @@ def start_widgets(field: Point, objective, container) -> None:
     put(field, None if all(math.isclose(a, b) for a, b in zip(new, objective.start)) else new)
 
 
+def _objective_widgets(container) -> None:
+    """The objective, its options (a typed function's plot box as two rows of two) and what it is."""
+    f = SHARED_FIELDS
+    widget(f["f"], container)
+    name = get(f["f"])
+    row = None
+    for i, opt in enumerate(OBJECTIVES[name].options):
+        box = container
+        if name == "custom" and i > 0:
+            if i % 2 == 1:
+                row = container.columns(2)
+            box = row[(i - 1) % 2]
+        widget(f[objective_key(name, opt)], box)
+    container.caption(current_objective(container).description)
+
+
 def _panel_label(opt: str) -> str:
     """An optimiser's panel label with its learning rate as it is in this run (the widget's state
     when the user has just moved it, so the label never lags one change behind)."""
     return f"{OPTIMIZERS[opt].title}  ·  η = {short(current(SHARED_FIELDS[hyper_key(opt, 'lr')]))}"
 
 
-def shared_sidebar(container) -> tuple[Settings, set[str]]:
-    """The controls every page shares. Returns the settings and the URL keys in use."""
+def shared_sidebar(container, objective: bool = True) -> tuple[Settings, set[str]]:
+    """The controls every page shares. Returns the settings and the URL keys in use.
+    ``objective``: the page runs the sidebar's objective; a page with a problem of its own
+    (``Page.objective`` False) does not show the objective, its options and the start point,
+    which would do nothing there, and keeps their values (and URL) for the other pages."""
     f = SHARED_FIELDS
     used = set(SHARED_KEYS)
     container.markdown("### Problem")
-    widget(f["f"], container)
-    objective_name = get(f["f"])
-    options = list(OBJECTIVES[objective_name].options)
-    row = None
-    for i, opt in enumerate(options):
-        box = container
-        if objective_name == "custom" and i > 0:  # the plot box as two rows of two
-            if i % 2 == 1:
-                row = container.columns(2)
-            box = row[(i - 1) % 2]
-        widget(f[objective_key(objective_name, opt)], box)
-        used.add(objective_key(objective_name, opt))
-    objective = current_objective(container)
-    container.caption(objective.description)
+    if objective:
+        _objective_widgets(container)
+    else:
+        container.caption("Not used on this page, which has a problem of its own (or runs none): the "
+                          "objective and the start point chosen on the other pages are kept for them.")
+    chosen = get(f["f"])  # as just chosen
+    used |= {objective_key(chosen, opt) for opt in OBJECTIVES[chosen].options}
 
     container.markdown("### Optimisers")
     widget(f["opt"], container)
@@ -161,7 +173,8 @@ def shared_sidebar(container) -> tuple[Settings, set[str]]:
     widget(f["steps"], container)
     widget(f["noise"], container)
     widget(f["seed"], container)
-    start_widgets(f["start"], objective, container)
+    if objective:
+        start_widgets(f["start"], current_objective(), container)
     container.button("Reset all controls", on_click=reset_all, key="reset_all",
                      help="Back to the defaults (the chapter's experiment).")
     values = {k: get(fld) for k, fld in f.items()}

@@ -11,20 +11,22 @@ player. ``tests/app`` validates every page's specs against the Vega-Lite schema.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from engine import Objective, Trace
+from engine import OPTIMIZERS, Objective, Trace
 
 from . import frames
-from .explain import ARROW_DASHES
+from .explain import ARROW_DASHES, HEAD, HEAD_ANGLE, LONGEST, VECTOR
 from .explain import only as explain_only
 from .theme import (
     MINIMUM_COLOR,
     SCHEMA_URL,
     START_COLOR,
+    STEP,
     ChartStyle,
     legend_of,
     log_axis,
@@ -37,7 +39,6 @@ from .theme import (
 from .theme import dash as dash_by
 
 MAP_COLUMNS = ("series", "label", "run", "step", "x", "y", "loss")  # what a map uses of a path frame
-GREEK = {"lr": "η", "momentum": "μ", "rho": "ρ", "beta1": "β₁", "beta2": "β₂", "eps": "ε", "weight_decay": "λ"}
 
 
 class Datasets:
@@ -174,25 +175,61 @@ def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle,
     return view
 
 
+def _switch(field: str, cases: Mapping[str, str], default: str = "null") -> str:
+    """A Vega expression: ``cases[value]`` (expressions) for the value of ``datum[field]``."""
+    out = default
+    for value, then in reversed(list(cases.items())):
+        out = f"datum.{field} === {json.dumps(value, ensure_ascii=False)} ? {then} : {out}"
+    return f"({out})"
+
+
 def arrow_layer(explain, labels: Sequence[str], opts: Sequence[str], style: ChartStyle, data: Datasets) -> dict:
     """The step explainer's arrows (``explain.step_explainer``) at the player's step: for each
-    series the update that led to the step shown (the latest drawn step up to it), coloured by
-    series, dashed by kind, with the kinds' scales in the legend."""
-    kinds = [explain.legend[k] for k in ARROW_DASHES if k in explain.legend]
-    dashes = [ARROW_DASHES[k] for k in ARROW_DASHES if k in explain.legend]
+    series the update that led to the step shown (its last one, once a run has stopped),
+    coloured by series, dashed by kind, with the kinds' scales in the legend.
+
+    The data holds one row per series and step (θ_{t−1} and each kind's drawn vector); the
+    browser makes the few rows of the step shown into a shaft and two barbs per kind (the
+    barbs at ``HEAD`` of the map's box, ``HEAD_ANGLE`` degrees off the shaft): a third of the
+    bytes of sending the segments, for every step instead of every third."""
+    kinds = [k for k in ARROW_DASHES if k in explain.legend]
+    (x0, x1), (y0, y1) = explain.box
+    w, h = float(x1 - x0), float(y1 - y0)
+    longest = LONGEST * min(w, h) * (1 - 1e-6)
+    c, s = float(np.cos(np.deg2rad(HEAD_ANGLE))), float(np.sin(np.deg2rad(HEAD_ANGLE)))
+    ux, uy = f"(datum.vx / {w!r})", f"(datum.vy / {h!r})"  # the vector in boxes
+    barb_x = f"({ux} * {c!r} - {uy} * {s!r} * datum.part) / datum.u * {HEAD * w!r}"
+    barb_y = f"({ux} * {s!r} * datum.part + {uy} * {c!r}) / datum.u * {HEAD * h!r}"
+    names = [label for _, label, _ in explain.series]
     # Their legend is in the panel beside the map (``Explainer.panel["arrows"]``): a second legend
     # under the map took the width the map needs.
     return {
-        "data": data.frame(explain.arrows, "arrows", ("series", "label", "step", "kind", "part", "x", "y",
-                                                      "x2", "y2", "cut")),
-        "transform": [until_step(),
-                      {"joinaggregate": [{"op": "max", "field": "step", "as": "last"}], "groupby": ["series"]},
-                      {"filter": "(datum.step === datum.last)"}],
+        "data": data.frame(explain.arrows, "arrows", explain.arrows.columns),
+        "transform": [
+            {"joinaggregate": [{"op": "max", "field": "step", "as": "last"}], "groupby": ["i"]},
+            {"filter": f"datum.step === min({STEP}, datum.last)"},
+            {"fold": [VECTOR[k][0] for k in kinds], "as": ["k", "vx"]},
+            {"calculate": _switch("k", {VECTOR[k][0]: f"datum.{VECTOR[k][1]}" for k in kinds}), "as": "vy"},
+            {"filter": "isValid(datum.vx) && isValid(datum.vy) && isFinite(datum.vx) && isFinite(datum.vy)"},
+            {"calculate": _switch("k", {VECTOR[k][0]: json.dumps(explain.legend[k], ensure_ascii=False)
+                                        for k in kinds}), "as": "kind"},
+            {"calculate": f"{json.dumps(names, ensure_ascii=False)}[datum.i]", "as": "label"},
+            {"calculate": f"sqrt({ux} * {ux} + {uy} * {uy})", "as": "u"},
+            {"calculate": f"sqrt(datum.vx * datum.vx + datum.vy * datum.vy) >= {longest!r}", "as": "cut"},
+            {"calculate": "[0, 1, -1]", "as": "part"},  # the shaft, then a barb either side
+            {"flatten": ["part"]},
+            {"filter": "datum.part === 0 || datum.u > 0"},
+            {"calculate": f"datum.x + datum.vx + (datum.part === 0 ? 0 : {barb_x})", "as": "x2"},
+            {"calculate": f"datum.y + datum.vy + (datum.part === 0 ? 0 : {barb_y})", "as": "y2"},
+            {"calculate": "datum.part === 0 ? datum.x : datum.x + datum.vx", "as": "x"},
+            {"calculate": "datum.part === 0 ? datum.y : datum.y + datum.vy", "as": "y"},
+        ],
         "mark": {"type": "rule", "clip": True, "strokeWidth": style.line_width, "strokeCap": "round"},
         "encoding": {
             "x": q("x"), "y": q("y"), "x2": {"field": "x2"}, "y2": {"field": "y2"},
             "color": series_color(labels, opts, legend=False),
-            "strokeDash": n("kind", scale={"domain": kinds, "range": dashes}, legend=None),
+            "strokeDash": n("kind", scale={"domain": [explain.legend[k] for k in kinds],
+                                           "range": [ARROW_DASHES[k] for k in kinds]}, legend=None),
             "detail": [n("part"), n("kind")],
             "tooltip": [n("label", title="optimiser"), n("kind", title="arrow"), q("step"),
                         n("cut", title="cut to a third of the map")],
@@ -477,7 +514,7 @@ def chapter_figure(traces: Mapping[str, Trace], objective: Objective, experiment
     views = []
     for opt, hyper in experiment.runs:
         path = frames.path_frame({opt: traces[opt]}, objective, max_points=800)
-        settings = ", ".join(f"{GREEK.get(k, k)} = {v:g}" for k, v in hyper.items())
+        settings = ", ".join(f"{OPTIMIZERS[opt].hypers[k].text} = {v:g}" for k, v in hyper.items())
         views.append(trajectory_view(
             path, objective, style, data, contour_n=60, legend=False, height=height, width=int(height * 1.5),
             title={"text": frames.title(opt), "subtitle": [f"final f = {traces[opt].final_loss[0]:.4f}", settings]},

@@ -269,12 +269,19 @@ def final_summary(final: pd.DataFrame) -> pd.DataFrame:
     return summary
 
 
+def _first_updates(trace: Trace, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, per-update rows) of the recorded updates at steps 1..n (every one of them, or
+    every k-th of a thinned record)."""
+    rows = np.flatnonzero(trace.t_update <= n)
+    return trace.t_update[rows], rows
+
+
 def moment_frames(trace: Trace, beta1: float, beta2: float, n: int, names) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Adam's raw moments m and v of run 0 over the first ``n`` steps beside their bias-corrected
     m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ), for the parameters ``names`` (the first ones)."""
-    t = np.arange(1, n + 1)
+    t, rows = _first_updates(trace, n)
     out = []
-    for what, raw, decay in (("m", trace.state["m"][:n, 0], beta1), ("v", trace.state["v"][:n, 0], beta2)):
+    for what, raw, decay in (("m", trace.state["m"][rows, 0], beta1), ("v", trace.state["v"][rows, 0], beta2)):
         corrected = raw / (1 - decay ** t)[:, None]
         rows = []
         for j, p in enumerate(names):
@@ -291,17 +298,18 @@ def moment_frames(trace: Trace, beta1: float, beta2: float, n: int, names) -> tu
 
 def step_length_frame(traces: Mapping[str, tuple[str, Trace]], n: int) -> pd.DataFrame:
     """|Δθ| of run 0 over the first ``n`` steps: ``{label: (colour's optimiser, trace)}``."""
-    t = np.arange(1, n + 1)
-    rows = [pd.DataFrame({"step": t, "size": np.maximum(np.sqrt((tr.delta[:n, 0] ** 2).sum(-1)), LOG_FLOOR),
-                          "series": label, "label": label, "optimizer": opt})
-            for label, (opt, tr) in traces.items()]
-    return pd.concat(rows, ignore_index=True)
+    out = []
+    for label, (opt, tr) in traces.items():
+        t, rows = _first_updates(tr, n)
+        size = np.maximum(np.sqrt((tr.delta[rows, 0] ** 2).sum(-1)), LOG_FLOOR)
+        out.append(pd.DataFrame({"step": t, "size": size, "series": label, "label": label, "optimizer": opt}))
+    return pd.concat(out, ignore_index=True)
 
 
 def beta2_frame(sweep: Trace) -> pd.DataFrame:
     """|Δθ| against the step for each run of a sweep over β₂ and bias correction."""
     size = np.sqrt((sweep.delta ** 2).sum(-1))  # (n, runs)
-    t = np.arange(1, size.shape[0] + 1)
+    t = sweep.t_update
     rows = []
     for r, (b, bc) in enumerate(zip(sweep.hyper["beta2"], sweep.hyper["bias_correction"])):
         label = f"β₂ = {float(b):g}"

@@ -17,7 +17,8 @@ from .frames import LOG_FLOOR
 from .theme import OPTIMIZER_COLORS, ChartStyle
 
 GRID = 60  # cells per side of the surface
-FRAMES = 40  # steps the slider stops at
+FRAMES = 40  # steps Play draws
+SLIDER_STOPS = 8  # intervals of the slider (a power of two: see below)
 
 
 def surface_figure(path: pd.DataFrame, objective: Objective, bounds, steps: int, style: ChartStyle,
@@ -55,27 +56,36 @@ def surface_figure(path: pd.DataFrame, objective: Objective, bounds, steps: int,
     stops = sorted({int(s) for s in np.rint(np.linspace(0, steps, FRAMES + 1))})
     frames = [go.Frame(data=lines(s), traces=list(range(1, len(series) + 1)), name=str(s)) for s in stops]
     fig = go.Figure(data=[surface, *lines(steps)], frames=frames)
-    small = {"size": max(style.font_size - 4, 10)}
-    every = max(1, len(stops) // 8)  # a label on every few stops: a projector's type does not fit 40
-    slider = {"active": len(stops) - 1, "currentvalue": {"prefix": "step ", "font": font}, "pad": {"t": 10},
-              "font": small, "ticklen": 4, "x": 0.2, "len": 0.8,
-              "steps": [{"label": str(s) if k % every == 0 or k == len(stops) - 1 else " ", "method": "animate",
+    small = {"size": max(style.font_size - 2, 11)}
+    # The slider stops at SLIDER_STOPS of the frames (Play goes through all of them), each labelled:
+    # Plotly labels every k-th stop when they do not all fit, and 2^n intervals keep the last one.
+    marks = [stops[k] for k in sorted({int(k) for k in np.rint(np.linspace(0, len(stops) - 1, SLIDER_STOPS + 1))})]
+    slider = {"active": len(marks) - 1, "x": 0, "len": 0.94, "y": 0, "yanchor": "top", "pad": {"t": 10, "b": 10},
+              # the step shown at the right, above the rail: the Play and Pause buttons are at its left
+              "currentvalue": {"prefix": "step ", "font": font, "xanchor": "right", "offset": 12},
+              "font": small, "ticklen": 6,
+              "steps": [{"label": str(s), "method": "animate",
                          "args": [[str(s)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
-                                             "transition": {"duration": 0}}]} for k, s in enumerate(stops)]}
-    play = {"type": "buttons", "showactive": False, "x": 0, "y": 0, "xanchor": "left", "yanchor": "top",
-            "pad": {"t": 40}, "font": font,
+                                             "transition": {"duration": 0}}]} for s in marks]}
+    play = {"type": "buttons", "direction": "left", "showactive": False, "x": 0, "y": 0, "xanchor": "left",
+            "yanchor": "top", "pad": {"t": 8, "r": 8}, "font": small,
             "buttons": [{"label": "▶ Play", "method": "animate",
                          "args": [None, {"frame": {"duration": 120, "redraw": True}, "fromcurrent": True}]},
                         {"label": "❚❚ Pause", "method": "animate",
                          "args": [[None], {"mode": "immediate", "frame": {"duration": 0, "redraw": False}}]}]}
-    tick = {"tickfont": small, "nticks": 6}
+    tick = {"tickfont": small, "nticks": 5}
     fig.update_layout(
         height=height or min(int(style.map_height * 1.1), 600), margin={"l": 0, "r": 0, "t": 50, "b": 0},
         font=font, legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "font": font},
         scene={"xaxis": {"title": {"text": "x", "font": font}, **tick},
                "yaxis": {"title": {"text": "y", "font": font}, **tick},
-               "zaxis": {"title": {"text": "log₁₀(f − f*)", "font": font}, **tick}, "aspectmode": "manual",
+               # its name is said above the scene: beside the axis it ran into the tick labels
+               "zaxis": {"title": {"text": ""}, **tick, "nticks": 4}, "aspectmode": "manual",
                "aspectratio": {"x": 1.4, "y": 1.4 * (y1 - y0) / (x1 - x0), "z": 0.7},
-               "camera": {"eye": {"x": 0.9, "y": -1.35, "z": 0.85}}},
+               # low and close, looking a little below the middle: the box fills the room between
+               # the legend and the slider with every tick label inside it
+               "camera": {"eye": {"x": 1.35, "y": -1.35, "z": 0.5}, "center": {"x": 0, "y": 0, "z": -0.25}}},
+        annotations=[{"text": "height: log₁₀(f − f*)", "xref": "paper", "yref": "paper", "x": 1, "y": 1,
+                      "xanchor": "right", "yanchor": "bottom", "showarrow": False, "font": font}],
         sliders=[slider], updatemenus=[play])
     return fig

@@ -1,10 +1,10 @@
 """The charts' one dialect: colours, type sizes, encodings, log axes and the step param.
 
 Every chart of the app is a Vega-Lite spec written as plain dicts (``ui.views.charts``); what
-they share lives here. One colour per optimiser, the same on every page: the first eight from
-the Okabe-Ito palette (safe for the common colour-vision deficiencies), the rest from Paul
-Tol's muted palette. Line dash tells runs of one optimiser apart where a view needs it
-(parameters, with/without bias correction). ``ChartStyle`` holds the type sizes and line
+they share lives here. One colour per optimiser, the same on every page (its row of
+``optimizers.VIEWS``), beside those of the variants and scipy baselines some views draw. Line
+dash tells runs of one optimiser apart where a view needs it (parameters, with/without bias
+correction). ``ChartStyle`` holds the type sizes and line
 widths; ``presentation`` is for projection.
 """
 
@@ -15,25 +15,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .optimizers import VIEWS
+
 SCHEMA_URL = "https://vega.github.io/schema/vega-lite/v6.4.1.json"  # Altair 6.0's schema (read by vega-lite 6.5)
 STEP = "step"  # the param the step-through player drives
 CONTOUR_LEVELS = 18
 LOG_AXIS = {"format": "~e", "tickCount": 6}  # log scales: powers of ten
 
-OPTIMIZER_COLORS = {
-    "momentum": "#D55E00",  # vermillion: the chapter's SGD+Momentum red
-    "rmsprop": "#CC79A7",  # reddish purple: distinct from momentum's vermillion where paths overlap
-    "adam": "#0072B2",  # blue: the chapter's Adam
-    "sgd": "#555555",
-    "adagrad": "#009E73",
-    "nesterov": "#E69F00",
-    "adamw": "#56B4E9",
-    "lion": "#B8860B",
-    "nadam": "#882255",
-    "radam": "#44AA99",
-    "adamax": "#999933",
-    "adadelta": "#AA4499",
-}
+# Each optimiser's colour is in its row of ``optimizers.VIEWS``.
+OPTIMIZER_COLORS = {name: view.color for name, view in VIEWS.items()}
 
 # Variants drawn beside an optimiser (Adam without bias correction, raw moments).
 OPTIMIZER_COLORS.update({"adam_nobc": "#7F3C8D", "adam_raw": "#7F3C8D"})
