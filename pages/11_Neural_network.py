@@ -3,10 +3,10 @@
 import numpy as np
 import streamlit as st
 
-from engine import RunSpec, get_objective
+from engine import get_objective
 from ui.frame import page
 from ui.frame.registry import NETWORK_OPTIMIZERS
-from ui.views import network, snippets
+from ui.views import analysis, network, snippets
 from ui.views.frames import title
 
 TUNED = {"momentum": np.logspace(-2, 0, 5), "adam": np.logspace(-3, -1, 5)}  # the preset's grids
@@ -21,30 +21,27 @@ with page.open("network") as view:
     steps = int(view.widget("nn.steps"))
     chosen = tuple(view.widget("nn.opt"))
     lrs = {o: float(view.widget(f"nn.lr.{o}")) for o in NETWORK_OPTIMIZERS}
-    objective = get_objective("network", **options)
-    net = objective.network
-    every = network.record_every(steps)
+    net = get_objective("network", **options).network
 
-    def spec(opt: str, **changes) -> RunSpec:
-        hyper = {**s.hyper(opt), "lr": lrs.get(opt, s.hyper(opt)["lr"]), **changes}
-        return RunSpec.of("network", opt, steps, None, 0.0, s.seed, objective_options=options, every=every,
-                          **hyper)
+    def spec(opt: str, **changes):  # this page's network and steps, its own learning rates, the sidebar's rest
+        return view.spec(opt, rows=network.FRAMES, objective="network", objective_options=options, steps=steps,
+                         start=None, noise=0.0, **{"lr": lrs[opt], **changes})
 
     labels, runs, said = {}, {}, ""
     if preset == "tuned":
         specs = {o: spec(o, lr=grid) for o, grid in TUNED.items()}
     elif preset == "adamw":
         lam = 0.05
-        specs = {"adamw": spec("adamw", lr=0.01, weight_decay=lam).replace(
-                     schedule="warmup_cosine", schedule_options={"warmup": max(1, steps // 10)}),
+        specs = {"adamw": spec("adamw", lr=0.01, weight_decay=lam, schedule="warmup_cosine",
+                               schedule_options={"warmup": max(1, steps // 10)}),
                  "adam": spec("adam", lr=0.01, weight_decay=lam)}
         labels = {"adamw": f"AdamW (λ = {lam:g}), warm-up + cosine", "adam": f"Adam + L2 (λ = {lam:g}), constant η"}
     else:
         specs = {o: spec(o) for o in chosen}
     view.explain(
         f"A network with {len(net.sizes) - 2} hidden layer(s) of {net.sizes[1]} {net.activation} units "
-        f"({net.n_params} weights) learns to classify {net.X_train.shape[0]} points of the "
-        f"{objective.title.split('(')[1].split(',')[0]} data set; {net.X_test.shape[0]} more are held out to "
+        f"({net.n_params} weights) learns to classify {net.X_train.shape[0]} points of the data set "
+        f"“{view.page.field('nn.data').label_of(net.dataset)}”; {net.X_test.shape[0]} more are held out to "
         "test it. Every optimiser starts from the same weights and sees the same mini-batches. The maps "
         "show each network's predicted class (darker where it is surer) as it trains: press Play.",
         "Whether the boundary follows the data or the noise. A test loss that rises while the train loss "
@@ -54,7 +51,7 @@ with page.open("network") as view:
     view.divergence(traces, labels or None)
     if preset == "tuned":  # each optimiser at its own best learning rate, by final training loss
         for o, tr in traces.items():
-            runs[o] = int(np.nanargmin(np.where(tr.stopped_at >= 0, np.inf, tr.final_loss)))
+            runs[o] = analysis.best_run(tr)
             labels[o] = f"{title(o)}, η = {TUNED[o][runs[o]]:.3g}"
     metrics = network.metrics_frame(traces, net, runs, labels)
     last = metrics["step"] == metrics.groupby("series")["step"].transform("max")

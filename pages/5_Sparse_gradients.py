@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from engine import RunSpec, get_objective
-from ui.compute.budget import thinned
+from engine import get_objective
 from ui.frame import page
 from ui.frame.registry import SPARSE_OPTIMIZERS as OPTS
 from ui.views import charts, frames, snippets
@@ -34,11 +33,10 @@ with page.open("sparse") as view:
     rare = view.widget("sp.rare")
     lrs = {o: view.widget(f"sp.{o}") for o in OPTS}
     seeds = tuple(range(s.seed, s.seed + n_seeds))
-    every = max(1, steps // RECORDED_ROWS)
 
-    def specs(objective: str, options: dict, seed) -> dict:
-        return {o: thinned(RunSpec.of(objective, o, steps, None, 0.0, seed, objective_options=options, every=every,
-                                      **{**s.hyper(o), "lr": lrs[o]})) for o in OPTS}
+    def specs(objective: str, options: dict, seed) -> dict:  # this page's problem, the sidebar's hyperparameters
+        return view.specs(OPTS, rows=RECORDED_ROWS, per={o: {"lr": lrs[o]} for o in OPTS}, objective=objective,
+                          objective_options=options, steps=steps, start=None, noise=0.0, seed=seed)
 
     many = specs("sparse", {"dim": dim, "freq_min": freq}, seeds)
     objective = get_objective("sparse", dim=dim, freq_min=freq)

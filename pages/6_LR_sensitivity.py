@@ -29,7 +29,8 @@ with page.open("sensitivity") as view:
     seeds = tuple(range(s.seed, s.seed + n_seeds))
     lrs = {o: np.logspace(np.log10(OPTIMIZERS[o].hypers["lr"].low), np.log10(OPTIMIZERS[o].hypers["lr"].high),
                           n_points) for o in s.optimizers}
-    specs = {o: s.spec(o, record="loss", every=s.steps, grid={"lr": lrs[o], "seed": seeds}) for o in s.optimizers}
+    # the final loss only: one recorded step per run
+    specs = view.specs(rows=1, per={o: {"grid": {"lr": lrs[o], "seed": seeds}} for o in s.optimizers}, record="loss")
     traces = view.run(specs)
     ceiling = max(float(objective.value(np.asarray(s.start)) - objective.fmin), 1e-12) * CEILING_FACTOR
     frame, best = frames.sensitivity_frames(traces, lrs, n_seeds, objective, ceiling)
@@ -44,7 +45,7 @@ with page.open("sensitivity") as view:
                    f"{s.steps} steps each: one engine call per optimiser.")
         if show and objective.dim == 2:
             best_lr = dict(zip(best["series"], best["best_lr"]))
-            best_traces = view.run({o: s.spec(o, lr=float(lr)) for o, lr in best_lr.items()})
+            best_traces = view.run(view.specs(tuple(best_lr), per={o: {"lr": float(lr)} for o, lr in best_lr.items()}))
             labels = {o: f"{frames.title(o)} (η = {lr:.3g})" for o, lr in best_lr.items()}
             view.divergence(best_traces, labels)
             path = frames.path_frame(best_traces, objective, labels=labels)

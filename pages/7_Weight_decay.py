@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from engine import OPTIMIZERS, RunSpec, get_objective
+from engine import OPTIMIZERS, get_objective
 from ui.frame import page, panels
 from ui.views import charts, explain, frames, snippets
 
@@ -28,8 +28,8 @@ with page.open("weight_decay") as view:
     noise = view.widget("wd.noise")
     objective = get_objective("scaled", cond=cond)
     explaining = view.explaining()
-    specs = {opt: RunSpec.of(objective, opt, steps, None, noise, s.seed, record_state=explaining,
-                             **{**s.hyper(opt), "lr": lr, "weight_decay": wd}) for opt in SERIES}
+    specs = view.specs(tuple(SERIES), objective="scaled", objective_options={"cond": cond}, steps=steps, start=None,
+                       noise=noise, record_state=explaining, lr=lr, weight_decay=wd)
     traces = view.run(specs)
     view.divergence(traces, SERIES)
     l2 = np.array([1.0 / (1.0 + wd), cond / (cond + wd)])  # argmin f + λ/2 |θ|²

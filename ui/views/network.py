@@ -1,7 +1,7 @@
 """The Neural network page's frames and charts: decision boundaries that train, metric curves,
 and the effective learning rate per layer.
 
-A run's parameters are recorded every ``k`` steps (``FRAMES`` frames); at each frame the network
+A run's parameters are recorded at about ``FRAMES`` steps (``View.spec(rows=FRAMES)``); at each frame the network
 (``engine.network.Network``) gives the class probabilities on a ``GRID`` x ``GRID`` grid over the
 input plane, and its train and test loss and accuracy. The effective learning rate of a layer is
 summarised by its median and 10%-90% quantiles over the layer's weights, not one line per weight.
@@ -23,10 +23,6 @@ from .theme import STEP, ChartStyle, n, q, series_color, step_param
 FRAMES = 25  # recorded frames of a run (the boundary's step-through)
 GRID = 28  # cells per side of a boundary map
 CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73")  # Okabe-Ito: blue, orange, green
-
-
-def record_every(steps: int) -> int:
-    return max(1, -(-int(steps) // FRAMES))
 
 
 def _grid(net):
