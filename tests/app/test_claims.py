@@ -1,0 +1,104 @@
+"""Every sentence true for the run it sits beside: each page's text, at its defaults and at the
+settings a lesson uses, held to the quantity behind it, computed here from the engine.
+
+The text is read from the page (AppTest); the runs are made again here with ``engine.simulate``
+from the same settings, and the quantity each word names (a rate rising or levelling off, a gap
+closing, who ends lowest, a width, a tie, a count) is computed from them, not taken from the
+page's own claim functions. A sentence that names an optimiser is checked against that
+optimiser's run, whatever its exact wording.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from engine import OPTIMIZERS, simulate
+from ui.frame.registry import ALL_FIELDS
+from ui.state.settings import settings_from_values
+
+from .conftest import no_exception, open_page
+
+LR_PAGE = "pages/3_Learning_rates.py"
+
+
+def _settings(query: dict[str, str]):
+    return settings_from_values({k: ALL_FIELDS[k].clean(v) for k, v in query.items()})
+
+
+def _texts(at) -> str:
+    """Everything the page says in prose: markdown, notes, captions."""
+    parts = [m.value for m in at.markdown] + [i.value for i in at.info] + [c.value for c in at.caption]
+    return "\n".join(parts)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z*(])|\n+", text) if s.strip()]
+
+
+def _about(text: str, name: str) -> list[str]:
+    """The sentences that name ``name`` (as a word: Adam is not AdamW)."""
+    pattern = re.compile(rf"(?<![\w+]){re.escape(name)}(?![\w])")
+    return [s for s in _sentences(text) if pattern.search(s)]
+
+
+def _quarters(values: np.ndarray) -> float:
+    """Median of the last quarter of a series over the median of the quarter before."""
+    n = len(values)
+    q = max(n // 4, 1)
+    return float(np.median(values[n - q:]) / np.median(values[n - 2 * q:n - q]))
+
+
+# ---------------------------------------------------------------------------
+# Learning rates
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", [{}, {"opt": "adagrad,rmsprop,adam"},
+                                   {"opt": "sgd,adagrad,adam", "f": "quadratic", "noise": "0", "steps": "500"}],
+                         ids=["defaults", "compare", "quadratic"])
+def test_learning_rates_say_what_each_rate_did_in_this_run(query):
+    at = open_page(LR_PAGE, query)
+    no_exception(at)
+    text = _texts(at)
+    s = _settings(query)
+    for opt in s.optimizers:
+        tr = simulate(s.spec(opt))
+        eff = tr.eff_lr[:, 0]  # (updates, 2)
+        first, last = eff[0], eff[-1]
+        late = np.array([_quarters(eff[:, j]) for j in range(eff.shape[1])])
+        name = OPTIMIZERS[opt].title
+        said = _about(text, name)
+        assert said, f"nothing is said about {name}"
+        for sentence in said:
+            if re.search(r"level(s|led)? off|settles? at a level", sentence):
+                assert np.all(np.abs(np.log(late)) < np.log(1.3)), (name, late, sentence)
+            if "still rising" in sentence:
+                assert np.any(late > 1.1), (name, late, sentence)
+            if "still falling" in sentence:
+                assert np.any(late < 1 / 1.1), (name, late, sentence)
+            if re.search(r"\brose\b", sentence) and not re.search(r"\bfell\b", sentence):
+                assert np.all(last > first), (name, first, last, sentence)
+            if re.search(r"\bfell\b", sentence) and not re.search(r"\brose\b", sentence):
+                assert np.all(last < first), (name, first, last, sentence)
+            if "flat" in sentence:
+                assert np.ptp(eff) <= 1e-12 * eff.max(), (name, sentence)
+        if opt == "adagrad":
+            # "falls (roughly) like 1/√t" is a claim about this run unless it is said under a condition
+            for sentence in _about(text, "1/√t"):
+                if not re.search(r"1/√t (while|if|when)", sentence):
+                    t = tr.t_update
+                    half = t > t[-1] / 2
+                    slope = np.polyfit(np.log(t[half]), np.log(eff[half, 0]), 1)[0]
+                    assert -0.7 < slope < -0.3, (slope, sentence)
+            said_by = re.search(r"fall came by step (\d+)", text)
+            if said_by:
+                k = int(said_by.group(1))
+                fall = np.log(eff[-1] / eff[0])
+                assert np.all(np.log(eff[tr.t_update == k][0] / eff[0]) <= 0.8 * fall)  # 80% of the fall, or more
+            said_loss = re.search(r"loss after (\d+) steps: ([0-9.e+-]+)", text)
+            if said_loss:
+                assert int(said_loss.group(1)) == s.steps
+                assert float(said_loss.group(2)) == pytest.approx(tr.final_loss[0], rel=0.05)

@@ -1,0 +1,172 @@
+"""What a page says about its run, worded from the run (pure: numpy, no Streamlit).
+
+A page's text is of two kinds. General facts hold for every run and are phrased as such
+("AdaGrad's sum can only grow, so its rate can only fall"). Everything else (who ends lowest, a
+rate rising or levelling, a gap closing, a width, a tie, a count) depends on the run, and is
+worded here from the traces the page draws: each function returns a ``Claim``, the text and
+the numbers it was worded from. When the run does not show a lesson's usual claim, the text says
+what it shows instead.
+
+The words have fixed meanings (the tests hold the text to them):
+
+* a rate **rose** / **fell** from its first update to its last; it **levelled off** when the
+  median of the run's last quarter is within ``LEVEL`` (a factor) of the median of the quarter
+  before, else it is **still rising** / **still falling** at the end;
+* a run has **settled** when its mean over the last twentieth moved less than ``SETTLED`` of its
+  distance from the optimum (or less than ``SETTLED_ABS``) since the twentieth before;
+* two numbers are a **tie** when they differ by less than ``TIE`` (relative), or, for
+  accuracies, by less than one test point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine import OPTIMIZERS, Trace
+
+LEVEL = 1.25  # a rate whose last quarter is within this factor of the quarter before has levelled off
+EARLY = 0.9  # the share of a fall "most of" means
+SETTLED = 0.02  # of the distance still to go: a run moving less than this has settled
+SETTLED_ABS = 1e-4  # or less than this, absolutely
+TIE = 0.05  # relative difference below which two losses are a tie
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A page's sentence(s) about its run, and the numbers they were worded from."""
+
+    text: str
+    facts: Mapping = field(default_factory=dict)
+
+
+def num(v: float) -> str:
+    """A number as the text writes it: two significant digits (``4.9e-05``, ``0.0015``, ``3.2``)."""
+    v = float(v)
+    if not np.isfinite(v):
+        return "∞" if v > 0 else "−∞" if v < 0 else "not a number"
+    return f"{v:.2g}"
+
+
+def title(opt: str) -> str:
+    return OPTIMIZERS[opt].title if opt in OPTIMIZERS else opt
+
+
+def and_list(items: Sequence[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# ---------------------------------------------------------------------------
+# Learning rates
+# ---------------------------------------------------------------------------
+
+ADAPTIVE = ("adagrad", "rmsprop", "adam", "adamw", "nadam", "radam", "adamax", "adadelta")
+
+
+@dataclass(frozen=True)
+class Course:
+    """How one positive series (a parameter's effective learning rate) went over a run."""
+
+    first: float
+    last: float
+    kind: str  # "flat", "rose" or "fell" (first update to last)
+    end: str  # "levelled off", "still rising" or "still falling" (last quarter against the one before)
+    end_ratio: float  # median of the last quarter / median of the quarter before
+    most_by: int  # the step by which EARLY of the fall (or rise) had happened
+
+
+def course(values: np.ndarray, steps: np.ndarray) -> Course:
+    """The ``Course`` of ``values`` (one per recorded update, at ``steps``)."""
+    y = np.asarray(values, dtype=float)
+    n = len(y)
+    first, last = float(y[0]), float(y[-1])
+    if y.max() <= y.min() * (1 + 1e-9):
+        return Course(first, last, "flat", "levelled off", 1.0, int(steps[0]))
+    q = max(n // 4, 1)
+    late = float(np.median(y[n - q:]) / max(np.median(y[max(n - 2 * q, 0):n - q] if n >= 2 else y), 1e-300))
+    end = "still rising" if late > LEVEL else "still falling" if late < 1 / LEVEL else "levelled off"
+    total = np.log(last / first) if first > 0 and last > 0 else 0.0
+    part = np.log(np.maximum(y, 1e-300) / first) / total if total else np.ones(n)
+    reached = np.flatnonzero(part >= EARLY)
+    return Course(first, last, "rose" if last > first else "fell", end, late,
+                  int(steps[reached[0]]) if reached.size else int(steps[-1]))
+
+
+def _rates_of(trace: Trace, names: Sequence[str]) -> dict[str, Course]:
+    """Each shown parameter's course over run 0's updates before its stop (if it diverged)."""
+    steps = trace.t_update
+    stop = trace.stopped_at[0]
+    alive = steps < stop if stop >= 0 else np.ones(len(steps), bool)
+    eff = trace.eff_lr[alive, 0]
+    if not len(eff):
+        return {}
+    index = _shown_params(trace.dim, names)
+    return {name: course(eff[:, j], steps[alive]) for name, j in index.items()}
+
+
+def _shown_params(dim: int, names: Sequence[str] | None, most: int = 4) -> dict[str, int]:
+    """The parameters the chart draws (``frames.eff_lr_frame``: all up to 6, else ``most``)."""
+    names = list(names or (["x", "y"] if dim == 2 else [f"w{j + 1}" for j in range(dim)]))
+    keep = range(dim) if dim <= 6 else np.linspace(0, dim - 1, most).astype(int)
+    return {names[j]: int(j) for j in keep}
+
+
+def learning_rate_claim(traces: Mapping[str, Trace], names: Sequence[str] | None = None) -> Claim:
+    """What each optimiser's effective learning rate did in this run: flat, rose or fell, and
+    whether it levelled off; how far apart its parameters ended; AdaGrad's early fall."""
+    sentences, facts = [], {}
+    finals = {o: float(tr.final_loss[0]) for o, tr in traces.items()}
+    for opt, tr in traces.items():
+        courses = _rates_of(tr, names)
+        facts[opt] = courses
+        name = title(tr.optimizer)
+        if not courses:
+            sentences.append(f"**{name}** diverged at its first step.")
+            continue
+        stopped = (f" (until it diverged at step {int(tr.stopped_at[0])})" if tr.stopped_at[0] >= 0 else "")
+        if all(c.kind == "flat" for c in courses.values()):
+            lr = next(iter(courses.values())).first
+            sentences.append(f"**{name}**: flat at η = {num(lr)} for every parameter (no adaptation).")
+            continue
+        kinds = {c.kind for c in courses.values()}
+        ends = {c.end for c in courses.values()}
+        if len(courses) <= 2:
+            values = ", ".join(f"{p} {num(c.first)} → {num(c.last)}" for p, c in courses.items())
+        else:
+            lo = min(c.first for c in courses.values()), max(c.first for c in courses.values())
+            hi = min(c.last for c in courses.values()), max(c.last for c in courses.values())
+            values = (f"the {len(courses)} parameters shown from {num(lo[0])}–{num(lo[1])} "
+                      f"to {num(hi[0])}–{num(hi[1])}")
+        if len(kinds) == 1:
+            what = f"{kinds.pop()} ({values})"
+        else:
+            what = "; ".join(f"{p} {c.kind} from {num(c.first)} to {num(c.last)}" for p, c in courses.items())
+        if len(ends) == 1:
+            end = ends.pop()
+            ratios = [c.end_ratio for c in courses.values()]
+            change = max(ratios, key=lambda r: abs(np.log(r)))
+            how = (f"{end} at the end (its last quarter ×{change:.2g} the quarter before)"
+                   if end != "levelled off" else "levelled off over the last half")
+        else:
+            how = "; ".join(f"{p} {c.end}" for p, c in courses.items())
+        text = f"**{name}**{stopped}: {what}; {how}."
+        lasts = [c.last for c in courses.values()]
+        if len(courses) > 1 and max(lasts) > min(lasts) * 1.1:
+            top = max(courses, key=lambda p: courses[p].last)
+            text += f" Its parameters end {max(lasts) / min(lasts):.2g}× apart ({top} highest)."
+        if tr.optimizer == "adagrad" and "fell" in {c.kind for c in courses.values()}:
+            by = max(c.most_by for c in courses.values())
+            if by <= 0.1 * tr.steps:
+                text += (f" Most of its fall came by step {by} of {tr.steps}: the large gradients of the first steps "
+                         "dominate its sum.")
+            others = {o: f for o, f in finals.items() if o != opt}
+            text += f" Its loss after {tr.steps} steps: {num(finals[opt])}"
+            text += (f" (the others: {', '.join(f'{title(traces[o].optimizer)} {num(f)}' for o, f in others.items())})."
+                     if others else ".")
+        sentences.append(text)
+    return Claim(" ".join(sentences), {"courses": facts, "final_loss": finals})
