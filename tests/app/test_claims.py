@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pytest
 
-from engine import OPTIMIZERS, simulate
+from engine import OPTIMIZERS, replay, simulate
 from ui.frame.registry import ALL_FIELDS
 from ui.state.settings import settings_from_values
 
@@ -102,3 +102,46 @@ def test_learning_rates_say_what_each_rate_did_in_this_run(query):
             if said_loss:
                 assert int(said_loss.group(1)) == s.steps
                 assert float(said_loss.group(2)) == pytest.approx(tr.final_loss[0], rel=0.05)
+
+
+# ---------------------------------------------------------------------------
+# Bias correction
+# ---------------------------------------------------------------------------
+
+BC_PAGE = "pages/4_Bias_correction.py"
+
+
+@pytest.mark.parametrize("query", [{}, {"adam.beta2": "0.9"}, {"first": "20", "steps": "300"}],
+                         ids=["defaults", "beta2", "short"])
+def test_bias_correction_says_how_far_apart_the_steps_are_and_how_the_runs_end(query):
+    at = open_page(BC_PAGE, query)
+    no_exception(at)
+    text = _texts(at)
+    s = _settings(query)
+    shown = min(int(ALL_FIELDS["first"].clean(query.get("first", str(ALL_FIELDS["first"].default)))), s.steps)
+    on = simulate(s.spec("adam", bias_correction=True))
+    same = replay("adam", on.grads, on.start, return_trace=True, **{**s.hyper("adam"), "bias_correction": False})
+    off = simulate(s.spec("adam", bias_correction=False))
+    size_on = np.sqrt((on.delta[:, 0] ** 2).sum(-1))
+    ratio = np.sqrt((same.delta[:, 0] ** 2).sum(-1)) / size_on  # uncorrected / corrected, step by step
+    f_on, f_off = on.final_loss[0], off.final_loss[0]
+    for value, step in re.findall(r"([0-9.]+)× at step (\d+)", text):
+        assert float(value) == pytest.approx(ratio[int(step) - 1], rel=0.06), (value, step)
+    for sentence in _sentences(text):
+        if re.search(r"(closes|closed)", sentence) and not re.search(r"step \d+|not closed", sentence):
+            # a gap said to close, with no step named, must have closed where the charts end
+            assert abs(np.log(ratio[shown - 1])) < np.log(1.1), (ratio[shown - 1], sentence)
+        if re.search(r"(behave|end) alike|about the same loss", sentence) and "not" not in sentence:
+            assert abs(f_on - f_off) <= 0.1 * max(f_on, f_off), (f_on, f_off, sentence)
+    said = re.search(r"within (\d+)% of each other from step (\d+)", text)
+    if said:
+        k, tol = int(said.group(2)), 1 + int(said.group(1)) / 100
+        assert np.all(np.abs(np.log(ratio[k - 1:])) <= np.log(tol) + 1e-12)
+        assert k == 1 or abs(np.log(ratio[k - 2])) > np.log(tol)
+    lower = re.search(r"(uncorrected|corrected) run ends lower, f = ([0-9.e-]+) against ([0-9.e-]+)", text)
+    if f_off < 0.9 * f_on or f_on < 0.9 * f_off:
+        assert lower, "the page does not say which run ends lower"
+        winner, loser = (f_off, f_on) if lower.group(1) == "uncorrected" else (f_on, f_off)
+        assert winner < loser
+        assert float(lower.group(2)) == pytest.approx(winner, rel=0.06)
+        assert float(lower.group(3)) == pytest.approx(loser, rel=0.06)

@@ -170,3 +170,57 @@ def learning_rate_claim(traces: Mapping[str, Trace], names: Sequence[str] | None
                      if others else ".")
         sentences.append(text)
     return Claim(" ".join(sentences), {"courses": facts, "final_loss": finals})
+
+
+# ---------------------------------------------------------------------------
+# Bias correction
+# ---------------------------------------------------------------------------
+
+CLOSE = 1.1  # an uncorrected step within this factor of the corrected one: the gap has closed
+
+
+def _step_lengths(trace: Trace) -> np.ndarray:
+    return np.sqrt((trace.delta[:, 0] ** 2).sum(-1))
+
+
+def bias_correction_claim(on: Trace, off_same: Trace, shown: int, off_run: Trace | None = None) -> Claim:
+    """How the uncorrected step compares with the corrected one on the same gradients (``off_same``,
+    a replay of ``on``'s gradients), step by step: at step 1, at its largest, at the moment charts'
+    edge (``shown``) and at the end, and from when it stays within ``CLOSE``; and which of the two
+    runs (each with its own gradients, ``off_run``) ends lower."""
+    a, b = _step_lengths(on), _step_lengths(off_same)
+    n = min(len(a), len(b))
+    ok = a[:n] > 0
+    ratio = np.where(ok, b[:n] / np.where(ok, a[:n], 1.0), 1.0)
+    peak = int(np.argmax(ratio))
+    edge = min(shown, n) - 1
+    far = np.flatnonzero(np.abs(np.log(ratio)) > np.log(CLOSE))
+    closed = int(far[-1]) + 2 if far.size else 1  # the first step from which it stays within CLOSE
+    facts = {"ratio": ratio, "peak_step": peak + 1, "closed_at": closed if closed <= n else None}
+    within = f"{round((CLOSE - 1) * 100)}%"
+    parts = [f"On the same gradients the uncorrected step is {ratio[0]:.2g}× the corrected one at step 1"]
+    if 0 < peak < n - 1 and ratio[peak] > max(ratio[0] * 1.05, CLOSE):
+        parts.append(f"{ratio[peak]:.2g}× at step {peak + 1} (its largest)")
+    if edge not in (0, peak) and edge < n - 1:
+        apart = abs(np.log(ratio[edge])) > np.log(CLOSE)
+        parts.append(f"{'still ' if apart else ''}{ratio[edge]:.2g}× at step {edge + 1} (the right edge of the charts "
+                     "above)")
+    parts.append(f"{ratio[-1]:.2g}× at step {n}")
+    text = ", ".join(parts[:-1]) + " and " + parts[-1] + "."
+    if closed <= n:
+        text += f" The two steps stay within {within} of each other from step {closed} on."
+    else:
+        text += f" The gap has not closed by step {n}: the two steps still differ by more than {within}."
+    if off_run is not None:
+        f_on, f_off = float(on.final_loss[0]), float(off_run.final_loss[0])
+        facts.update(final_on=f_on, final_off=f_off)
+        if abs(f_on - f_off) <= TIE * max(abs(f_on), abs(f_off)):
+            text += f" Both runs end at about the same loss (f = {num(f_on)} and {num(f_off)})."
+        elif f_off < f_on:
+            text += (f" The runs do not end alike: here the uncorrected run ends lower, f = {num(f_off)} against "
+                     f"{num(f_on)} ({f_on / max(f_off, 1e-300):.2g}× lower). Bigger early steps are a risk (they "
+                     "can overshoot or diverge), not always a loss.")
+        else:
+            text += (f" The runs do not end alike: the corrected run ends lower, f = {num(f_on)} against "
+                     f"{num(f_off)} ({f_off / max(f_on, 1e-300):.2g}× lower).")
+    return Claim(text, facts)
