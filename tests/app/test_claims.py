@@ -145,3 +145,58 @@ def test_bias_correction_says_how_far_apart_the_steps_are_and_how_the_runs_end(q
         assert winner < loser
         assert float(lower.group(2)) == pytest.approx(winner, rel=0.06)
         assert float(lower.group(3)) == pytest.approx(loser, rel=0.06)
+
+
+# ---------------------------------------------------------------------------
+# Weight decay
+# ---------------------------------------------------------------------------
+
+WD_PAGE = "pages/7_Weight_decay.py"
+WD_LABELS = {"adam": "Adam + L2", "adamw": "AdamW"}
+
+
+def _wd_runs(query):
+    s = _settings(query)
+    field = {k: ALL_FIELDS[k].clean(query[k]) if k in query else ALL_FIELDS[k].default
+             for k in ("wd.lambda", "wd.lr", "wd.cond", "wd.steps", "wd.noise")}
+    runs = {o: simulate("scaled", o, int(field["wd.steps"]), None, field["wd.noise"], s.seed,
+                        objective_options={"cond": field["wd.cond"]},
+                        **{**s.hyper(o), "lr": field["wd.lr"], "weight_decay": field["wd.lambda"]})
+            for o in WD_LABELS}
+    return runs
+
+
+@pytest.mark.parametrize("query", [{}, {"wd.steps": "5000"}, {"wd.noise": "0.5"}],
+                         ids=["defaults", "5000 steps", "noisy"])
+def test_weight_decay_says_settled_only_of_a_settled_run(query):
+    at = open_page(WD_PAGE, query)
+    no_exception(at)
+    text = _texts(at)
+    runs = _wd_runs(query)
+    for opt, tr in runs.items():
+        p = tr.params[:, 0]
+        k = len(p) // 20
+        moved = np.abs(p[-k:].mean(0) - p[-2 * k:-k].mean(0))
+        spread = p[-k:].std(0)
+        tail = p[-len(p) // 10:].mean(0)
+        still = moved > np.maximum(np.maximum(2e-4, 0.04 * np.abs(1 - tail)), 2 * spread)
+        calm = moved < np.maximum(np.maximum(1e-4, 0.02 * np.abs(1 - tail)), spread)
+        for sentence in _about(text, WD_LABELS[opt]):
+            if re.search(r"\bsettle", sentence) and not re.search(r"not settled|settles only|has not", sentence):
+                assert np.all(calm), (opt, moved, sentence)
+            if re.search(r"not settled|still moving", sentence):
+                assert np.any(still), (opt, moved, sentence)
+        pulls = re.search(rf"{re.escape(WD_LABELS[opt])}[^*]*\*\*[^.]*pulls x by ([0-9.e-]+) and y by ([0-9.e-]+)",
+                          text)
+        if pulls:
+            assert float(pulls.group(1)) == pytest.approx(1 - tail[0], rel=0.06, abs=1e-4)
+            assert float(pulls.group(2)) == pytest.approx(1 - tail[1], rel=0.06, abs=1e-4)
+    # a column named "final" holds the last iterate; the mean of a tail says so
+    table = at.dataframe[0].value if at.dataframe else at.table[0].value
+    for column in table.columns:
+        if "final" in str(column):
+            axis = 0 if "x" in str(column) else 1
+            for label, value in table[column].items():
+                opt = next((o for o, name in WD_LABELS.items() if str(label).startswith(name + " (")), None)
+                if opt:
+                    assert float(value) == pytest.approx(runs[opt].final_params[0, axis], abs=1e-4), (column, label)

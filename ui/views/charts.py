@@ -461,7 +461,7 @@ def pull_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
             "mark": {"type": "bar"},
             "encoding": {"x": n("weight", title="weight", axis={"labelAngle": 0}),
                          "xOffset": n("label", sort=labels),
-                         "y": q("pull", title="pull towards 0 (1 − final value)"),
+                         "y": q("pull", title="pull towards 0 (1 − mean of the last 10%)"),
                          "color": series_color(labels, opts, title=None, columns=1),
                          "tooltip": [n("label", title=""), n("weight"), q("final", format=".4f"),
                                      q("pull", format=".4f")]}}

@@ -224,3 +224,85 @@ def bias_correction_claim(on: Trace, off_same: Trace, shown: int, off_run: Trace
             text += (f" The runs do not end alike: the corrected run ends lower, f = {num(f_on)} against "
                      f"{num(f_off)} ({f_off / max(f_on, 1e-300):.2g}× lower).")
     return Claim(text, facts)
+
+
+# ---------------------------------------------------------------------------
+# Weight decay
+# ---------------------------------------------------------------------------
+
+TAIL = 10  # the table's "where it is": the mean of the last 1/TAIL of the steps (noise makes iterates jitter)
+
+
+def tail_mean(trace: Trace, parts: int = TAIL) -> np.ndarray:
+    """Run 0's mean position over the last ``1/parts`` of its recorded steps."""
+    p = trace.params[:, 0]
+    return p[-max(len(p) // parts, 1):].mean(0)
+
+
+def drift(trace: Trace) -> np.ndarray:
+    """How far run 0 moved at the end: its mean over the last twentieth of the recorded steps minus
+    its mean over the twentieth before, per weight."""
+    p = trace.params[:, 0]
+    k = max(len(p) // 20, 1)
+    return p[-k:].mean(0) - p[-2 * k:-k].mean(0)
+
+
+def jitter(trace: Trace) -> np.ndarray:
+    """Run 0's spread (standard deviation) over the last twentieth of its recorded steps, per weight."""
+    p = trace.params[:, 0]
+    return p[-max(len(p) // 20, 1):].std(0)
+
+
+def settled(trace: Trace, optimum) -> np.ndarray:
+    """Per weight: has run 0 settled? Its ``drift`` is below ``SETTLED`` of its distance from
+    ``optimum``, or below ``SETTLED_ABS``, or (with noise) within its own ``jitter``."""
+    d = np.abs(drift(trace))
+    return (d < SETTLED_ABS) | (d < SETTLED * np.abs(np.asarray(optimum) - tail_mean(trace))) | (d < jitter(trace))
+
+
+def weight_decay_claim(traces: Mapping[str, Trace], labels: Mapping[str, str], l2: np.ndarray,
+                       steps: int) -> Claim:
+    """Where Adam + L2 and AdamW are after ``steps`` steps: whether each has settled (and where),
+    how hard each pulls each weight towards 0, and whose pull is more even across the weights."""
+    one = np.ones(2)
+    pull = {o: one - tail_mean(tr) for o, tr in traces.items()}
+    still = {o: ~settled(tr, one) for o, tr in traces.items()}
+    facts = {"pull": pull, "moving": still, "drift": {o: drift(tr) for o, tr in traces.items()}}
+    sentences = [f"After {steps} steps (positions: the mean of the last {100 // TAIL}% of the steps):"]
+    for o, tr in traces.items():
+        p = pull[o]
+        at_l2 = np.all(np.abs(tail_mean(tr) - l2) < 1e-3)
+        where = " at the L2-regularised minimum (the cross)" if at_l2 else ""
+        if not still[o].any():
+            spread = jitter(tr)
+            noisy = f" (it jitters by about {num(spread.max())})" if spread.max() > SETTLED_ABS else ""
+            state = f"has settled{where}{noisy}"
+        else:
+            moving = [n for n, m in zip("xy", still[o]) if m]
+            d = facts["drift"][o]
+            towards = all(np.sign(d[j]) == np.sign(1 - tail_mean(tr)[j]) for j, m in enumerate(still[o]) if m)
+            state = (f"has not settled: {' and '.join(moving)} still "
+                     f"{'moving towards the optimum 1' if towards else 'moving'} "
+                     f"({', '.join(f'{n} by {num(abs(d[j]))}' for j, n in enumerate('xy') if still[o][j])} "
+                     f"over the last 5% of the steps){where}")
+        ratio = abs(p[0]) / max(abs(p[1]), 1e-300)
+        sentences.append(f"**{labels[o]}** {state}; it pulls x by {num(p[0])} and y by {num(p[1])} "
+                         f"(x {ratio:.2g}× as much as y).")
+    if len(traces) == 2:
+        (a, pa), (b, pb) = pull.items()
+        spread = {o: abs(np.log(max(abs(p[0]), 1e-300) / max(abs(p[1]), 1e-300))) for o, p in pull.items()}
+        if abs(spread[a] - spread[b]) < 0.1:
+            sentences.append("Their pulls are about equally even across the two weights.")
+        else:
+            even = min(spread, key=spread.get)
+            sentences.append(f"{labels[even]}'s pull is the more even across the two weights.")
+        for j, n in enumerate("xy"):
+            if abs(pa[j] - pb[j]) <= TIE * max(abs(pa[j]), abs(pb[j])):
+                sentences.append(f"On {n} both pull about the same ({num(pa[j])}).")
+            else:
+                hard = a if abs(pa[j]) > abs(pb[j]) else b
+                sentences.append(f"On {n}, {labels[hard]} pulls harder ({num(max(abs(pa[j]), abs(pb[j])))} against "
+                                 f"{num(min(abs(pa[j]), abs(pb[j])))}).")
+        if any(still[o].any() for o in traces):
+            sentences.append("A run that has not settled may still change these numbers: try more steps.")
+    return Claim(" ".join(sentences), facts)
