@@ -200,3 +200,88 @@ def test_weight_decay_says_settled_only_of_a_settled_run(query):
                 opt = next((o for o, name in WD_LABELS.items() if str(label).startswith(name + " (")), None)
                 if opt:
                     assert float(value) == pytest.approx(runs[opt].final_params[0, axis], abs=1e-4), (column, label)
+
+
+# ---------------------------------------------------------------------------
+# Sparse gradients
+# ---------------------------------------------------------------------------
+
+SPARSE_PAGE = "pages/5_Sparse_gradients.py"
+SPARSE_OPTS = ("sgd", "adagrad", "rmsprop", "adam")
+
+
+def _sparse_setup(query):
+    def value(key):
+        return ALL_FIELDS[key].clean(query[key]) if key in query else ALL_FIELDS[key].default
+
+    s = _settings(query)
+    lrs = {o: value(f"sp.{o}") for o in SPARSE_OPTS}
+    steps, dim, freq, rare, n = (int(value("sp.steps")), int(value("sp.dim")), value("sp.freq"), value("sp.rare"),
+                                 int(value("sp.seeds")))
+    seeds = np.arange(s.seed, s.seed + n)
+    many = {o: simulate("sparse", o, steps, None, 0.0, seeds, objective_options={"dim": dim, "freq_min": freq},
+                        **{**s.hyper(o), "lr": lrs[o]}) for o in SPARSE_OPTS}
+    two = {o: simulate("sparse2d", o, steps, None, 0.0, s.seed, objective_options={"freq_rare": rare},
+                       **{**s.hyper(o), "lr": lrs[o]}) for o in SPARSE_OPTS}
+    return s, lrs, many, two, (dim, freq, rare, steps)
+
+
+def _pairs(segment: str) -> dict[str, float]:
+    """``Title 0.0031, Title 0.0095`` -> {title: number}."""
+    return {name: float(v) for name, v in re.findall(r"([A-Z][\w+ ]*?) ([0-9.e-]+)(?:,|;|$|\.)", segment)}
+
+
+@pytest.mark.parametrize("query", [{}, {"sp.rare": "0.01", "sp.steps": "300"}, {"sp.sgd": "0.1", "sp.adam": "0.01"}],
+                         ids=["defaults", "rarer", "old rates"])
+def test_sparse_gradients_say_what_the_rare_weights_did(query):
+    from engine import get_objective
+
+    at = open_page(SPARSE_PAGE, query)
+    no_exception(at)
+    text = _texts(at)
+    _, _, many, two, (dim, freq, rare_p, steps) = _sparse_setup(query)
+    obj = get_objective("sparse", dim=dim, freq_min=freq)
+    order = np.argsort(obj.feature_freq, kind="stable")
+    rare = order[: max(round(dim / 4), 1)]
+    w_star = np.asarray(obj.minima[0])
+    rare_err = {o: float(np.median(np.median(np.abs(tr.final_params - w_star), axis=0)[rare]))
+                for o, tr in many.items()}
+    # "rare weights barely move" under SGD: on both problems they must have covered less than half the way
+    for sentence in _about(text, "SGD"):
+        if re.search(r"barely move|hardly move|stay(s)? (high|put)", sentence):
+            moved = 1 - rare_err["sgd"] / float(np.median(np.abs(w_star[rare])))
+            assert moved < 0.5, (moved, sentence)
+            obj2 = get_objective("sparse2d", freq_rare=rare_p)
+            done = two["sgd"].final_params[0, 1] / obj2.minima[0][1]
+            assert done < 0.5, (done, sentence)
+    said = re.search(r"median error after (\d+) steps is ([^;]*);", text)
+    assert said and int(said.group(1)) == steps, text
+    listed = _pairs(said.group(2))
+    for o in SPARSE_OPTS:
+        assert listed[OPTIMIZERS[o].title] == pytest.approx(rare_err[o], rel=0.06), (o, listed)
+    lowest = re.search(r"(\w+) ends lowest on the rare features", text)
+    if lowest:
+        assert lowest.group(1) == OPTIMIZERS[min(rare_err, key=rare_err.get)].title
+    # the map: each end point, and who ends closest
+    obj2 = get_objective("sparse2d", freq_rare=rare_p)
+    dist = {o: float(np.linalg.norm(tr.final_params[0] - np.asarray(obj2.minima[0]))) for o, tr in two.items()}
+    for name, x, y in re.findall(r"([A-Z][\w+ ]*?) at \(([-0-9.]+), ([-0-9.]+)\)", text):
+        o = next(k for k in SPARSE_OPTS if OPTIMIZERS[k].title == name)
+        assert (float(x), float(y)) == pytest.approx(tuple(two[o].final_params[0]), abs=0.006), name
+    closest = re.search(r"(\w+) ends closest to the minimum", text)
+    if closest:
+        assert closest.group(1) == OPTIMIZERS[min(dist, key=dist.get)].title
+
+
+def test_sparse_default_learning_rates_are_each_near_their_best():
+    """The page says the defaults are each near that optimiser's best on the default problem: each
+    default's median final loss is within 2.5x of the best of 25 rates over the optimiser's range."""
+    s, lrs, many, _, (dim, freq, _, steps) = _sparse_setup({})
+    seeds = np.arange(s.seed, s.seed + 5)
+    for o in SPARSE_OPTS:
+        h = OPTIMIZERS[o].hypers["lr"]
+        grid = np.logspace(np.log10(h.low), np.log10(h.high), 25)
+        tr = simulate("sparse", o, steps, None, 0.0, np.tile(seeds, 25), record="loss", every=steps,
+                      objective_options={"dim": dim, "freq_min": freq}, **{**s.hyper(o), "lr": np.repeat(grid, 5)})
+        best = np.median(np.where(tr.diverged, np.inf, tr.final_loss).reshape(25, 5), axis=1).min()
+        assert np.median(many[o].final_loss[:5]) <= 2.5 * best, (o, lrs[o], np.median(many[o].final_loss), best)

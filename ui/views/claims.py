@@ -306,3 +306,80 @@ def weight_decay_claim(traces: Mapping[str, Trace], labels: Mapping[str, str], l
         if any(still[o].any() for o in traces):
             sentences.append("A run that has not settled may still change these numbers: try more steps.")
     return Claim(" ".join(sentences), facts)
+
+
+# ---------------------------------------------------------------------------
+# Sparse gradients
+# ---------------------------------------------------------------------------
+
+
+def _rare_groups(freq: np.ndarray, share: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the rarest and the most frequent ``share`` of the features (at least one each)."""
+    k = max(round(share * len(freq)), 1)
+    order = np.argsort(freq, kind="stable")
+    rare, common = np.zeros(len(freq), bool), np.zeros(len(freq), bool)
+    rare[order[:k]], common[order[-k:]] = True, True
+    return rare, common
+
+
+def sparse_claim(traces: Mapping[str, Trace], objective, steps: int) -> Claim:
+    """Per optimiser on the many-feature problem: the median error (over seeds, then over the
+    features) of the rarest and of the most frequent quarter of the weights after the run, who is
+    lowest on the rare ones, and how much larger a rate each gives its rarest weights than its
+    most frequent ones (the effective rate's median over the second half of the run and seeds)."""
+    freq = np.asarray(objective.feature_freq)
+    w_star = np.asarray(objective.minima[0])
+    rare, common = _rare_groups(freq)
+    err, rate = {}, {}
+    for o, tr in traces.items():
+        e = np.median(np.abs(tr.final_params - w_star), axis=0)
+        err[o] = (float(np.median(e[rare])), float(np.median(e[common])))
+        half = np.median(tr.eff_lr[tr.eff_lr.shape[0] // 2:], axis=(0, 1))
+        rate[o] = float(np.median(half[rare]) / max(np.median(half[common]), 1e-300))
+    order = sorted(err, key=lambda o: err[o][0])
+    lo, hi = freq[rare].min(), freq[rare].max()
+    text = (f"On the rarest quarter of the features ({int(rare.sum())} of {len(freq)}, firing in {lo:.2%}–{hi:.2%} "
+            f"of the samples) the median error after {steps} steps is "
+            + ", ".join(f"{title(o)} {num(err[o][0])}" for o in order)
+            + "; on the most frequent quarter "
+            + ", ".join(f"{title(o)} {num(err[o][1])}" for o in order) + ".")
+    best = order[0]
+    if len(order) > 1:
+        second = order[1]
+        if err[second][0] <= err[best][0] * (1 + TIE):
+            text += f" {title(best)} and {title(second)} tie on the rare features."
+        else:
+            times = err[second][0] / max(err[best][0], 1e-300)
+            text += f" {title(best)} ends lowest on the rare features, {times:.2g}× below the next ({title(second)})."
+    if "sgd" in err and best != "sgd":
+        times = err["sgd"][0] / max(err[best][0], 1e-300)
+        text += f" SGD's rare weights end {times:.2g}× further off than {title(best)}'s."
+    adaptive = [o for o in rate if abs(np.log(rate[o])) > np.log(1.1)]
+    if adaptive:
+        text += " Rate of the rarest weights against the most frequent ones: " + ", ".join(
+            f"{title(o)} {rate[o]:.2g}×" for o in adaptive) + "."
+    same = [title(o) for o in rate if o not in adaptive]
+    if same:
+        text += f" {and_list(same)} {'gives' if len(same) == 1 else 'give'} every weight about the same rate."
+    return Claim(text, {"error": err, "rate_ratio": rate, "rare": rare, "common": common})
+
+
+def sparse_map_claim(traces: Mapping[str, Trace], objective, steps: int) -> Claim:
+    """Where each optimiser ends on the 2-D map, its loss gap, and who ends closest to the minimum."""
+    w_star = np.asarray(objective.minima[0])
+    end = {o: tr.final_params[0] for o, tr in traces.items()}
+    gap = {o: float(tr.final_loss[0] - objective.fmin) for o, tr in traces.items()}
+    dist = {o: float(np.linalg.norm(end[o] - w_star)) for o in traces}
+    order = sorted(dist, key=dist.get)
+    text = (f"After {steps} steps: " + "; ".join(
+        f"{title(o)} at ({end[o][0]:.2f}, {end[o][1]:.2f}), f − f* = {num(gap[o])}" for o in order) + ".")
+    if len(order) > 1 and dist[order[1]] > dist[order[0]] * (1 + TIE):
+        text += f" {title(order[0])} ends closest to the minimum ({w_star[0]:g}, {w_star[1]:g})."
+        if order[0] == "sgd":
+            text += (" With two weights SGD's one rate is limited only by the always-on feature, so it can be "
+                     "large; with many features firing together, as above, they limit it together.")
+    far = [o for o in order if abs(end[o][1] - w_star[1]) > 0.5 * abs(w_star[1] - objective.start[1])]
+    if far:
+        text += (f" {and_list([title(o) for o in far])} {'has' if len(far) == 1 else 'have'} not yet covered half "
+                 "the way along the rare weight.")
+    return Claim(text, {"end": end, "gap": gap, "distance": dist})
