@@ -5,24 +5,13 @@ import streamlit as st
 
 from engine import OPTIMIZERS
 from ui.frame import page
-from ui.views import charts, frames, snippets
+from ui.views import charts, claims, frames, snippets
 
 CEILING_FACTOR = 10.0  # the y axis stops at 10x the starting gap; diverged runs sit there
 
 with page.open("sensitivity") as view:
     s = view.settings
     objective = s.objective_obj()
-    view.explain(
-        "For each chosen optimiser, one vectorised run per (learning rate, seed): the final loss "
-        "gap f(θ) − f* after the same number of steps, the median over seeds as a line and the "
-        "10–90% quantiles as a band. The comparison is fair by construction: the same step "
-        "budget, the same start, the same seeds (so the same gradient noise), the other "
-        "hyperparameters from the sidebar, and the loss itself as the score. The diamond marks "
-        "each optimiser's best learning rate; the shaded span is every learning rate whose median "
-        "final loss is within 2× of that best; crosses mark learning rates where runs diverged.",
-        "How wide the shaded span is. A wide span means the optimiser is forgiving: a rough "
-        "guess of the learning rate works. Adaptive methods are often forgiving; plain SGD's "
-        "good range is narrow and sits just below where it diverges.")
     n_points = int(view.widget("lrs.points"))
     n_seeds = int(view.widget("lrs.seeds"))
     show = view.widget("lrs.best")
@@ -34,6 +23,16 @@ with page.open("sensitivity") as view:
     traces = view.run(specs)
     ceiling = max(float(objective.value(np.asarray(s.start)) - objective.fmin), 1e-12) * CEILING_FACTOR
     frame, best = frames.sensitivity_frames(traces, lrs, n_seeds, objective, ceiling)
+    view.explain(
+        "For each chosen optimiser, one vectorised run per (learning rate, seed): the final loss "
+        "gap f(θ) − f* after the same number of steps, the median over seeds as a line and the "
+        "10–90% quantiles as a band. The comparison is fair by construction: the same step "
+        "budget, the same start, the same seeds (so the same gradient noise), the other "
+        "hyperparameters from the sidebar, and the loss itself as the score. The diamond marks "
+        "each optimiser's best learning rate; the shaded span is every learning rate next to it whose "
+        "median final loss is within 2× of that best; crosses mark learning rates where runs diverged.",
+        "How wide the shaded span is: a wide span means a rough guess of the learning rate works. "
+        + (claims.sensitivity_claim(frame, best, frames.LOG_FLOOR).text if not best.empty else ""))
     if best.empty:
         st.warning("Every run diverged at every learning rate: try fewer steps or a gentler objective.")
     else:

@@ -20,6 +20,7 @@ from ui.frame.registry import ALL_FIELDS
 from ui.state.settings import settings_from_values
 
 from .conftest import no_exception, open_page
+from .measure import quarters, sweep
 
 LR_PAGE = "pages/3_Learning_rates.py"
 
@@ -44,13 +45,6 @@ def _about(text: str, name: str) -> list[str]:
     return [s for s in _sentences(text) if pattern.search(s)]
 
 
-def _quarters(values: np.ndarray) -> float:
-    """Median of the last quarter of a series over the median of the quarter before."""
-    n = len(values)
-    q = max(n // 4, 1)
-    return float(np.median(values[n - q:]) / np.median(values[n - 2 * q:n - q]))
-
-
 # ---------------------------------------------------------------------------
 # Learning rates
 # ---------------------------------------------------------------------------
@@ -68,7 +62,7 @@ def test_learning_rates_say_what_each_rate_did_in_this_run(query):
         tr = simulate(s.spec(opt))
         eff = tr.eff_lr[:, 0]  # (updates, 2)
         first, last = eff[0], eff[-1]
-        late = np.array([_quarters(eff[:, j]) for j in range(eff.shape[1])])
+        late = np.array([quarters(eff[:, j]) for j in range(eff.shape[1])])
         name = OPTIMIZERS[opt].title
         said = _about(text, name)
         assert said, f"nothing is said about {name}"
@@ -285,3 +279,49 @@ def test_sparse_default_learning_rates_are_each_near_their_best():
                       objective_options={"dim": dim, "freq_min": freq}, **{**s.hyper(o), "lr": np.repeat(grid, 5)})
         best = np.median(np.where(tr.diverged, np.inf, tr.final_loss).reshape(25, 5), axis=1).min()
         assert np.median(many[o].final_loss[:5]) <= 2.5 * best, (o, lrs[o], np.median(many[o].final_loss), best)
+
+
+# ---------------------------------------------------------------------------
+# LR sensitivity (at the defaults and at the practical guide's prototyping preset)
+# ---------------------------------------------------------------------------
+
+SENS_PAGE = "pages/6_LR_sensitivity.py"
+
+
+def _preset_query(preset_id):
+    from ui.state.guide import GUIDE
+
+    return dict(next(p for p in GUIDE if p.id == preset_id).values)
+
+
+@pytest.mark.parametrize("query", [{}, "prototyping"], ids=["defaults", "prototyping preset"])
+def test_lr_sensitivity_states_each_width_and_calls_the_widest(query):
+    query = _preset_query(query) if isinstance(query, str) else query
+    at = open_page(SENS_PAGE, query)
+    no_exception(at)
+    text = _texts(at)
+    s = _settings(query)
+    n_lrs, n_seeds = ALL_FIELDS["lrs.points"].default, ALL_FIELDS["lrs.seeds"].default
+    found = {o: sweep(s, o, n_lrs, n_seeds) for o in s.optimizers}
+    width = {o: float(np.log10(f[0][f[3]] / f[0][f[2]])) for o, f in found.items()}
+    for sentence in _sentences(text):  # a general word about a kind of optimiser, held to this run
+        if re.search(r"[Aa]daptive methods are (often )?forgiving", sentence):
+            adaptive = [o for o in s.optimizers if o not in ("sgd", "momentum", "nesterov")]
+            assert all(width[o] > 0 for o in adaptive), (width, sentence)
+    for o in s.optimizers:
+        name = OPTIMIZERS[o].title
+        said = re.search(rf"{re.escape(name)} ([0-9.]+) decades( \(only its best rate\))?", text)
+        assert said, (name, text)
+        assert float(said.group(1)) == pytest.approx(width[o], abs=0.006), (name, width)
+        assert bool(said.group(2)) == (width[o] == 0)
+        lrs, _, _, hi, diverged = found[o]
+        next_diverged = hi + 1 < len(lrs) and diverged[hi + 1]
+        assert (f"{name}'s span ends one grid step below a learning rate where runs diverge" in text) == next_diverged
+    widest = re.search(r"Widest: ([^.]*?)(, a tie)?\.", text)
+    top = max(width.values())
+    leaders = {OPTIMIZERS[o].title for o, w in width.items() if w >= top - 1e-9}
+    if widest:
+        assert set(re.split(r", | and ", widest.group(1))) == leaders
+        assert bool(widest.group(2)) == (len(leaders) > 1)
+    else:
+        assert "All tie" in text and len(leaders) == len(width)

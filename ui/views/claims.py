@@ -383,3 +383,57 @@ def sparse_map_claim(traces: Mapping[str, Trace], objective, steps: int) -> Clai
         text += (f" {and_list([title(o) for o in far])} {'has' if len(far) == 1 else 'have'} not yet covered half "
                  "the way along the rare weight.")
     return Claim(text, {"end": end, "gap": gap, "distance": dist})
+
+
+# ---------------------------------------------------------------------------
+# Learning-rate sensitivity
+# ---------------------------------------------------------------------------
+
+
+def sensitivity_claim(frame, best, floor: float = 1e-12) -> Claim:
+    """From ``frames.sensitivity_frames``: each optimiser's best learning rate and how wide its span
+    within 2x of the best loss is (in decades, and in steps of its grid: 0 is the best rate alone),
+    who is widest (or a tie), a best rate or a span on the edge of its grid, a best loss at the
+    ``floor`` (losses are clipped there), and a span that ends just below where runs diverge."""
+    rows = {r["series"]: r for r in best.to_dict("records")}
+    facts, parts, notes = {}, [], []
+    for o, r in rows.items():
+        grid = frame.loc[frame["series"] == o].sort_values("lr")
+        lrs = grid["lr"].to_numpy()
+        step = float(np.log10(lrs[1] / lrs[0])) if len(lrs) > 1 else 0.0
+        width = float(r["decades"])
+        facts[o] = {"width": width, "grid_step": step, "best_lr": float(r["best_lr"])}
+        span = ("only its best rate" if width < step / 2 else
+                f"η {num(r['lr_lo'])}–{num(r['lr_hi'])}")
+        parts.append(f"{title(o)} {width:.2f} decades ({span})")
+        i_best = int(np.argmin(np.abs(np.log(lrs / r["best_lr"]))))
+        if i_best in (0, len(lrs) - 1):
+            side = "smallest" if i_best == 0 else "largest"
+            notes.append(f"{title(o)}'s best rate is the {side} one tried: a better one may lie beyond its range.")
+        i_lo = int(np.argmin(np.abs(np.log(lrs / r["lr_lo"]))))
+        i_hi = int(np.argmin(np.abs(np.log(lrs / r["lr_hi"]))))
+        if i_best not in (0, len(lrs) - 1) and (i_lo == 0 or i_hi == len(lrs) - 1):
+            notes.append(f"{title(o)}'s span reaches the {'smallest' if i_lo == 0 else 'largest'} rate tried: "
+                         "it may be wider.")
+        if r["best_loss"] <= floor * (1 + 1e-9):
+            notes.append(f"{title(o)} reaches the floor of {num(floor)} (lower losses count as {num(floor)}) "
+                         "across its span.")
+        above = grid["diverged"].to_numpy()[i_hi + 1:] if i_hi + 1 < len(lrs) else np.array([])
+        if above.size and above[0] > 0:
+            notes.append(f"{title(o)}'s span ends one grid step below a learning rate where runs diverge.")
+    order = sorted(rows, key=lambda o: -facts[o]["width"])
+    text = "Width of the span within 2× of each best loss: " + ", ".join(
+        parts[list(rows).index(o)] for o in order) + "."
+    steps = {round(f["grid_step"], 3) for f in facts.values()}
+    if len(steps) == 1:
+        text += f" (A grid step is {steps.pop():.2f} decades here.)"
+    if len(order) > 1:
+        top = [o for o in order if facts[o]["width"] >= facts[order[0]]["width"] - 1e-9]
+        if len(top) == len(order):
+            text += " All tie."
+        elif len(top) > 1:
+            text += f" Widest: {and_list([title(o) for o in top])}, a tie."
+        else:
+            text += f" Widest: {title(top[0])}."
+    text += "".join(" " + n for n in notes)
+    return Claim(text, facts)
