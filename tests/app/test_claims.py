@@ -325,3 +325,43 @@ def test_lr_sensitivity_states_each_width_and_calls_the_widest(query):
         assert bool(widest.group(2)) == (len(leaders) > 1)
     else:
         assert "All tie" in text and len(leaders) == len(width)
+
+
+# ---------------------------------------------------------------------------
+# Second order
+# ---------------------------------------------------------------------------
+
+SO_PAGE = "pages/9_Second_order.py"
+
+
+@pytest.mark.parametrize("query", [{}, {"noise": "0", "f": "beale"}], ids=["defaults", "beale"])
+def test_second_order_counts_what_each_method_needed(query):
+    from engine.baselines import BASELINES, scipy_path
+
+    at = open_page(SO_PAGE, query)
+    no_exception(at)
+    text = _texts(at)
+    s = _settings(query)
+    obj = s.objective_obj()
+    needed = {}
+    for m in BASELINES:
+        p = scipy_path(obj, m, s.start, ALL_FIELDS["so.iter"].default)
+        below = np.flatnonzero(p.loss - obj.fmin < 1e-6)
+        needed[m] = int(p.evaluations[below[0]]) if below.size else None
+    for sentence in _sentences(text):
+        if re.search(r"\btens of evaluations", sentence):
+            assert all(n is not None and n < 100 for n in needed.values()), (needed, sentence)
+    for m, n in needed.items():
+        if n is None:
+            assert re.search(rf"{re.escape(m)} not within", text), (m, text)
+        else:
+            said = re.search(rf"{re.escape(m)} (\d+) evaluations", text)
+            assert said and int(said.group(1)) == n, (m, n, text)
+    for o in s.optimizers:
+        tr = simulate(s.spec(o))
+        below = np.flatnonzero(tr.loss[:, 0] - obj.fmin < 1e-6)
+        name = OPTIMIZERS[o].title
+        if below.size:
+            assert re.search(rf"{re.escape(name)} {tr.t[below[0]]} steps", text), (name, text)
+        else:
+            assert re.search(rf"{re.escape(name)} not within {s.steps} steps", text), (name, text)

@@ -437,3 +437,35 @@ def sensitivity_claim(frame, best, floor: float = 1e-12) -> Claim:
             text += f" Widest: {title(top[0])}."
     text += "".join(" " + n for n in notes)
     return Claim(text, facts)
+
+
+# ---------------------------------------------------------------------------
+# Second order
+# ---------------------------------------------------------------------------
+
+REACHED = 1e-6  # the loss gap a method "reaches the minimum" at
+
+
+def baselines_claim(traces: Mapping[str, Trace], paths: Mapping, objective, threshold: float = REACHED) -> Claim:
+    """How many evaluations each scipy method needed to bring f − f* below ``threshold`` (or where
+    it stopped), and how many steps each first-order run needed (or that it did not get there)."""
+    needed, parts = {}, []
+    for m, p in paths.items():
+        below = np.flatnonzero(np.asarray(p.loss) - objective.fmin < threshold)
+        needed[m] = int(p.evaluations[below[0]]) if below.size else None
+        parts.append(f"{m} {needed[m]} evaluations" if below.size else
+                     f"{m} not within its {int(p.evaluations[-1])} evaluations (it ends at f − f* = "
+                     f"{num(p.loss[-1] - objective.fmin)})")
+    first = []
+    for o, tr in traces.items():
+        below = np.flatnonzero(tr.loss[:, 0] - objective.fmin < threshold)
+        needed[o] = int(tr.t[below[0]]) if below.size else None
+        first.append(f"{title(tr.optimizer)} {needed[o]} steps" if below.size else
+                     f"{title(tr.optimizer)} not within {tr.steps} steps (it ends at f − f* = "
+                     f"{num(tr.final_loss[0] - objective.fmin)})")
+    text = ""
+    if parts:
+        text += f"To bring f − f* below {num(threshold)} here: " + "; ".join(parts) + "."
+    if first:
+        text += " The first-order runs (one gradient evaluation per step): " + "; ".join(first) + "."
+    return Claim(text.strip(), {"needed": needed})
