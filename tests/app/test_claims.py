@@ -365,3 +365,86 @@ def test_second_order_counts_what_each_method_needed(query):
             assert re.search(rf"{re.escape(name)} {tr.t[below[0]]} steps", text), (name, text)
         else:
             assert re.search(rf"{re.escape(name)} not within {s.steps} steps", text), (name, text)
+
+
+# ---------------------------------------------------------------------------
+# Home (the chapter's figure) and Schedules
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_home_ranks_the_chapters_runs_as_they_end(seed):
+    from engine import EXPERIMENTS
+
+    at = open_page("dashboard.py", {"home.seed": str(seed)})
+    no_exception(at)
+    text = _texts(at)
+    runs = {o: simulate(spec) for o, spec in EXPERIMENTS["chapter"].specs(seed=seed).items()}
+    final = {OPTIMIZERS[o].title: float(tr.final_loss[0]) for o, tr in runs.items()}
+    said = re.search(r"lowest first: (.*?\))\.(?:\s|$)", text)
+    assert said, text
+    listed = re.findall(r"([A-Z][\w +]*?) \(f = ([0-9.e-]+)", said.group(1))
+    assert [n for n, _ in listed] == sorted(final, key=final.get)
+    for name, value in listed:
+        assert float(value) == pytest.approx(final[name], rel=0.06)
+    lowest = min(final, key=final.get)
+    for sentence in _sentences(text):
+        if re.search(r"ends (closest|lowest)", sentence):  # said of the run with the lowest final f
+            assert lowest.split()[-1] in sentence, (lowest, sentence)
+    floor = re.search(r"valley floor \(\|y − x²\| < ([0-9.]+)\) within (\d+) steps", text)
+    if floor:
+        limit, by = float(floor.group(1)), int(floor.group(2))
+        for tr in runs.values():
+            p = tr.params[: by + 1, 0]
+            assert np.any(np.abs(p[:, 1] - p[:, 0] ** 2) < limit)
+    for o, tr in runs.items():
+        step = np.median(np.abs(tr.delta[:, 0]), axis=0) / float(tr.hyper["lr"][0])
+        said_step = re.search(rf"{re.escape(OPTIMIZERS[o].title)}'s median step is ([0-9.]+)(?:–[0-9.]+)?× its η",
+                              text)
+        if said_step:
+            assert float(said_step.group(1)) == pytest.approx(step.min(), rel=0.06)
+    if re.search(r"Adam.*still on its way", text):
+        loss = runs["adam"].loss[:, 0]
+        n = len(loss)
+        assert np.median(loss[3 * n // 4:]) < np.median(loss[n // 2:3 * n // 4])
+
+
+SCH_PAGE = "pages/8_Schedules.py"
+
+
+@pytest.mark.parametrize("query", [{}, "transformers", "rnn"], ids=["defaults", "transformers", "rnn"])
+def test_schedules_say_which_run_ends_lower(query):
+    query = _preset_query(query) if isinstance(query, str) else query
+    at = open_page(SCH_PAGE, query)
+    no_exception(at)
+    text = _texts(at)
+    s = _settings(query)
+    value = {k: ALL_FIELDS[k].clean(query[k]) if k in query else ALL_FIELDS[k].default
+             for k in ("sch", "sch.warmup", "sch.every", "sch.gamma", "sch.min", "clip", "clip.at")}
+    from engine.schedules import USES
+
+    keys = {"warmup": "sch.warmup", "step_size": "sch.every", "gamma": "sch.gamma", "min_factor": "sch.min"}
+    options = {name: value[keys[name]] for name in USES[value["sch"]]}
+    options = {k: int(v) if k in ("warmup", "step_size") else v for k, v in options.items()}
+    clip = {"clip_norm": value["clip.at"]} if value["clip"] == "norm" else \
+        {"clip_value": value["clip.at"]} if value["clip"] == "value" else {}
+    fmin = s.objective_obj().fmin
+    for o in s.optimizers:
+        on = simulate(s.spec(o, schedule=value["sch"], schedule_options=options, **clip))
+        off = simulate(s.spec(o))
+        name = OPTIMIZERS[o].title
+        said = re.search(rf"{re.escape(name)} ends (lower|higher) with [^(]*\(f − f\* = ([0-9.e-]+) against "
+                         r"([0-9.e-]+)\)", text)
+        if on.diverged[0] or off.diverged[0]:
+            for tr in (on, off):
+                if tr.diverged[0]:
+                    assert f"diverges at step {int(tr.stopped_at[0])}" in text, (name, text)
+            continue
+        a, b = on.final_loss[0] - fmin, off.final_loss[0] - fmin
+        if abs(a - b) <= 0.05 * max(a, b):
+            assert f"{name} ends about the same either way" in text
+            continue
+        assert said, (name, text)
+        assert said.group(1) == ("lower" if a < b else "higher")
+        assert float(said.group(2)) == pytest.approx(a, rel=0.06)
+        assert float(said.group(3)) == pytest.approx(b, rel=0.06)

@@ -469,3 +469,82 @@ def baselines_claim(traces: Mapping[str, Trace], paths: Mapping, objective, thre
     if first:
         text += " The first-order runs (one gradient evaluation per step): " + "; ".join(first) + "."
     return Claim(text.strip(), {"needed": needed})
+
+
+# ---------------------------------------------------------------------------
+# Home: the chapter's figure (Rosenbrock)
+# ---------------------------------------------------------------------------
+
+FLOOR = 0.1  # on Rosenbrock's valley floor: |y − x²| below this
+
+
+def chapter_claim(traces: Mapping[str, Trace]) -> Claim:
+    """The chapter's figure on Rosenbrock: by which step every run is on the valley floor, the
+    ranking by final f, each run's median step against its η, and whether Adam's rate and loss are
+    still moving at the end."""
+    facts = {"floor": {}, "final": {}, "step_over_lr": {}}
+    for o, tr in traces.items():
+        p = tr.params[:, 0]
+        on = np.flatnonzero(np.abs(p[:, 1] - p[:, 0] ** 2) < FLOOR)
+        facts["floor"][o] = int(tr.t[on[0]]) if on.size else None
+        facts["final"][o] = float(tr.final_loss[0])
+        facts["step_over_lr"][o] = np.median(np.abs(tr.delta[:, 0]), axis=0) / float(np.asarray(tr.hyper["lr"])[0])
+    order = sorted(traces, key=lambda o: facts["final"][o])
+    reached = [s for s in facts["floor"].values() if s is not None]
+    text = ""
+    if len(reached) == len(traces):
+        text += (f"All {len(traces)} reach the valley floor (|y − x²| < {FLOOR:g}) within {max(reached)} steps; "
+                 "the difference is the long walk along it. ")
+    steps = next(iter(traces.values())).steps
+    text += f"After {steps} steps, lowest first: " + ", ".join(
+        f"{title(o)} (f = {num(facts['final'][o])})" for o in order) + "."
+    a, b = order[0], order[1] if len(order) > 1 else None
+    if b and facts["final"][b] <= facts["final"][a] * (1 + TIE):
+        text += f" {title(a)} and {title(b)} tie."
+    for o in order:
+        ratio = facts["step_over_lr"][o]
+        text += (f" {title(o)}'s median step is {num(ratio.min())}–{num(ratio.max())}× its η"
+                 if not np.isclose(ratio.min(), ratio.max(), rtol=0.1) else f" {title(o)}'s median step is "
+                 f"{num(ratio.mean())}× its η") + "."
+    if "adam" in traces:
+        tr = traces["adam"]
+        rate = course(tr.eff_lr[:, 0, 0], tr.t_update)
+        loss = tr.loss[:, 0]
+        n = len(loss)
+        late = float(np.median(loss[3 * n // 4:]) / np.median(loss[n // 2:3 * n // 4]))
+        b2 = float(np.asarray(tr.hyper["beta2"])[0])
+        state = "has levelled off" if rate.end == "levelled off" else "is " + rate.end
+        text += (f" Adam's second moment remembers about 1/(1 − β₂) = {1 / (1 - b2):.0f} steps, the steep start "
+                 f"included: its effective learning rate {state} at the end")
+        text += (f", and its loss is still falling (its last quarter {late:.2g}× the quarter before): after "
+                 f"{steps} steps it is still on its way." if late < 1 / LEVEL else
+                 ", and its loss has levelled off." if late <= LEVEL else ", and its loss is rising at the end.")
+        facts["adam_loss_late"] = late
+    return Claim(text.strip(), facts)
+
+
+# ---------------------------------------------------------------------------
+# Schedules and clipping
+# ---------------------------------------------------------------------------
+
+
+def schedule_claim(pairs: Mapping[str, tuple[Trace, Trace]], objective, what: str) -> Claim:
+    """Per optimiser ``{opt: (with, without)}``: the final f − f* with the schedule/clipping
+    (``what``) and without, which is lower (or a tie), and a run that diverged."""
+    parts, facts = [], {}
+    for o, (on, off) in pairs.items():
+        f_on, f_off = float(on.final_loss[0] - objective.fmin), float(off.final_loss[0] - objective.fmin)
+        facts[o] = (f_on, f_off)
+        name = title(o)
+        if on.stopped_at[0] >= 0 or off.stopped_at[0] >= 0:
+            said = []
+            for label, tr in ((f"with {what}", on), ("without", off)):
+                said.append(f"diverges at step {int(tr.stopped_at[0])} {label}" if tr.stopped_at[0] >= 0 else
+                            f"ends at f − f* = {num(tr.final_loss[0] - objective.fmin)} {label}")
+            parts.append(f"{name} {' and '.join(said)}")
+        elif abs(f_on - f_off) <= TIE * max(f_on, f_off):
+            parts.append(f"{name} ends about the same either way (f − f* = {num(f_on)})")
+        else:
+            parts.append(f"{name} ends {'lower' if f_on < f_off else 'higher'} with {what} "
+                         f"(f − f* = {num(f_on)} against {num(f_off)})")
+    return Claim("In this run: " + "; ".join(parts) + ".", facts)
