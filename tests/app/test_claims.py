@@ -448,3 +448,118 @@ def test_schedules_say_which_run_ends_lower(query):
         assert said.group(1) == ("lower" if a < b else "higher")
         assert float(said.group(2)) == pytest.approx(a, rel=0.06)
         assert float(said.group(3)) == pytest.approx(b, rel=0.06)
+
+
+# ---------------------------------------------------------------------------
+# Neural network
+# ---------------------------------------------------------------------------
+
+NN_PAGE = "pages/11_Neural_network.py"
+
+
+def _nn_setup(query):
+    from engine import get_objective
+
+    def value(key):
+        return ALL_FIELDS[key].clean(query[key]) if key in query else ALL_FIELDS[key].default
+
+    options = {"dataset": value("nn.data"), "width": int(value("nn.width")), "depth": int(value("nn.depth")),
+               "activation": value("nn.act"), "input_noise": float(value("nn.noise")),
+               "label_noise": float(value("nn.flip")), "batch_size": int(value("nn.batch"))}
+    s = _settings(query)
+    net = get_objective("network", **options).network
+
+    def run(opt, **hyper):
+        return simulate("network", opt, int(value("nn.steps")), None, 0.0, s.seed, objective_options=options,
+                        **{**s.hyper(opt), "lr": value(f"nn.lr.{opt}"), **hyper})
+
+    return net, run
+
+
+def _right(net, params) -> int:
+    """Test points the network with ``params`` classifies correctly."""
+    return round(float(net.metrics(params[None])["test_accuracy"][0]) * net.X_test.shape[0])
+
+
+def _boundary_titles(at) -> list[str]:
+    from .conftest import charts, is_player, spec
+
+    player = next(spec(c) for c in charts(at) if is_player(c))
+    return [v["title"] for v in player["hconcat"]]
+
+
+def test_network_tuned_grids_hold_each_best_inside_and_a_tie_is_called_a_tie():
+    at = open_page(NN_PAGE, {"nn.preset": "tuned"})
+    no_exception(at)
+    text = _texts(at)
+    net, run = _nn_setup({})
+    n = int(re.search(r"(?:ran|run) at (\d+) learning rates", text).group(1))
+    right = {}
+    for title in _boundary_titles(at):
+        name, lr = re.match(r"(.*), η = ([0-9.e+-]+):", title).groups()
+        opt = next(o for o in ("momentum", "adam") if OPTIMIZERS[o].title == name)
+        grid_said = re.search(rf"{re.escape(name)} at η = [0-9.e+-]+ \(of ([0-9.e+-]+)–([0-9.e+-]+)\)", text)
+        grid = (np.logspace(np.log10(float(grid_said.group(1))), np.log10(float(grid_said.group(2))), n)
+                if grid_said else {"momentum": np.logspace(-2, 0, 5), "adam": np.logspace(-3, -1, 5)}[opt])
+        tr = run(opt, lr=grid)
+        finished = np.where(tr.diverged, np.inf, tr.final_loss)
+        best = int(np.argmin(finished))
+        assert float(lr) == pytest.approx(grid[best], rel=0.01), (name, lr, grid[best])
+        if best in (0, len(grid) - 1):  # tuned only if the best is inside its grid, or the text says it is not
+            assert f"{name}'s best is the" in text, (name, grid[best], "on the edge of", grid)
+        right[name] = _right(net, tr.final_params[best])
+    (a, ra), (b, rb) = right.items()
+    higher = [s for s in _sentences(text) if "ends with the higher test accuracy" in s]
+    if ra == rb:
+        assert "tie" in text and not higher, (right, text)
+    else:  # the one named before "ends with the higher" is the one with more test points right
+        winner, loser = (a, b) if ra > rb else (b, a)
+        assert higher, (right, text)
+        for sentence in higher:
+            said = sentence.split("ends with the higher")[0]
+            assert winner in said and (loser not in said or said.rindex(winner) > said.rindex(loser)), sentence
+
+
+def test_network_adamw_experiment_shows_each_factor_apart():
+    at = open_page(NN_PAGE, {"nn.preset": "adamw"})
+    no_exception(at)
+    text = _texts(at)
+    titles = [t.split(": test")[0] for t in _boundary_titles(at)]
+    plain = [t for t in titles if t.startswith("AdamW") and "cosine" not in t]
+    assert any(t.startswith("Adam + L2") for t in titles) and plain, titles  # decay apart from the schedule
+    net, run = _nn_setup({})
+    steps = ALL_FIELDS["nn.steps"].default
+    decay = {"lr": 0.01, "weight_decay": 0.05}
+    runs = {"Adam + L2": run("adam", **decay), "AdamW": run("adamw", **decay),
+            "AdamW, warm-up + cosine": run("adamw", **decay, schedule="warmup_cosine",
+                                           schedule_options={"warmup": steps // 10})}
+    right = {k: _right(net, tr.final_params[0]) for k, tr in runs.items()}
+    for sentence in _sentences(text):
+        for a, b, label in (("AdamW", "Adam + L2", "Decoupling"), ("AdamW, warm-up + cosine", "AdamW", "The schedule")):
+            if sentence.startswith(label):
+                if right[a] == right[b]:
+                    assert "tie on test accuracy" in sentence, (right, sentence)
+                else:
+                    winner = a if right[a] > right[b] else b
+                    assert f"{winner} ends with the higher test accuracy ({max(right[a], right[b])} of" in sentence
+
+
+def test_network_layers_are_said_apart_only_when_they_are():
+    at = open_page(NN_PAGE, {})
+    no_exception(at)
+    text = _texts(at)
+    net, run = _nn_setup({})
+    for opt in ALL_FIELDS["nn.opt"].default:
+        tr = run(opt)
+        last = {name: float(np.median(tr.eff_lr[-1, 0, cut])) for name, cut in net.layers}
+        spread = max(last.values()) / min(last.values())
+        name = OPTIMIZERS[opt].title
+        for sentence in _sentences(text):
+            if re.search(r"how far apart the layers'? lines are", sentence):
+                assert opt in ("sgd", "momentum") or spread >= 1.5, (name, last, sentence)
+        said = re.search(rf"{re.escape(name)}'s rate in the ([\w ]+) layer ends ([0-9.]+)× that in the ([\w ]+) layer",
+                         text)
+        if said:
+            assert float(said.group(2)) == pytest.approx(last[said.group(1)] / last[said.group(3)], rel=0.06)
+        if f"{name}'s layers end within 10%" in text:
+            assert spread < 1.1

@@ -47,7 +47,8 @@ def num(v: float) -> str:
     v = float(v)
     if not np.isfinite(v):
         return "∞" if v > 0 else "−∞" if v < 0 else "not a number"
-    return f"{v:.2g}"
+    text = f"{v:.2g}"
+    return f"{float(text):.0f}" if "e+" in text and abs(v) < 1e6 else text
 
 
 def title(opt: str) -> str:
@@ -548,3 +549,93 @@ def schedule_claim(pairs: Mapping[str, tuple[Trace, Trace]], objective, what: st
             parts.append(f"{name} ends {'lower' if f_on < f_off else 'higher'} with {what} "
                          f"(f − f* = {num(f_on)} against {num(f_off)})")
     return Claim("In this run: " + "; ".join(parts) + ".", facts)
+
+
+# ---------------------------------------------------------------------------
+# Neural network
+# ---------------------------------------------------------------------------
+
+
+def _right(accuracy: float, n_test: int) -> int:
+    return round(accuracy * n_test)
+
+
+def accuracy_comparison(a: str, b: str, acc: Mapping[str, float], loss: Mapping[str, float], n_test: int,
+                        labels: Mapping[str, str]) -> str:
+    """Who of ``a`` and ``b`` ends with the higher test accuracy (a tie when both get the same
+    number of test points right), and the lower test loss."""
+    ra, rb = _right(acc[a], n_test), _right(acc[b], n_test)
+    if ra == rb:
+        text = f"a tie on test accuracy ({labels[a]} and {labels[b]} both get {ra} of {n_test} test points right)"
+    else:
+        hi = a if ra > rb else b
+        text = (f"{labels[hi]} ends with the higher test accuracy ({max(ra, rb)} of {n_test} test points right "
+                f"against {min(ra, rb)})")
+    la, lb = loss[a], loss[b]
+    if abs(la - lb) <= TIE * max(la, lb):
+        text += f"; test losses about equal ({num(la)} and {num(lb)})"
+    else:
+        low = a if la < lb else b
+        text += f"; {labels[low]} has the lower test loss ({num(min(la, lb))} against {num(max(la, lb))})"
+    return text
+
+
+def tuned_claim(traces: Mapping[str, Trace], grids: Mapping[str, tuple], runs: Mapping[str, int],
+                acc: Mapping[str, float], loss: Mapping[str, float], n_test: int, steps: int, batch: int) -> Claim:
+    """Each optimiser at its best learning rate of its grid (lowest final training loss): which,
+    whether it lies on the grid's edge, and who generalises better here (or a tie)."""
+    chosen, edges = {}, []
+    for o in traces:
+        grid = np.asarray(grids[o])
+        chosen[o] = float(grid[runs[o]])
+        if runs[o] in (0, len(grid) - 1):
+            edges.append(f"{title(o)}'s best is the {'smallest' if runs[o] == 0 else 'largest'} rate of its grid: "
+                         "a better one may lie beyond it.")
+    labels = {o: title(o) for o in traces}
+    n = {len(g) for g in grids.values()}
+    text = (f"Each optimiser ran at {n.pop() if len(n) == 1 else 'several'} learning rates on the same budget "
+            f"({steps} steps, batch {batch}, the same initial weights and batches) and is shown at the one with the "
+            "lowest final training loss: " + "; ".join(
+                f"{labels[o]} at η = {num(chosen[o])} (of {num(min(grids[o]))}–{num(max(grids[o]))})"
+                for o in traces) + ".")
+    text += "".join(" " + e for e in edges)
+    if len(traces) == 2:
+        a, b = list(traces)
+        text += " Here: " + accuracy_comparison(a, b, acc, loss, n_test, labels) + "."
+    return Claim(text, {"chosen": chosen, "edges": edges})
+
+
+def decay_claim(acc: Mapping[str, float], loss: Mapping[str, float], n_test: int, labels: Mapping[str, str],
+                lr: float, weight_decay: float) -> Claim:
+    """The AdamW experiment, one factor at a time: decoupling the decay (AdamW against Adam + L2,
+    both at a constant η) and the schedule (AdamW with warm-up + cosine against a constant η)."""
+    text = (f"All three use η = {lr:g} and λ = {weight_decay:g}. Decoupling the decay (AdamW against Adam + L2, "
+            "both with a constant η): " + accuracy_comparison("adamw", "adam", acc, loss, n_test, labels)
+            + ". The schedule (AdamW with warm-up + cosine against a constant η): "
+            + accuracy_comparison("adamw_cos", "adamw", acc, loss, n_test, labels) + ".")
+    return Claim(text, {})
+
+
+def layer_claim(frame, traces: Mapping[str, Trace]) -> Claim:
+    """From ``network.layer_lr_frame``: how far apart each adaptive optimiser's layers end (their
+    median effective learning rates at the last recorded step); one level for SGD and momentum."""
+    parts, facts = [], {}
+    for name, tr in traces.items():
+        rows = frame[frame["series"] == name]
+        if rows.empty:
+            continue
+        last = rows[rows["step"] == rows["step"].max()].set_index("layer")["median"]
+        label = rows["label"].iloc[0]
+        if tr.optimizer not in ADAPTIVE:
+            parts.append(f"{label} has one η for every weight, the same for every layer")
+            continue
+        spread = float(last.max() / max(last.min(), 1e-300))
+        facts[name] = spread
+        if len(last) < 2:
+            continue
+        if spread < 1.1:
+            parts.append(f"{label}'s layers end within 10% of each other (their lines overlap)")
+        else:
+            parts.append(f"{label}'s rate in the {last.idxmax()} layer ends {spread:.2g}× that in the "
+                         f"{last.idxmin()} layer")
+    return Claim(("At the end of this run: " + "; ".join(parts) + ".") if parts else "", facts)
