@@ -482,10 +482,12 @@ def _right(net, params) -> int:
 
 
 def _boundary_titles(at) -> list[str]:
+    """Each boundary map's title, as one line ("label: test N%")."""
     from .conftest import charts, is_player, spec
 
     player = next(spec(c) for c in charts(at) if is_player(c))
-    return [v["title"] for v in player["hconcat"]]
+    return [v["title"] if isinstance(v["title"], str) else f"{v['title']['text']}: {v['title']['subtitle']}"
+            for v in player["hconcat"]]
 
 
 def test_network_tuned_grids_hold_each_best_inside_and_a_tie_is_called_a_tie():
@@ -541,7 +543,10 @@ def test_network_adamw_experiment_shows_each_factor_apart():
                     assert "tie on test accuracy" in sentence, (right, sentence)
                 else:
                     winner = a if right[a] > right[b] else b
-                    assert f"{winner} ends with the higher test accuracy ({max(right[a], right[b])} of" in sentence
+                    said = {"AdamW, warm-up + cosine": "AdamW with warm-up + cosine"}.get(winner, winner)
+                    if label == "The schedule" and winner == "AdamW":
+                        said = "AdamW with a constant η"
+                    assert f"{said} ends with the higher test accuracy ({max(right[a], right[b])} of" in sentence
 
 
 def test_network_layers_are_said_apart_only_when_they_are():
@@ -563,3 +568,21 @@ def test_network_layers_are_said_apart_only_when_they_are():
             assert float(said.group(2)) == pytest.approx(last[said.group(1)] / last[said.group(3)], rel=0.06)
         if f"{name}'s layers end within 10%" in text:
             assert spread < 1.1
+
+
+# ---------------------------------------------------------------------------
+# Trajectories (at the defaults and at the vision preset): the final losses it states
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", [{}, "vision"], ids=["defaults", "vision preset"])
+def test_trajectories_state_each_final_loss(query):
+    query = _preset_query(query) if isinstance(query, str) else query
+    at = open_page("pages/1_Trajectories.py", query)
+    no_exception(at)
+    text = _texts(at)
+    s = _settings(query)
+    for o in s.optimizers:
+        said = re.search(rf"\*\*{re.escape(OPTIMIZERS[o].title)}\*\* f = ([0-9.e+-]+)", text)
+        assert said, (o, text)
+        assert float(said.group(1)) == pytest.approx(simulate(s.spec(o)).final_loss[0], rel=1e-3)

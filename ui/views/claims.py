@@ -612,7 +612,9 @@ def decay_claim(acc: Mapping[str, float], loss: Mapping[str, float], n_test: int
     text = (f"All three use η = {lr:g} and λ = {weight_decay:g}. Decoupling the decay (AdamW against Adam + L2, "
             "both with a constant η): " + accuracy_comparison("adamw", "adam", acc, loss, n_test, labels)
             + ". The schedule (AdamW with warm-up + cosine against a constant η): "
-            + accuracy_comparison("adamw_cos", "adamw", acc, loss, n_test, labels) + ".")
+            + accuracy_comparison("adamw_cos", "adamw", acc, loss, n_test,
+                                  {"adamw_cos": "AdamW with warm-up + cosine", "adamw": "AdamW with a constant η"})
+            + ".")
     return Claim(text, {})
 
 
