@@ -39,7 +39,7 @@ with page.open("network") as view:
     final = metrics[last].set_index(["series", "split"])  # each series' last frame
     acc = {k: float(final.loc[(k, "test"), "accuracy"]) for k in traces}
     test_loss = {k: float(final.loc[(k, "test"), "loss"]) for k in traces}
-    titles = {k: f"{labels.get(k, title(k))}: test {acc[k]:.0%}" for k in traces}
+    titles = {k: {"text": labels.get(k, title(k)), "subtitle": f"test accuracy {acc[k]:.0%}"} for k in traces}
     layer_lr = network.layer_lr_frame(traces, net, runs, labels, exp.colors)
     view.explain(
         f"A network with {len(net.sizes) - 2} hidden layer(s) of {net.sizes[1]} {net.activation} units "

@@ -16,7 +16,7 @@ def _map_titles(at) -> dict[str, float]:
     player = next(spec(c) for c in charts(at) if is_player(c))
     out = {}
     for view in player["hconcat"]:
-        label, pct = re.fullmatch(r"(.*): test (\d+)%", view["title"]).groups()
+        label, pct = view["title"]["text"], re.fullmatch(r"test accuracy (\d+)%", view["title"]["subtitle"]).group(1)
         out[label] = float(pct)
     return out
 

@@ -19,7 +19,7 @@ from engine import Trace
 
 from .charts import Datasets, top_level
 from .frames import _alive, title
-from .theme import STEP, ChartStyle, n, q, series_color, step_param
+from .theme import STEP, ChartStyle, legend_columns, n, q, series_color, step_param
 
 FRAMES = 25  # recorded frames of a run (the boundary's step-through)
 GRID = 28  # cells per side of a boundary map
@@ -147,10 +147,11 @@ def _fill_expr(colors) -> str:
 
 
 def boundary_chart(boundary: pd.DataFrame, points: pd.DataFrame, net, steps: int, style: ChartStyle,
-                   titles: Mapping[str, str]) -> dict:
+                   titles: Mapping[str, str | dict]) -> dict:
     """One map per series, side by side, played together: the shading is the network's predicted
     class (its probability as the shade), the dots are the training points and the crosses the
-    test points, coloured by their true class."""
+    test points, coloured by their true class. ``titles``: each map's title (a Vega-Lite title:
+    text, or text and subtitle)."""
     data = Datasets()
     (x0, x1), (y0, y1) = net.bounds
     w, h = (x1 - x0) / GRID, (y1 - y0) / GRID
@@ -220,7 +221,7 @@ def layer_lr_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
     labels = list(dict.fromkeys(frame["label"]))
     opts = [frame.loc[frame["label"] == lab, "optimizer"].iloc[0] for lab in labels]
     source = data.frame(frame, "layer_lr", ("label", "layer", "step", "median", "lo", "hi"))
-    color = series_color(labels, opts)
+    color = series_color(labels, opts, columns=legend_columns(labels, style, 700))
     x = q("step", title="step")
     layers = list(dict.fromkeys(frame["layer"]))
     dash = n("layer", scale={"domain": layers, "range": [[1, 0], [6, 3], [2, 2]][: len(layers)]},

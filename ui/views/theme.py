@@ -119,6 +119,15 @@ def color_scale(labels: Sequence[str], optimizers: Sequence[str]) -> dict:
     return {"domain": list(labels), "range": [OPTIMIZER_COLORS.get(o, "#333333") for o in optimizers]}
 
 
+def legend_columns(labels: Sequence[str], style: ChartStyle, room: int = 380) -> int:
+    """How many columns of a legend of ``labels`` fit in ``room`` pixels at the style's type size:
+    a legend wider than its chart takes the width of the plot (the chart component fits the whole
+    drawing to its box). 380 px is a half-width column on a 1280 px screen with the sidebar open."""
+    longest = max((len(str(label)) for label in labels), default=1)
+    per = longest * 0.55 * style.font_size + 1.5 * style.font_size + 10  # text, symbol, gap
+    return max(1, min(len(labels), int(room // per)))
+
+
 def series_color(labels: Sequence[str], optimizers: Sequence[str], legend: bool = True,
                  title: str | None = "Optimiser", columns: int = 2, field: str = "label") -> dict:
     """Colour by legend label; each label's colour is its optimiser's."""
