@@ -533,19 +533,18 @@ def test_network_adamw_experiment_shows_each_factor_apart():
     steps = ALL_FIELDS["nn.steps"].default
     decay = {"lr": 0.01, "weight_decay": 0.05}
     runs = {"Adam + L2": run("adam", **decay), "AdamW": run("adamw", **decay),
-            "AdamW, warm-up + cosine": run("adamw", **decay, schedule="warmup_cosine",
-                                           schedule_options={"warmup": steps // 10})}
+            "AdamW with warm-up + cosine": run("adamw", **decay, schedule="warmup_cosine",
+                                               schedule_options={"warmup": steps // 10})}
     right = {k: _right(net, tr.final_params[0]) for k, tr in runs.items()}
     for sentence in _sentences(text):
-        for a, b, label in (("AdamW", "Adam + L2", "Decoupling"), ("AdamW, warm-up + cosine", "AdamW", "The schedule")):
+        for a, b, label in (("AdamW", "Adam + L2", "Decoupling"),
+                            ("AdamW with warm-up + cosine", "AdamW", "The schedule")):
             if sentence.startswith(label):
                 if right[a] == right[b]:
                     assert "tie on test accuracy" in sentence, (right, sentence)
                 else:
                     winner = a if right[a] > right[b] else b
-                    said = {"AdamW, warm-up + cosine": "AdamW with warm-up + cosine"}.get(winner, winner)
-                    if label == "The schedule" and winner == "AdamW":
-                        said = "AdamW with a constant η"
+                    said = "AdamW with a constant η" if label == "The schedule" and winner == "AdamW" else winner
                     assert f"{said} ends with the higher test accuracy ({max(right[a], right[b])} of" in sentence
 
 

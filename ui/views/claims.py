@@ -613,7 +613,7 @@ def decay_claim(acc: Mapping[str, float], loss: Mapping[str, float], n_test: int
             "both with a constant η): " + accuracy_comparison("adamw", "adam", acc, loss, n_test, labels)
             + ". The schedule (AdamW with warm-up + cosine against a constant η): "
             + accuracy_comparison("adamw_cos", "adamw", acc, loss, n_test,
-                                  {"adamw_cos": "AdamW with warm-up + cosine", "adamw": "AdamW with a constant η"})
+                                  {**labels, "adamw": "AdamW with a constant η"})
             + ".")
     return Claim(text, {})
 

@@ -62,7 +62,7 @@ def experiment(preset: str, chosen, steps: int) -> Experiment:
     if preset == "adamw":
         cosine = {**DECAY, "schedule": SCHEDULE, "schedule_options": {"warmup": max(1, steps // 10)}}
         return Experiment({"adam": ("adam", DECAY), "adamw": ("adamw", DECAY), "adamw_cos": ("adamw", cosine)},
-                          labels={"adam": "Adam + L2", "adamw": "AdamW", "adamw_cos": "AdamW, warm-up + cosine"},
+                          labels={"adam": "Adam + L2", "adamw": "AdamW", "adamw_cos": "AdamW with warm-up + cosine"},
                           colors={"adamw_cos": VARIANT_COLOR})
     return Experiment({o: (o, {}) for o in chosen})
 
