@@ -7,7 +7,8 @@ from engine.schedules import USES
 from ui.frame import page
 from ui.views import charts, claims, explain, frames, snippets
 
-VARIANT_ON, VARIANT_OFF = "with schedule / clipping", "constant η, no clipping"
+# The line dashes' legend, one row above the charts (short: it must fit a phone's width)
+VARIANT_ON, VARIANT_OFF = "with schedule / clipping", "without"
 # The page's controls of the schedule options (the engine's table says which schedule uses which).
 OPTION_KEYS = {"warmup": "sch.warmup", "step_size": "sch.every", "gamma": "sch.gamma", "min_factor": "sch.min"}
 
@@ -31,7 +32,8 @@ with page.open("schedules") as view:
     traces = view.run(specs)
     labels = {k: frames.title(k.split("|")[0]) for k in traces}
     variant = {k: VARIANT_ON if k.endswith("|on") else VARIANT_OFF for k in traces}
-    view.divergence(traces, {k: f"{labels[k]} ({variant[k]})" for k in traces})
+    view.divergence(traces, {k: f"{labels[k]} ({'with' if k.endswith('|on') else 'without'} the schedule and "
+                                f"clipping)" for k in traces})
     changes = " and ".join([SCHEDULES[schedule].lower()] * (schedule != "constant")
                            + ([f"clipping by {clip} at {clip_at:g}"] if clip != "none" else [])) or "no change"
     view.explain(

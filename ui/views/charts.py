@@ -134,7 +134,7 @@ def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle,
     source = data.frame(path, "path", [*MAP_COLUMNS, *([dash] if dash else []), *columns])
     # the legend under the map, in one row with the dashes' (a map needs its height; "Optimiser" goes
     # without saying)
-    color = series_color(labels, opts, legend=legend, title=None, columns=legend_columns(labels, style, 480))
+    color = series_color(labels, opts, legend=legend, title=None, columns=legend_columns(labels, style))
     quiet = series_color(labels, opts, legend=False)
     tooltip = [n("label", title="optimiser"), q("step"), q("x", format=".4f"), q("y", format=".4f"),
                q("loss", format=".4g", title="f")]
@@ -358,7 +358,7 @@ def curve_chart(frame: pd.DataFrame, y: str, y_title: str, style: ChartStyle, lo
     encoding = {
         "x": q(x, title=x_title, **({"scale": {"type": "log"}} if log_x else {})),
         "y": q(y, scale=_scale(log_y), axis=_axis(y_title, log_y)),
-        "color": series_color(labels, opts, title=legend_title, columns=legend_columns(labels, style, 480)),
+        "color": series_color(labels, opts, title=legend_title, columns=legend_columns(labels, style)),
         "tooltip": [n("label", title="series"), q(x), q(y, format=".4g", title=y_title), *tooltip_extra],
         "detail": [n(d) for d in detail],
     }
@@ -385,7 +385,8 @@ def beta2_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
                 "y": q("size", scale={"type": "log"}, axis=log_axis("|Δθ| (step length)")),
                 "color": {"field": "label", "type": "ordinal", "sort": order,
                           "scale": {"domain": order, "range": ["#56B4E9", "#009E73", "#E69F00", "#D55E00"]},
-                          "legend": {"title": "β₂", "orient": "bottom", "columns": legend_columns(order, style, 700)}},
+                          "legend": {"title": "β₂", "orient": "bottom",
+                                     "columns": legend_columns(order, style, wide=True)}},
                 "strokeDash": dash_by(frame, "correction", legend={"title": None, "orient": "top",
                                                                     "direction": "horizontal"}),
                 "detail": n("series"),
@@ -422,7 +423,7 @@ def sensitivity_chart(frame: pd.DataFrame, best: pd.DataFrame, style: ChartStyle
     data = Datasets()
     # One colour encoding, legend included, on every layer: a layer with ``legend: null`` on the
     # shared scale hides the legend of all of them.
-    color = series_color(labels, opts, columns=legend_columns(labels, style, 700))
+    color = series_color(labels, opts, columns=legend_columns(labels, style, wide=True))
     color["legend"] = {**color["legend"], "symbolType": "circle", "symbolOpacity": 1}
     x = q("lr", scale={"type": "log", "nice": False}, axis=log_axis("learning rate η"))
     y_scale = {"type": "log", "domainMax": ceiling}

@@ -221,7 +221,7 @@ def layer_lr_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
     labels = list(dict.fromkeys(frame["label"]))
     opts = [frame.loc[frame["label"] == lab, "optimizer"].iloc[0] for lab in labels]
     source = data.frame(frame, "layer_lr", ("label", "layer", "step", "median", "lo", "hi"))
-    color = series_color(labels, opts, columns=legend_columns(labels, style, 700))
+    color = series_color(labels, opts, columns=legend_columns(labels, style, wide=True))
     x = q("step", title="step")
     layers = list(dict.fromkeys(frame["layer"]))
     dash = n("layer", scale={"domain": layers, "range": [[1, 0], [6, 3], [2, 2]][: len(layers)]},
