@@ -50,7 +50,7 @@ with page.open("network") as view:
         "Whether the boundary follows the data or the noise. A test loss that rises while the train loss "
         "falls is overfitting (raise the label noise to provoke it). SGD and momentum use one η for every "
         "weight; adaptive methods can give each layer its own effective learning rate. "
-        + claims.layer_claim(layer_lr, traces).text)
+        + claims.layer_claim(layer_lr, traces, exp.labels).text)
     boundary = network.boundary_frame(traces, net, runs, labels, exp.colors)
     points = network.points_frame(net)
     view.player(lambda: network.boundary_chart(boundary, points, net, steps, view.style, titles), steps,

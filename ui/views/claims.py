@@ -618,16 +618,17 @@ def decay_claim(acc: Mapping[str, float], loss: Mapping[str, float], n_test: int
     return Claim(text, {})
 
 
-def layer_claim(frame, traces: Mapping[str, Trace]) -> Claim:
+def layer_claim(frame, traces: Mapping[str, Trace], names: Mapping[str, str] | None = None) -> Claim:
     """From ``network.layer_lr_frame``: how far apart each adaptive optimiser's layers end (their
-    median effective learning rates at the last recorded step); one level for SGD and momentum."""
+    median effective learning rates at the last recorded step); one level for SGD and momentum.
+    ``names``: what to call each series (default: its optimiser's title)."""
     parts, facts = [], {}
     for name, tr in traces.items():
         rows = frame[frame["series"] == name]
         if rows.empty:
             continue
         last = rows[rows["step"] == rows["step"].max()].set_index("layer")["median"]
-        label = rows["label"].iloc[0]
+        label = (names or {}).get(name, title(tr.optimizer))
         if tr.optimizer not in ADAPTIVE:
             parts.append(f"{label} has one η for every weight, the same for every layer")
             continue
