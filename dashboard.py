@@ -8,7 +8,7 @@ import streamlit as st
 from engine import EXPERIMENTS, get_objective
 from ui.frame import page
 from ui.frame.registry import PAGES
-from ui.views import charts, explain, frames, snippets
+from ui.views import charts, claims, explain, frames, snippets
 
 CHAPTER = EXPERIMENTS["chapter"]
 
@@ -32,13 +32,8 @@ with page.open("home") as view:
     if arrows is not None:
         view.arrows_caption(arrows)
     view.divergence(traces)
-    st.info(
-        "**What to look for.** All three reach the valley floor quickly; the difference is the "
-        "long walk along it. Momentum builds up speed along the valley and ends closest. "
-        "RMSProp divides each step by a short memory of recent squared gradients (ρ = 0.9), so "
-        "its steps stay close to η all the way. Adam's second moment remembers the steep start "
-        "for about 1/(1 − β₂) = 1000 steps: its effective learning rate stays small, and after "
-        "2000 steps it is still on its way (see the Learning rates page).", icon=":material/visibility:")
+    st.info("**What to look for.** " + claims.chapter_claim(traces).text + " (See the Learning rates page.)",
+            icon=":material/visibility:")
 
     st.markdown("### The views")
     for p in list(PAGES.values())[1:]:

@@ -472,6 +472,7 @@ def _build_network(**options):
 
 _NETWORK_OPTIONS = MappingProxyType({
     "dataset": Option("moons", 0, 0, "data set", choices=DATASETS,
+                      labels=tuple(_DATASET_TITLES[d][:1].upper() + _DATASET_TITLES[d][1:] for d in DATASETS),
                       help="Two moons, circles, two spirals, XOR (two classes) or three blobs."),
     "n_points": Option(300, 50, 2000, "points", integer=True,
                        help="Points generated, training and test together."),
@@ -487,7 +488,7 @@ _NETWORK_OPTIONS = MappingProxyType({
     "depth": Option(1, 1, 2, "hidden layers", integer=True, help="One or two hidden layers."),
     "width": Option(16, 4, 32, "units per layer", integer=True,
                     help="Units in each hidden layer."),
-    "activation": Option("tanh", 0, 0, "activation", choices=ACTIVATIONS,
+    "activation": Option("tanh", 0, 0, "activation", choices=ACTIVATIONS, labels=("tanh", "ReLU"),
                          help="tanh (Glorot initialisation) or relu (He initialisation)."),
     "batch_size": Option(32, 1, 256, "batch size", integer=True,
                          help="Training points per stochastic gradient, drawn with replacement."),

@@ -86,9 +86,9 @@ def exact(v: float) -> str:
 class Option:
     """One option of an objective family or a schedule: its default, bounds and UI text.
 
-    ``text``: free text (a typed function); ``choices``: one of a few names (a data set);
-    otherwise a number in ``[low, high]`` (``integer``: a whole number; ``log``: a log-scale
-    control)."""
+    ``text``: free text (a typed function); ``choices``: one of a few names (a data set), each
+    shown as its ``labels`` entry; otherwise a number in ``[low, high]`` (``integer``: a whole
+    number; ``log``: a log-scale control)."""
 
     default: Any
     low: float = 0.0
@@ -99,6 +99,7 @@ class Option:
     help: str = ""
     text: bool = False
     choices: Sequence[str] = ()
+    labels: Sequence[str] = ()
 
     def check(self, value: Any, what: str) -> Any:
         """``value`` validated (and typed) for this option, or a ``ValueError`` naming ``what``."""

@@ -21,6 +21,8 @@ with page.open("guide") as view:
         row = st.columns([2, 3, 4, 3], vertical_alignment="center")
         row[0].markdown(preset.task)
         row[1].markdown(preset.advice)
+        if preset.note:
+            row[1].caption(preset.note)
         row[2].markdown(preset.shows)
         if row[3].button(target.title, key=f"preset_{preset.id}", icon=":material/play_arrow:",
                          help=f"Loads the preset and opens {target.title}.", width="stretch"):

@@ -1,15 +1,12 @@
 """Neural network: optimisers training a small multilayer perceptron on 2-D data, side by side."""
 
-import numpy as np
 import streamlit as st
 
-from engine import RunSpec, get_objective
+from engine import get_objective
 from ui.frame import page
 from ui.frame.registry import NETWORK_OPTIMIZERS
-from ui.views import network, snippets
+from ui.views import analysis, claims, network, snippets
 from ui.views.frames import title
-
-TUNED = {"momentum": np.logspace(-2, 0, 5), "adam": np.logspace(-3, -1, 5)}  # the preset's grids
 
 with page.open("network") as view:
     s = view.settings
@@ -21,69 +18,58 @@ with page.open("network") as view:
     steps = int(view.widget("nn.steps"))
     chosen = tuple(view.widget("nn.opt"))
     lrs = {o: float(view.widget(f"nn.lr.{o}")) for o in NETWORK_OPTIMIZERS}
-    objective = get_objective("network", **options)
-    net = objective.network
-    every = network.record_every(steps)
+    net = get_objective("network", **options).network
+    n_test = net.X_test.shape[0]
 
-    def spec(opt: str, **changes) -> RunSpec:
-        hyper = {**s.hyper(opt), "lr": lrs.get(opt, s.hyper(opt)["lr"]), **changes}
-        return RunSpec.of("network", opt, steps, None, 0.0, s.seed, objective_options=options, every=every,
-                          **hyper)
+    def spec(opt: str, **changes):  # this page's network and steps, its own learning rates, the sidebar's rest
+        return view.spec(opt, rows=network.FRAMES, objective="network", objective_options=options, steps=steps,
+                         start=None, noise=0.0, **{"lr": lrs[opt], **changes})
 
-    labels, runs, said = {}, {}, ""
-    if preset == "tuned":
-        specs = {o: spec(o, lr=grid) for o, grid in TUNED.items()}
-    elif preset == "adamw":
-        lam = 0.05
-        specs = {"adamw": spec("adamw", lr=0.01, weight_decay=lam).replace(
-                     schedule="warmup_cosine", schedule_options={"warmup": max(1, steps // 10)}),
-                 "adam": spec("adam", lr=0.01, weight_decay=lam)}
-        labels = {"adamw": f"AdamW (λ = {lam:g}), warm-up + cosine", "adam": f"Adam + L2 (λ = {lam:g}), constant η"}
-    else:
-        specs = {o: spec(o) for o in chosen}
-    view.explain(
-        f"A network with {len(net.sizes) - 2} hidden layer(s) of {net.sizes[1]} {net.activation} units "
-        f"({net.n_params} weights) learns to classify {net.X_train.shape[0]} points of the "
-        f"{objective.title.split('(')[1].split(',')[0]} data set; {net.X_test.shape[0]} more are held out to "
-        "test it. Every optimiser starts from the same weights and sees the same mini-batches. The maps "
-        "show each network's predicted class (darker where it is surer) as it trains: press Play.",
-        "Whether the boundary follows the data or the noise. A test loss that rises while the train loss "
-        "falls is overfitting (raise the label noise to provoke it). Adaptive methods give each layer "
-        "its own effective learning rate: see how far apart the layers' lines are.")
+    exp = network.experiment(preset, chosen, steps)
+    specs = {k: spec(o, **changes) for k, (o, changes) in exp.runs.items()}
+    labels, runs = dict(exp.labels), {}
     traces = view.run(specs)
     view.divergence(traces, labels or None)
-    if preset == "tuned":  # each optimiser at its own best learning rate, by final training loss
+    if exp.grids:  # each optimiser at its own best learning rate, by final training loss
         for o, tr in traces.items():
-            runs[o] = int(np.nanargmin(np.where(tr.stopped_at >= 0, np.inf, tr.final_loss)))
-            labels[o] = f"{title(o)}, η = {TUNED[o][runs[o]]:.3g}"
-    metrics = network.metrics_frame(traces, net, runs, labels)
+            runs[o] = analysis.best_run(tr)
+            labels[o] = f"{title(o)}, η = {exp.grids[o][runs[o]]:.3g}"
+    metrics = network.metrics_frame(traces, net, runs, labels, exp.colors)
     last = metrics["step"] == metrics.groupby("series")["step"].transform("max")
     final = metrics[last].set_index(["series", "split"])  # each series' last frame
     acc = {k: float(final.loc[(k, "test"), "accuracy"]) for k in traces}
-    train_acc = {k: float(final.loc[(k, "train"), "accuracy"]) for k in traces}
-    titles = {k: f"{labels.get(k, title(k))}: test {acc[k]:.0%}" for k in traces}
-    boundary = network.boundary_frame(traces, net, runs, labels)
+    test_loss = {k: float(final.loc[(k, "test"), "loss"]) for k in traces}
+    titles = {k: {"text": labels.get(k, title(k)), "subtitle": f"test accuracy {acc[k]:.0%}"} for k in traces}
+    layer_lr = network.layer_lr_frame(traces, net, runs, labels, exp.colors)
+    view.explain(
+        f"A network with {len(net.sizes) - 2} hidden layer(s) of {net.sizes[1]} {net.activation} units "
+        f"({net.n_params} weights) learns to classify {net.X_train.shape[0]} points of the data set "
+        f"“{view.page.field('nn.data').label_of(net.dataset)}”; {n_test} more are held out to "
+        "test it. Every optimiser starts from the same weights and sees the same mini-batches. The maps "
+        "show each network's predicted class (darker where it is surer) as it trains: press Play.",
+        "Whether the boundary follows the data or the noise. A test loss that rises while the train loss "
+        "falls is overfitting (raise the label noise to provoke it). SGD and momentum use one η for every "
+        "weight; adaptive methods can give each layer its own effective learning rate. "
+        + claims.layer_claim(layer_lr, traces, exp.labels).text)
+    boundary = network.boundary_frame(traces, net, runs, labels, exp.colors)
     points = network.points_frame(net)
     view.player(lambda: network.boundary_chart(boundary, points, net, steps, view.style, titles), steps,
                 key="nn_boundary")
-    best = max(acc, key=acc.get)
     if preset == "tuned":
         st.markdown(
-            f"**What this run shows.** Each optimiser was run at 5 learning rates on the same budget "
-            f"({steps} steps, batch {options['batch_size']}, the same initial weights and batches) and is shown "
-            f"at the one with the lowest final training loss. Here **{titles[best]}** ends with the higher "
-            f"test accuracy ({', '.join(f'{labels[k]}: {acc[k]:.1%}' for k in traces)}). The chapter's claim "
-            "(SGD with momentum often generalises better than Adam, given more tuning) is about large "
-            "networks trained for long on images or text; a toy network on 2-D points may or may not "
+            "**What this run shows.** "
+            + claims.tuned_claim(traces, exp.grids, runs, acc, test_loss, n_test, steps, options["batch_size"]).text
+            + " The chapter's claim (SGD with momentum often generalises better than Adam, given more tuning) is "
+            "about large networks trained for long on images or text; a toy network on 2-D points may or may not "
             "agree, and it can change with the data seed: try another.")
     elif preset == "adamw":
         st.markdown(
-            f"**What this run shows.** Both use η = 0.01 and the same λ; AdamW decays the weights directly "
-            f"and follows a warm-up + cosine schedule, Adam adds λθ to the gradient (coupled L2). Test "
-            f"accuracy here: {', '.join(f'{labels[k]} {acc[k]:.1%}' for k in traces)}; final train accuracy "
-            f"{', '.join(f'{labels[k]} {train_acc[k]:.1%}' for k in traces)}. The chapter recommends AdamW with "
-            "warm-up and cosine decay for transformers; on this small problem the difference is what the "
-            "numbers above say, no more.")
+            "**What this run shows.** Adam + L2 adds λθ to the gradient (coupled); AdamW shrinks the weights "
+            "directly (decoupled). "
+            + claims.decay_claim(acc, test_loss, n_test, labels, network.DECAY["lr"],
+                                 network.DECAY["weight_decay"]).text
+            + " The chapter recommends AdamW with warm-up and cosine decay for transformers; on this small "
+            "problem the difference is what the numbers above say, no more.")
     cols = st.columns(2)
     view.chart(lambda: network.curves_chart(metrics, "loss", "cross-entropy (log scale)", view.style, True,
                                             "Train (solid) and test (dashed) loss"), key="nn_loss", container=cols[0])
@@ -93,11 +79,8 @@ with page.open("network") as view:
     gap = {k: float(final.loc[(k, "test"), "loss"] - final.loc[(k, "train"), "loss"]) for k in traces}
     st.caption("Generalisation gap (test loss − train loss) at the end: "
                + ", ".join(f"{labels.get(k, title(k))} {gap[k]:+.3f}" for k in traces) + ".")
-    layer_lr = network.layer_lr_frame(traces, net, runs, labels)
     view.chart(lambda: network.layer_lr_chart(layer_lr, view.style), key="nn_layer_lr")
-    st.caption("SGD and Momentum use one η for every weight (a flat line); AdaGrad, RMSProp and Adam divide it "
-               "by each weight's gradient history, so each layer gets its own level, and the band shows the "
-               "spread within the layer.")
+    st.caption("The band shows the spread of the effective learning rate within each layer.")
     view.share({"metrics": metrics, "layer_lr": layer_lr}, snippets.runs_snippet(specs))
     st.markdown("#### Update rules")
     view.formulas(list(dict.fromkeys(tr.optimizer for tr in traces.values())),

@@ -16,8 +16,8 @@ with page.open("trajectories") as view:
         "the runs, or press **Play**; hover a path for its step, position and loss. Beside the "
         "map, the loss gap fills in as the runs go.",
         "Where the paths bend. Plain SGD and momentum follow the steepest slope and can zig-zag "
-        "across a narrow valley; RMSProp and Adam rescale each coordinate, so they head more "
-        "directly along it. Press Play and watch the loss gap: where a path turns, its curve "
+        "across a narrow valley; RMSProp and Adam rescale each coordinate, which can let them head "
+        "more directly along it. Press Play and watch the loss gap: where a path turns, its curve "
         "changes slope.")
     if objective.dim != 2:
         st.warning(f"{objective.title} has {objective.dim} parameters and no map. Pick a 2-D "

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from ui.frame import page
-from ui.views import charts, explain, frames, snippets
+from ui.views import charts, claims, explain, frames, snippets
 
 BETA2S = (0.9, 0.99, 0.999, 0.9999)
 LABELS = {"on": "Adam (bias-corrected)", "off": "Adam (no correction)"}
@@ -15,6 +15,16 @@ with page.open("bias_correction") as view:
     objective = s.objective_obj()
     hyper = s.hyper("adam")
     b1, b2 = hyper["beta1"], hyper["beta2"]
+    first = int(view.widget("first"))
+    n = min(first, s.steps)
+    on_spec = s.spec("adam", bias_correction=True, record_state=True)
+    off_hyper = {**hyper, "bias_correction": False}
+    on = view.run({"on": on_spec})["on"]
+    off_same = view.replay("adam", off_hyper, on_spec)
+    explaining = view.explaining() if objective.dim == 2 else False
+    if objective.dim == 2:  # both trajectories, each with its own gradients (the same noise)
+        traces = {"on": on, "off": view.run({"off": s.spec("adam", bias_correction=False,
+                                                            record_state=explaining)})["off"]}
     view.explain(
         "Adam's moving averages start at zero: after one step m₁ = (1−β₁)g₁ and v₁ = (1−β₂)g₁², "
         "far smaller than the gradient they estimate. Dividing by 1−βᵗ undoes that start "
@@ -23,13 +33,8 @@ with page.open("bias_correction") as view:
         f"Without the correction the first step is (1−β₁)/√(1−β₂) = "
         f"{(1 - b1) / np.sqrt(1 - b2) if b2 < 1 else float('inf'):.3g} times the corrected one "
         f"(β₁ = {b1:g}, β₂ = {b2:g}): too big when β₂ is close to 1, because v is biased towards "
-        "zero for about 1/(1−β₂) steps. The gap closes as t grows and both runs behave alike.")
-    first = int(view.widget("first"))
-    n = min(first, s.steps)
-    on_spec = s.spec("adam", bias_correction=True, record_state=True)
-    off_hyper = {**hyper, "bias_correction": False}
-    on = view.run({"on": on_spec})["on"]
-    off_same = view.replay("adam", off_hyper, on_spec)
+        "zero for about 1/(1−β₂) steps. **In this run:** "
+        + claims.bias_correction_claim(on, off_same, n, traces["off"] if objective.dim == 2 else None).text)
     names = ["x", "y"] if objective.dim == 2 else [f"w{j + 1}" for j in range(objective.dim)]
     m_df, v_df = frames.moment_frames(on, b1, b2, n, names[:2])
     cols = view.stage_columns(2)
@@ -43,10 +48,7 @@ with page.open("bias_correction") as view:
     view.chart(lambda: charts.curve_chart(steps_df, "size", "|Δθ| (step length)", view.style, legend_title=None,
                                           title="Step length over the first steps, same gradients"), key="bias_step")
 
-    if objective.dim == 2:  # both trajectories, each with its own gradients (the same noise)
-        explaining = view.explaining()
-        traces = {"on": on, "off": view.run({"off": s.spec("adam", bias_correction=False,
-                                                            record_state=explaining)})["off"]}
+    if objective.dim == 2:
         view.divergence(traces, LABELS)
         path = frames.path_frame(traces, objective, labels=LABELS, optimizers={"off": "adam_nobc"})
         arrows = (explain.step_explainer(traces, view.map_box(path, objective), labels=LABELS)

@@ -5,27 +5,16 @@ import streamlit as st
 from engine import SCHEDULES, schedule_factors
 from engine.schedules import USES
 from ui.frame import page
-from ui.views import charts, explain, frames, snippets
+from ui.views import charts, claims, explain, frames, snippets
 
-VARIANT_ON, VARIANT_OFF = "with schedule / clipping", "constant η, no clipping"
+# The line dashes' legend, one row above the charts (short: it must fit a phone's width)
+VARIANT_ON, VARIANT_OFF = "with schedule / clipping", "without"
 # The page's controls of the schedule options (the engine's table says which schedule uses which).
 OPTION_KEYS = {"warmup": "sch.warmup", "step_size": "sch.every", "gamma": "sch.gamma", "min_factor": "sch.min"}
 
 with page.open("schedules") as view:
     s = view.settings
     objective = s.objective_obj()
-    view.explain(
-        "A **schedule** multiplies the learning rate by a factor that changes with the step: step "
-        "decay (torch's StepLR), cosine decay (CosineAnnealingLR), or a linear **warm-up** followed "
-        "by cosine decay, the recipe used to train Transformers. **Gradient clipping** caps the "
-        "gradient before the update, by its length (norm) or coordinate by coordinate (value): "
-        "the chapter's advice for RNNs, whose gradients can explode. Each chosen optimiser runs "
-        "twice on the same noise: with your schedule and clipping (solid) and without (dashed).",
-        "A schedule is a trade. Warm-up keeps the first steps small; decay shrinks the noise-driven "
-        "jitter at the end; but a smaller η also slows the walk: on Rosenbrock's long valley, Adam "
-        "with cosine decay ends further from the minimum than with a constant η. The Practical "
-        "guide's Transformers preset shows decay winning on a bowl with noisy gradients. Clipping "
-        "matters where gradients are huge: the RNN preset turns SGD's divergence into convergence.")
     schedule = view.widget("sch")
     options = {name: view.widget(OPTION_KEYS[name]) for name in USES[schedule]}
     if "warmup" in options:
@@ -43,7 +32,23 @@ with page.open("schedules") as view:
     traces = view.run(specs)
     labels = {k: frames.title(k.split("|")[0]) for k in traces}
     variant = {k: VARIANT_ON if k.endswith("|on") else VARIANT_OFF for k in traces}
-    view.divergence(traces, {k: f"{labels[k]} ({variant[k]})" for k in traces})
+    view.divergence(traces, {k: f"{labels[k]} ({'with' if k.endswith('|on') else 'without'} the schedule and "
+                                f"clipping)" for k in traces})
+    changes = " and ".join([SCHEDULES[schedule].lower()] * (schedule != "constant")
+                           + ([f"clipping by {clip} at {clip_at:g}"] if clip != "none" else [])) or "no change"
+    view.explain(
+        "A **schedule** multiplies the learning rate by a factor that changes with the step: step "
+        "decay (torch's StepLR), cosine decay (CosineAnnealingLR), or a linear **warm-up** followed "
+        "by cosine decay, the recipe used to train Transformers. **Gradient clipping** caps the "
+        "gradient before the update, by its length (norm) or coordinate by coordinate (value): "
+        "the chapter's advice for RNNs, whose gradients can explode. Each chosen optimiser runs "
+        "twice on the same noise: with your schedule and clipping (solid) and without (dashed).",
+        "A schedule is a trade: warm-up keeps the first steps small, decay shrinks the noise-driven "
+        "jitter at the end, but a smaller η also slows the walk. "
+        + claims.schedule_claim({o: (traces[f"{o}|on"], traces[f"{o}|off"]) for o in s.optimizers}, objective,
+                                changes).text
+        + " The Practical guide's Transformers preset shows decay lowering the final loss on a bowl with noisy "
+        "gradients (on most seeds), its RNN preset clipping turning SGD's divergence into convergence.")
     path = frames.path_frame(traces, objective, labels=labels, max_points=1200, variant=variant)
     if objective.dim == 2:  # paths and loss gap, played together
         if not explaining:

@@ -5,22 +5,11 @@ import streamlit as st
 from ui.frame import page
 from ui.state import session
 from ui.state.fields import SHARED_FIELDS
-from ui.views import charts, frames, snippets
+from ui.views import charts, claims, frames, snippets
 
 with page.open("baselines") as view:
     s = view.settings
     objective = s.objective_obj()
-    view.explain(
-        "Classical optimisers from `scipy.optimize.minimize`, from the same start: **BFGS** and "
-        "**L-BFGS-B** build a curvature estimate from past gradients, **Newton-CG** uses the exact "
-        "Hessian, **Nelder-Mead** uses function values only. They assume exact values and "
-        "gradients, so they get no noise; their line searches spend extra evaluations, so the "
-        "loss is drawn against the number of evaluations (function + gradient + Hessian), and a "
-        "first-order step counts as one gradient evaluation.",
-        "How many evaluations each method needs. On a smooth 2-D problem the curvature-aware "
-        "methods reach the minimum in tens of evaluations where first-order methods take "
-        "thousands of steps. Their advantage fades with noise, many parameters and minibatches, "
-        "which is why deep learning uses first-order methods.")
     methods = view.widget("so.methods")
     max_iter = int(view.widget("so.iter"))
     if s.noise > 0:
@@ -34,6 +23,16 @@ with page.open("baselines") as view:
     specs = view.specs()
     traces = view.run(specs)
     view.divergence(traces)
+    view.explain(
+        "Classical optimisers from `scipy.optimize.minimize`, from the same start: **BFGS** and "
+        "**L-BFGS-B** build a curvature estimate from past gradients, **Newton-CG** uses the exact "
+        "Hessian, **Nelder-Mead** uses function values only. They assume exact values and "
+        "gradients, so they get no noise; their line searches spend extra evaluations, so the "
+        "loss is drawn against the number of evaluations (function + gradient + Hessian), and a "
+        "first-order step counts as one gradient evaluation.",
+        "How many evaluations each method needs. " + claims.baselines_claim(traces, paths, objective).text
+        + " The curvature-aware methods' advantage fades with noisy gradients, many parameters and "
+        "minibatches, which is why deep learning uses first-order methods.")
     both = frames.baselines_frame(traces, paths, objective)
     cols = view.stage_columns(2)
     if objective.dim == 2:  # (no legend: the curves beside it name the colours)

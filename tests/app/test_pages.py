@@ -279,7 +279,7 @@ def test_schedules_play_paths_and_loss_together():
     assert len(s["hconcat"]) == 2 and "variant" in fields(s)
     # solid = with the schedule, dashed = without, as the page's text says (the legend once said the opposite)
     dash = s["hconcat"][0]["layer"][1]["encoding"]["strokeDash"]["scale"]
-    assert dash["domain"] == ["with schedule / clipping", "constant η, no clipping"] and dash["range"][0] == [1, 0]
+    assert dash["domain"] == ["with schedule / clipping", "without"] and dash["range"][0] == [1, 0]
 
 
 def test_links_to_other_pages_carry_only_shared_values():

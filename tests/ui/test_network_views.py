@@ -14,7 +14,7 @@ OPTIONS = {"dataset": "moons", "n_points": 120, "width": 8, "batch_size": 16}
 
 def _traces():
     obj = get_objective("network", **OPTIONS)
-    traces = {o: simulate(obj, o, 60, every=network.record_every(60), lr=lr) for o, lr in (("momentum", 0.1),
+    traces = {o: simulate(obj, o, 60, every=-(-60 // network.FRAMES), lr=lr) for o, lr in (("momentum", 0.1),
                                                                                           ("adam", 0.01))}
     return obj.network, traces
 

@@ -145,9 +145,13 @@ def record_every(steps: int, runs: int, dim: int, arrays: int = 4, budget: int =
     return max(1, -(-steps * runs * dim * arrays // budget))
 
 
-def thinned(spec: RunSpec) -> RunSpec:
-    """The spec recorded at most every ``record_every`` steps (a full record only)."""
-    if spec.record != "full":
-        return spec
-    every = max(spec.every, record_every(spec.steps, spec.runs, _objective(spec).dim))
+def thinned(spec: RunSpec, rows: int | None = None) -> RunSpec:
+    """The spec recorded at most every ``record_every`` steps (a full record), and with ``rows`` at
+    most that many recorded steps of any record (a view that needs only a summary, or frames of an
+    animation): the one rule by which every view thins what its runs record."""
+    every = spec.every
+    if spec.record == "full":
+        every = max(every, record_every(spec.steps, spec.runs, _objective(spec).dim))
+    if rows:
+        every = max(every, -(-int(spec.steps) // int(rows)))
     return spec if every == spec.every else spec.replace(every=every)

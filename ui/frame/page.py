@@ -135,10 +135,19 @@ class View:
 
     # -- the engine ---------------------------------------------------------------------------
 
-    def specs(self, optimizers=None, **changes) -> dict[str, RunSpec]:
-        """The shared settings' run of each chosen optimiser (``changes`` as in ``RunSpec.replace``),
-        its record thinned to the server's memory budget (``budget.thinned``)."""
-        return {o: budget.thinned(spec) for o, spec in self.settings.specs(optimizers, **changes).items()}
+    def spec(self, optimizer: str, rows: int | None = None, **changes) -> RunSpec:
+        """The shared settings' run of ``optimizer`` (its hyperparameters and the seed from the
+        sidebar; ``changes`` as in ``RunSpec.replace``: a page's own objective, steps, learning
+        rate...), its record thinned by the one rule (``budget.thinned``: the server's memory
+        budget, and at most ``rows`` recorded steps where the view needs no more)."""
+        return budget.thinned(self.settings.spec(optimizer, **changes), rows)
+
+    def specs(self, optimizers=None, rows: int | None = None, per: Mapping[str, Mapping] | None = None,
+              **changes) -> dict[str, RunSpec]:
+        """``spec`` of each optimiser (the chosen ones by default), keyed by its name; ``per``:
+        changes for one optimiser only (its own learning rate on this page)."""
+        return {o: self.spec(o, rows, **{**changes, **(per or {}).get(o, {})})
+                for o in (optimizers or self.settings.optimizers)}
 
     def _afford(self, costs) -> None:
         """Count jobs against the view's budget (``budget.check``), or refuse them all at once."""

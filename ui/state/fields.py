@@ -183,18 +183,25 @@ def log_grid(low: float, high: float) -> tuple[float, ...]:
 BETA_GRID = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999)
 
 
-def option_field(key: str, option, label: str | None = None) -> Field:
-    """The control of an engine ``Option`` (an objective's or a schedule's)."""
+def option_field(key: str, option, label: str | None = None, help: str | None = None,
+                 high: float | None = None, step: float | None = None) -> Field:
+    """The control of an engine ``Option`` (an objective's or a schedule's): its default, bounds,
+    choices and help; a page may give its own label, help and slider step, and cap ``high`` lower
+    (a view's cost)."""
     label = label or option.label
+    help = option.help if help is None else help
     if option.text:
-        return Text(key, option.default, label, option.help, max_length=MAX_LENGTH, function=True)
+        return Text(key, option.default, label, help, max_length=MAX_LENGTH, function=True)
     if option.choices:
-        return Choice(key, option.default, label, option.help, options=tuple(option.choices))
-    grid = log_grid(option.low, option.high) if option.log else ()
-    wide = option.high - option.low > 100 and not option.integer and not option.log
-    return Number(key, option.default, label, option.help, low=option.low, high=option.high,
+        return Choice(key, option.default, label, help, options=tuple(option.choices),
+                      labels=tuple(option.labels))
+    high = option.high if high is None else min(high, option.high)
+    grid = log_grid(option.low, high) if option.log else ()
+    wide = high - option.low > 100 and not option.integer and not option.log
+    return Number(key, option.default, label, help, low=option.low, high=high,
                   integer=option.integer, log=option.log, grid=grid,
-                  step=0.5 if wide else 0.0 if option.integer else (option.high - option.low) / 90,
+                  step=step if step is not None else 0.5 if wide else 0.0 if option.integer
+                  else (high - option.low) / 90,
                   widget="number" if wide else "slider")
 
 

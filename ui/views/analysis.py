@@ -9,6 +9,13 @@ import numpy as np
 from engine import Trace
 
 
+def best_run(trace: Trace) -> int:
+    """The run of a batch (a sweep) with the lowest final loss among those that did not diverge
+    (the first run when all diverged)."""
+    finished = np.where(trace.stopped_at >= 0, np.inf, trace.final_loss)
+    return int(np.argmin(finished)) if np.isfinite(finished).any() else 0
+
+
 @dataclass(frozen=True)
 class Sensitivity:
     """Final loss against learning rate for one optimiser (``n_lr`` rates x ``n_seeds`` seeds)."""

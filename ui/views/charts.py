@@ -28,6 +28,7 @@ from .theme import (
     START_COLOR,
     STEP,
     ChartStyle,
+    legend_columns,
     legend_of,
     log_axis,
     n,
@@ -120,11 +121,14 @@ def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle,
     xy = {"x": q("x", scale={"domain": [x0, x1], "nice": False}),
           "y": q("y", scale={"domain": [y0, y1], "nice": False})}
     source = data.frame(path, "path", [*MAP_COLUMNS, *([dash] if dash else []), *columns])
-    color, quiet = series_color(labels, opts, legend=legend), series_color(labels, opts, legend=False)
+    # the legend under the map, in one row with the dashes' (a map needs its height; "Optimiser" goes
+    # without saying)
+    color = series_color(labels, opts, legend=legend, title=None, columns=legend_columns(labels, style))
+    quiet = series_color(labels, opts, legend=False)
     tooltip = [n("label", title="optimiser"), q("step"), q("x", format=".4f"), q("y", format=".4f"),
                q("loss", format=".4g", title="f")]
     detail = n("run")
-    dashed = ({"strokeDash": dash_by(path, dash, legend={"title": None, "orient": "top", "direction": "vertical"}
+    dashed = ({"strokeDash": dash_by(path, dash, legend={"title": None, "orient": "top", "direction": "horizontal"}
                                      if legend else None)}
               if dash else {})
     grow = [until_step()] if scrub else []
@@ -259,7 +263,7 @@ def progress_view(path: pd.DataFrame, metric: str, title: str, style: ChartStyle
                           {"filter": "(datum.step === datum.last)"}]}
     used = ["series", "label", "run", "step", metric, *([dash] if dash else []), *columns]
     return {"data": data.frame(path, "path", used), "layer": [ghost, done, head],
-            "height": height, "width": width, "title": title}
+            "height": height, "width": width}  # (its axis says what it is)
 
 
 def top_level(view: dict, data: Datasets, params: Sequence[dict] = (), description: str = "",
@@ -319,7 +323,7 @@ def map_and_progress(path: pd.DataFrame, objective: Objective, steps: int, style
     height = style.map_height
     body = {"hconcat": [trajectory_view(path, objective, style, data, zoom=True, dash=dash, columns=[metric],
                                         explain=explain),
-                        progress_view(path, metric, metric_title, style, data, height=height - 40,
+                        progress_view(path, metric, metric_title, style, data, height=height,
                                       width=int(height * 0.75), dash=dash, columns=MAP_COLUMNS)],
             "resolve": {"scale": {"color": "shared"}}}
     return top_level(body, data, [step_param(steps)], stretch=[1], panel=explain.panel if explain else None,
@@ -338,7 +342,7 @@ def band_chart(band: pd.DataFrame, y_title: str, style: ChartStyle, title: str |
     x = q("step", title="step")
     # The same legend on both layers: with ``legend: null`` on the band (the first layer) Vega-Lite
     # drew no legend at all, and the page did not say which colour was which optimiser.
-    color = series_color(labels, opts)
+    color = series_color(labels, opts, columns=legend_columns(labels, style))
     color["legend"] = {**color["legend"], "symbolType": "stroke", "symbolOpacity": 1}
     area = {"mark": {"type": "area", "opacity": 0.2},
             "encoding": {"x": x, "color": color,
@@ -389,12 +393,14 @@ def curve_chart(frame: pd.DataFrame, y: str, y_title: str, style: ChartStyle, lo
     encoding = {
         "x": q(x, title=x_title, **({"scale": {"type": "log"}} if log_x else {})),
         "y": q(y, scale=_scale(log_y), axis=_axis(y_title, log_y)),
-        "color": series_color(labels, opts, title=legend_title),
+        "color": series_color(labels, opts, title=legend_title, columns=legend_columns(labels, style)),
         "tooltip": [n("label", title="series"), q(x), q(y, format=".4g", title=y_title), *tooltip_extra],
         "detail": [n(d) for d in detail],
     }
-    if strokedash:  # above the view: a second legend beside the colours' would widen the chart
-        encoding["strokeDash"] = dash_by(frame, strokedash, legend={"orient": "top", "direction": "vertical"})
+    if strokedash:  # one row above the view (two legends side by side under it can be wider than the chart,
+        # and a legend beside the plot takes its width)
+        encoding["strokeDash"] = dash_by(frame, strokedash, legend={"title": None, "orient": "top",
+                                                                    "direction": "horizontal"})
     used = {"series", "label", x, y, *detail, *(t["field"] for t in tooltip_extra)}
     line = {"data": data.frame(frame, "curve", used), "mark": {"type": "line", "strokeWidth": style.line_width,
                                                                "clip": True}, "encoding": encoding}
@@ -414,9 +420,10 @@ def beta2_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
                 "y": q("size", scale={"type": "log"}, axis=log_axis("|Δθ| (step length)")),
                 "color": {"field": "label", "type": "ordinal", "sort": order,
                           "scale": {"domain": order, "range": ["#56B4E9", "#009E73", "#E69F00", "#D55E00"]},
-                          "legend": {"title": "β₂", "orient": "bottom", "columns": 2}},
+                          "legend": {"title": "β₂", "orient": "bottom",
+                                     "columns": legend_columns(order, style, wide=True)}},
                 "strokeDash": dash_by(frame, "correction", legend={"title": None, "orient": "top",
-                                                                    "direction": "vertical"}),
+                                                                    "direction": "horizontal"}),
                 "detail": n("series"),
                 "tooltip": [n("label"), n("correction"), q("step"), q("size", format=".4g")]}}
     return top_level(_view(line, style), data, description="The length of Adam's step against the step for "
@@ -432,7 +439,7 @@ def xy_chart(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str, st
     xy = {"x": q(x, scale={"type": "log", "nice": False, "padding": 12} if log_x else {"zero": False},
                  axis=_axis(x_title, log_x)),
           "y": q(y, scale=_scale(log_y), axis=_axis(y_title, log_y)),
-          "color": series_color(labels, opts), "detail": n("series")}
+          "color": series_color(labels, opts, columns=legend_columns(labels, style)), "detail": n("series")}
     tooltip = [n("label", title="optimiser"), q(x, format=".3g", title=x_title), q(y, format=".3g", title=y_title),
                *tooltip_extra]
     layers = [{"mark": {"type": "line", "strokeWidth": style.line_width / 2, "opacity": 0.6, "clip": True},
@@ -451,7 +458,7 @@ def sensitivity_chart(frame: pd.DataFrame, best: pd.DataFrame, style: ChartStyle
     data = Datasets()
     # One colour encoding, legend included, on every layer: a layer with ``legend: null`` on the
     # shared scale hides the legend of all of them.
-    color = series_color(labels, opts)
+    color = series_color(labels, opts, columns=legend_columns(labels, style, wide=True))
     color["legend"] = {**color["legend"], "symbolType": "circle", "symbolOpacity": 1}
     x = q("lr", scale={"type": "log", "nice": False}, axis=log_axis("learning rate η"))
     y_scale = {"type": "log", "domainMax": ceiling}
@@ -496,11 +503,13 @@ def pull_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
             "mark": {"type": "bar"},
             "encoding": {"x": n("weight", title="weight", axis={"labelAngle": 0}),
                          "xOffset": n("label", sort=labels),
-                         "y": q("pull", title="pull towards 0 (1 − final value)"),
+                         "y": q("pull", title="pull towards 0 (1 − position)"),
                          "color": series_color(labels, opts, title=None, columns=1),
                          "tooltip": [n("label", title=""), n("weight"), q("final", format=".4f"),
                                      q("pull", format=".4f")]}}
-    return top_level(_view(bars, style, "Effective regularisation of each weight", style.map_height - 60), data,
+    title = {"text": "Effective regularisation of each weight",
+             "subtitle": "position: the mean over the last 10% of the steps"}
+    return top_level(_view(bars, style, title, style.map_height - 60), data,
                      description=f"Bars: how far weight decay pulled each weight from its optimum, for "
                                  f"{_names(frame)}.")
 

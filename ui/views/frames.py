@@ -17,7 +17,7 @@ import pandas as pd
 from engine import OPTIMIZERS, Objective, Trace, contour_grid
 from engine.baselines import BaselinePath
 
-from . import analysis
+from . import analysis, claims
 from .theme import CONTOUR_LEVELS
 
 LOG_FLOOR = 1e-12  # gaps below this are drawn at this value on log axes
@@ -370,7 +370,7 @@ def pull_frame(traces: Mapping[str, Trace], labels: Mapping[str, str], l2: np.nd
     beside the exact L2-regularised minimum ``l2``."""
     rows = []
     for opt, tr in traces.items():
-        tail = tr.params[-max(tr.steps // 10, 1):, 0].mean(0)
+        tail = claims.tail_mean(tr)
         for j, name in enumerate("xy"):
             rows.append({"series": opt, "label": labels[opt], "optimizer": opt, "weight": name,
                          "final": tail[j], "pull": 1.0 - tail[j]})
@@ -380,9 +380,11 @@ def pull_frame(traces: Mapping[str, Trace], labels: Mapping[str, str], l2: np.nd
     return pd.DataFrame(rows)
 
 
-def pull_table(pulls: pd.DataFrame) -> pd.DataFrame:
+def pull_table(pulls: pd.DataFrame, steps: int) -> pd.DataFrame:
+    """Where each run is (the mean of its last tenth, as ``pull_frame``), beside the L2 minimum."""
+    first = steps - max((steps + 1) // claims.TAIL, 1) + 1
     return pulls.pivot(index="label", columns="weight", values="final").rename(
-        columns={"x": "final x", "y": "final y"})
+        columns={"x": f"x (mean of steps {first}–{steps})", "y": f"y (mean of steps {first}–{steps})"})
 
 
 def schedule_frame(factors: np.ndarray, max_points: int = 2000) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """The Neural network page's frames and charts: decision boundaries that train, metric curves,
 and the effective learning rate per layer.
 
-A run's parameters are recorded every ``k`` steps (``FRAMES`` frames); at each frame the network
+A run's parameters are recorded at about ``FRAMES`` steps (``View.spec(rows=FRAMES)``); at each frame the network
 (``engine.network.Network``) gives the class probabilities on a ``GRID`` x ``GRID`` grid over the
 input plane, and its train and test loss and accuracy. The effective learning rate of a layer is
 summarised by its median and 10%-90% quantiles over the layer's weights, not one line per weight.
@@ -10,6 +10,7 @@ summarised by its median and 10%-90% quantiles over the layer's weights, not one
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,15 +19,11 @@ from engine import Trace
 
 from .charts import Datasets, top_level
 from .frames import _alive, title
-from .theme import STEP, ChartStyle, n, q, series_color, step_param
+from .theme import STEP, ChartStyle, legend_columns, n, q, series_color, step_param
 
 FRAMES = 25  # recorded frames of a run (the boundary's step-through)
 GRID = 28  # cells per side of a boundary map
 CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73")  # Okabe-Ito: blue, orange, green
-
-
-def record_every(steps: int) -> int:
-    return max(1, -(-int(steps) // FRAMES))
 
 
 def _grid(net):
@@ -37,40 +34,76 @@ def _grid(net):
     return np.column_stack([X.ravel(), Y.ravel()])
 
 
-def _series(traces: Mapping[str, Trace], runs: Mapping[str, int] | None, labels: Mapping[str, str] | None):
-    """Each series' name, trace, the run shown (``runs``, default 0), its legend label, and which of
-    its recorded steps come before that run's stop (``frames._alive``)."""
+# The experiments (the page's "Experiment" control): the runs each makes, as changes to the page's run
+# of an optimiser. "tuned": each optimiser over a grid of learning rates wide enough that its best (by
+# final training loss) lies inside it at the page's defaults; "adamw": decoupled decay and the schedule
+# each shown apart (Adam + L2 and AdamW at a constant eta, then AdamW with warm-up + cosine).
+TUNED_GRIDS = {"momentum": tuple(np.logspace(-3, 2, 11)), "adam": tuple(np.logspace(-4, 1, 11))}
+DECAY = {"lr": 0.01, "weight_decay": 0.05}
+SCHEDULE = "warmup_cosine"
+VARIANT_COLOR = "adam_raw"  # the theme's colour for a variant drawn beside an optimiser
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """The runs of one view of the page: series -> (optimiser, changes to its run), their legend
+    labels and colours (an optimiser's name in the theme's table), and the tuning grids."""
+
+    runs: Mapping[str, tuple[str, Mapping]]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    colors: Mapping[str, str] = field(default_factory=dict)
+    grids: Mapping[str, tuple] = field(default_factory=dict)
+
+
+def experiment(preset: str, chosen, steps: int) -> Experiment:
+    """The runs of ``preset`` ("none": the ``chosen`` optimisers at the page's learning rates)."""
+    if preset == "tuned":
+        return Experiment({o: (o, {"lr": grid}) for o, grid in TUNED_GRIDS.items()}, grids=TUNED_GRIDS)
+    if preset == "adamw":
+        cosine = {**DECAY, "schedule": SCHEDULE, "schedule_options": {"warmup": max(1, steps // 10)}}
+        return Experiment({"adam": ("adam", DECAY), "adamw": ("adamw", DECAY), "adamw_cos": ("adamw", cosine)},
+                          labels={"adam": "Adam + L2", "adamw": "AdamW", "adamw_cos": "AdamW with warm-up + cosine"},
+                          colors={"adamw_cos": VARIANT_COLOR})
+    return Experiment({o: (o, {}) for o in chosen})
+
+
+def _series(traces: Mapping[str, Trace], runs: Mapping[str, int] | None, labels: Mapping[str, str] | None,
+            colors: Mapping[str, str] | None = None):
+    """Each series' name, trace, the run shown (``runs``, default 0), its legend label, its colour's
+    optimiser (``colors``, default its own), and which of its recorded steps come before that run's
+    stop (``frames._alive``)."""
     for name, tr in traces.items():
         r = (runs or {}).get(name, 0)
-        yield name, tr, r, (labels or {}).get(name, title(tr.optimizer)), _alive(tr, tr.t)[:, r]
+        yield (name, tr, r, (labels or {}).get(name, title(tr.optimizer)), (colors or {}).get(name, tr.optimizer),
+               _alive(tr, tr.t)[:, r])
 
 
 def boundary_frame(traces: Mapping[str, Trace], net, runs: Mapping[str, int] | None = None,
-                   labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+                   labels: Mapping[str, str] | None = None, colors: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per (series, frame, grid cell, row-major): the predicted class and its probability
     (for two classes, ``p`` is the probability of class 1)."""
     points = _grid(net)
     out = []
-    for name, tr, r, label, alive in _series(traces, runs, labels):
+    for name, tr, r, label, color, alive in _series(traces, runs, labels, colors):
         params = tr.params[alive, r]
         probs = net.predict_proba(params, points)  # (F, G, C)
         p = probs[..., 1] if net.n_classes == 2 else probs.max(-1)
         cls = probs.argmax(-1)
         g = p.shape[1]
-        out.append(pd.DataFrame({"series": name, "label": label, "optimizer": tr.optimizer,
+        out.append(pd.DataFrame({"series": name, "label": label, "optimizer": color,
                                  "step": np.repeat(tr.t[alive], g),
                                  "p": np.round(p.ravel(), 3), "cls": cls.ravel()}))  # 3 decimals: the shade
     return pd.concat(out, ignore_index=True)
 
 
 def metrics_frame(traces: Mapping[str, Trace], net, runs: Mapping[str, int] | None = None,
-                  labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+                  labels: Mapping[str, str] | None = None, colors: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Train and test loss and accuracy at every frame: rows (series, step, split)."""
     out = []
-    for name, tr, r, label, alive in _series(traces, runs, labels):
+    for name, tr, r, label, color, alive in _series(traces, runs, labels, colors):
         m = net.metrics(tr.params[alive, r])
         for split in ("train", "test"):
-            out.append(pd.DataFrame({"series": name, "label": label, "optimizer": tr.optimizer,
+            out.append(pd.DataFrame({"series": name, "label": label, "optimizer": color,
                                      "step": tr.t[alive], "split": split,
                                      "loss": np.maximum(m[f"{split}_loss"], 1e-12),
                                      "accuracy": m[f"{split}_accuracy"]}))
@@ -78,16 +111,16 @@ def metrics_frame(traces: Mapping[str, Trace], net, runs: Mapping[str, int] | No
 
 
 def layer_lr_frame(traces: Mapping[str, Trace], net, runs: Mapping[str, int] | None = None,
-                   labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+                   labels: Mapping[str, str] | None = None, colors: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The effective learning rate of each layer at every recorded update: median and the 10% and
     90% quantiles over the layer's weights and biases."""
     out = []
-    for name, tr, r, label, alive in _series(traces, runs, labels):
+    for name, tr, r, label, color, alive in _series(traces, runs, labels, colors):
         eff = tr.eff_lr[:, r]  # (updates, P): row i made recorded step i + 1
         keep = alive[1:]
         for layer, cut in net.layers:
             lo, med, hi = np.quantile(eff[keep][:, cut], (0.1, 0.5, 0.9), axis=1)
-            out.append(pd.DataFrame({"series": name, "label": label, "optimizer": tr.optimizer,
+            out.append(pd.DataFrame({"series": name, "label": label, "optimizer": color,
                                      "layer": layer, "step": tr.t[1:][keep],
                                      "median": np.maximum(med, 1e-12), "lo": np.maximum(lo, 1e-12),
                                      "hi": np.maximum(hi, 1e-12)}))
@@ -114,10 +147,11 @@ def _fill_expr(colors) -> str:
 
 
 def boundary_chart(boundary: pd.DataFrame, points: pd.DataFrame, net, steps: int, style: ChartStyle,
-                   titles: Mapping[str, str]) -> dict:
+                   titles: Mapping[str, str | dict]) -> dict:
     """One map per series, side by side, played together: the shading is the network's predicted
     class (its probability as the shade), the dots are the training points and the crosses the
-    test points, coloured by their true class."""
+    test points, coloured by their true class. ``titles``: each map's title (a Vega-Lite title:
+    text, or text and subtitle)."""
     data = Datasets()
     (x0, x1), (y0, y1) = net.bounds
     w, h = (x1 - x0) / GRID, (y1 - y0) / GRID
@@ -187,7 +221,7 @@ def layer_lr_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
     labels = list(dict.fromkeys(frame["label"]))
     opts = [frame.loc[frame["label"] == lab, "optimizer"].iloc[0] for lab in labels]
     source = data.frame(frame, "layer_lr", ("label", "layer", "step", "median", "lo", "hi"))
-    color = series_color(labels, opts)
+    color = series_color(labels, opts, columns=legend_columns(labels, style, wide=True))
     x = q("step", title="step")
     layers = list(dict.fromkeys(frame["layer"]))
     dash = n("layer", scale={"domain": layers, "range": [[1, 0], [6, 3], [2, 2]][: len(layers)]},

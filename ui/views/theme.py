@@ -109,6 +109,21 @@ def color_scale(labels: Sequence[str], optimizers: Sequence[str]) -> dict:
     return {"domain": list(labels), "range": [OPTIMIZER_COLORS.get(o, "#333333") for o in optimizers]}
 
 
+PROJECTED = 18  # a type size from which a style is for projection (a wide screen), not a phone
+
+
+def legend_columns(labels: Sequence[str], style: ChartStyle, wide: bool = False) -> int:
+    """How many columns of a legend of ``labels`` fit under its chart at the style's type size: a
+    legend wider than its chart takes the width of the plot (the chart component fits the whole
+    drawing to its box). The room: 340 px with the screen style (a phone's column; a half-width
+    chart at 1280 px with the sidebar open is about 400), with the projection style 480 px (a
+    half-width chart on a 1280 px projector) or 700 for a ``wide`` (full-width) chart."""
+    room = (700 if wide else 480) if style.font_size >= PROJECTED else 340
+    longest = max((len(str(label)) for label in labels), default=1)
+    per = longest * 0.55 * style.font_size + 1.5 * style.font_size + 10  # text, symbol, gap
+    return max(1, min(len(labels), int(room // per)))
+
+
 def series_color(labels: Sequence[str], optimizers: Sequence[str], legend: bool = True,
                  title: str | None = "Optimiser", columns: int = 2, field: str = "label") -> dict:
     """Colour by legend label; each label's colour is its optimiser's."""
