@@ -4,8 +4,8 @@ chart's plot area (inside its axes) takes at least half of its drawing's width a
 
 A legend with long labels beside a plot, or too many rows of it under a short one, takes the
 room the data needs: the Neural network's loss curves were plotted about 10 px wide. Only
-``plot_areas`` knows how charts are mounted (today: one iframe per chart, its Vega view in
-``window.__vegaView``); the rest of this file reads its numbers.
+``plot_areas`` knows how charts are mounted (each chart's element holds its Vega view in
+``__chart.view``); the rest of this file reads its numbers.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from ui.frame.registry import PAGES as REGISTRY
 from ui.state.guide import GUIDE
 
-from .harness import open_page
+from .harness import CHART, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -25,8 +25,8 @@ SHARE = 0.5  # of the drawing's width and height, at least, inside the axes
 
 # Per chart (page order): its drawing's box (axes, titles and legends included) and the plot area
 # of each of its views (the whole view, or each view of a concatenation), in CSS pixels.
-_PLOT_AREAS = r"""(frames) => frames.map((f) => {
-  const view = f.contentWindow && f.contentWindow.__vegaView;
+_PLOT_AREAS = r"""(charts) => charts.map((c) => {
+  const view = c.__chart && c.__chart.view;
   const drawn = view && view.container() && view.container().querySelector('canvas.marks, svg.marks');
   if (!drawn) return null;
   const r = drawn.getBoundingClientRect();
@@ -35,7 +35,7 @@ _PLOT_AREAS = r"""(frames) => frames.map((f) => {
   const views = [];
   for (const mark of top.items || []) {
     // a concatenation's views (a line's groups per series are scopes too, inside one view)
-    if (mark.marktype === 'group' && /^concat_\d+_group$/.test(mark.name || '')) {
+    if (mark.marktype === 'group' && /_group$/.test(mark.name || '')) {
       for (const g of mark.items) views.push([ox + g.x, oy + g.y, g.width, g.height]);
     }
   }
@@ -47,8 +47,7 @@ _PLOT_AREAS = r"""(frames) => frames.map((f) => {
 def plot_areas(page) -> list[dict | None]:
     """Each chart on ``page``, in page order: ``{"box": [w, h], "plots": [[x, y, w, h], ...]}``
     (``None`` for a chart not drawn yet), from the chart's own Vega view."""
-    frames = page.locator("iframe[data-testid='stCustomComponentV1']").element_handles()
-    return page.evaluate(_PLOT_AREAS, frames)
+    return page.evaluate(_PLOT_AREAS, page.locator(CHART).element_handles())
 
 
 def _settled(page, tries: int = 40) -> list[dict]:
