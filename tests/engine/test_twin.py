@@ -33,8 +33,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
-import shutil
 import subprocess
 from base64 import b64decode
 from pathlib import Path
@@ -48,6 +46,7 @@ from hypothesis import strategies as st
 from engine import OBJECTIVES, OPTIMIZERS, RunSpec, get_objective, simulate
 from engine.expr import parse_function
 from engine.twin import FORMAT, TWIN_OBJECTIVES, _op, twin_spec
+from tests.node import require_node
 
 ROOT = Path(__file__).resolve().parents[2]
 TWIN_JS = ROOT / "static" / "optlab" / "twin.js"
@@ -98,16 +97,6 @@ DIVERGING_LR = {"adagrad": 1e7, "adam": 2e5, "adamw": 2e5, "nadam": 2e5, "adamax
 # The SGD family on Rastrigin below the stability limit 2 / max f'' = 2 / (2 + 40 pi^2) ~ 5e-3
 # (with momentum 0.9, 2 (1 + mu) / max f'' ~ 9.6e-3): their default 0.01 is chaotic there.
 STABLE_LR = {("rastrigin", "sgd"): 1e-3, ("rastrigin", "momentum"): 1e-3, ("rastrigin", "nesterov"): 1e-3}
-
-
-def require_node() -> str:
-    node = shutil.which("node")
-    if node is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the browser twin's tests cannot run in CI without node: `.ci/run` must install "
-                        "Debian's nodejs.", pytrace=False)
-        pytest.skip("the browser twin's tests need node (Debian: apt-get install nodejs)")
-    return node
 
 
 def start_twin(cases: list[dict], tmp_path: Path, twin_js: Path = TWIN_JS):

@@ -203,13 +203,12 @@ class View:
             return container, "screen"
         return (container if container is not None else contextlib.nullcontext()), "width"
 
-    def _draw(self, build: Callable[[], dict], key: str, container, steps: int | None, pick: bool = False) -> None:
+    def _draw(self, build: Callable[[], dict], key: str, container, steps: int | None, pick: bool = False,
+              select: tuple[str, ...] = ()) -> stepper.Clicked:
         box, fit = self._place(container)
         made = CHART_SPECS.get(self._key(key), lambda: stepper.build(build(), self.style))
         with box:
-            picked = stepper.draw(made, self.style, key=key, fit=fit, steps=steps or 0, pick=pick)
-        if pick:
-            self._start_from(picked)
+            return stepper.draw(made, self.style, key=key, fit=fit, steps=steps or 0, pick=pick, select=select)
 
     def _start_from(self, clicked) -> None:
         """A click on the map (``stepper.draw(pick=True)``): the start moves there, in the sidebar and
@@ -219,7 +218,7 @@ class View:
             return
         field = SHARED_FIELDS["start"]
         try:
-            point = field.parse(",".join(str(float(v)) for v in clicked.get("start", ())))
+            point = field.parse(",".join(str(float(v)) for v in clicked.get("point", ())))
         except (TypeError, ValueError):
             return
         session.set_value(field, point)
@@ -227,18 +226,24 @@ class View:
             st.session_state.pop(session.wkey(f"start.{axis}"), None)
         st.rerun()
 
-    def chart(self, build: Callable[[], dict], key: str, container=None) -> None:
+    def chart(self, build: Callable[[], dict], key: str, container=None, pick: bool = False,
+              select: tuple[str, ...] = ()) -> stepper.Clicked:
         """Draw the chart ``build()`` makes (a ``ui.views.charts`` spec) with the page's type sizes.
         Its spec is built once per view and kept for every student on the same view: ``build``
         must depend only on the view's values (as every page's charts do: the URL reproduces the
-        view)."""
-        self._draw(build, key, container, None)
+        view). ``pick``/``select``: what a click on it sends (``stepper.draw``), in the run it
+        starts."""
+        return self._draw(build, key, container, None, pick=pick, select=select)
 
-    def player(self, build: Callable[[], dict], steps: int, key: str, container=None, pick_start: bool = False) -> None:
+    def player(self, build: Callable[[], dict], steps: int, key: str, container=None, pick_start: bool = False,
+               select: tuple[str, ...] = ()) -> stepper.Clicked:
         """Draw a chart driven by its ``step`` param, with the step-through player's controls.
         ``pick_start``: a click on the map sets the sidebar's start point (for a map of runs that
         start there)."""
-        self._draw(build, key, container, int(steps), pick=pick_start)
+        clicked = self._draw(build, key, container, int(steps), pick=pick_start, select=select)
+        if pick_start:
+            self._start_from(clicked.point)
+        return clicked
 
     @staticmethod
     def map_box(path: pd.DataFrame, objective) -> tuple:

@@ -162,18 +162,33 @@ def _component():
 
 
 def _ignore() -> None:
-    """A pick is read from the component's result in the run it starts."""
+    """A click is read from the component's result in the run it starts."""
 
 
-def draw(built: Built, style: ChartStyle, key: str, fit: str = "width", steps: int = 0, pick: bool = False):
+@dataclass(frozen=True)
+class Clicked:
+    """What a click on a chart sent, in the run it started (else None for each): ``point``, the
+    data coordinates under the pointer in a plotted box (``{"point": [x, y], "view": i}``);
+    ``datum``, the chosen fields of the mark clicked (``{"datum": {field: value}}``)."""
+
+    point: dict | None = None
+    datum: dict | None = None
+
+
+def draw(built: Built, style: ChartStyle, key: str, fit: str = "width", steps: int = 0, pick: bool = False,
+         select: tuple[str, ...] = ()) -> Clicked:
     """Draw ``built``: ``fit`` ``"screen"`` for the page's first chart (it fills the screen below its
     top), ``"width"`` for the others (as wide as their frame, at most a screen high). With
-    ``steps`` > 0, the player's controls drive its ``step`` param. With ``pick``, a click on the
-    map's shading returns ``{"start": [x, y]}`` in the run it starts (else None): the centre of
-    the contour cell clicked; a click anywhere else returns nothing."""
+    ``steps`` > 0, the player's controls drive its ``step`` param. With ``pick``, a click inside a
+    plotted box (a map's, when the chart has maps) sends the point under the pointer, its scales
+    inverted; with ``select``, a click on a mark whose data has those fields sends their values."""
     theme = getattr(st.context.theme, "type", None) or "light"
     args = {"key": key, "theme": theme, "font_size": style.font_size + 2, "fit": fit,
-            "description": built.description, "steps": int(steps), "pick": bool(pick)}
-    callbacks = {"on_pick_change": _ignore} if pick else {}
+            "description": built.description, "steps": int(steps), "pick": bool(pick), "select": list(select)}
+    callbacks = {}
+    if pick:
+        callbacks["on_pick_change"] = _ignore
+    if select:
+        callbacks["on_select_change"] = _ignore
     result = _component()(key=key, data=payload(built, args), **callbacks)
-    return getattr(result, "pick", None) if pick else None
+    return Clicked(getattr(result, "pick", None) if pick else None, getattr(result, "select", None) if select else None)

@@ -111,6 +111,14 @@ function sizeSignal(spec, i, dim) {
   return name === null ? null : name + "_" + dim;
 }
 
+// ``v`` to about a thousandth of its axis's span (a click's own precision): -0.6641 on a box
+// from -1.5 to 1.5 is sent as -0.664.
+export function roundTo(v, domain) {
+  const span = Math.abs(domain[domain.length - 1] - domain[0]) || 1;
+  const decimals = Math.max(0, Math.min(12, 3 - Math.floor(Math.log10(span))));
+  return Number(v.toFixed(decimals));
+}
+
 // The views that are maps: those with a layer of contour cells (their data "contour-...").
 export function mapViews(spec) {
   const isContour = (l) => !!(l.data && String(l.data.name || "").startsWith("contour"));
@@ -501,7 +509,7 @@ class Chart {
     if (previous) previous.finalize();
     this.root.dataset.embeds = String(Number(this.root.dataset.embeds || 0) + 1);
     this.label(holder);
-    result.view.addEventListener("click", (event) => this.onClick(event));
+    result.view.addEventListener("click", (event, item) => this.onClick(event, item));
     return result.view;
   }
 
@@ -747,18 +755,30 @@ class Chart {
     const h = name === null ? view.height() : view.signal(name + "_height");
     if (!(px >= 0 && px <= w && py >= 0 && py <= h)) return null;
     const sx = view.scale(name === null ? "x" : name + "_x"), sy = view.scale(name === null ? "y" : name + "_y");
-    return [sx.invert(px), sy.invert(py)];
+    return [roundTo(sx.invert(px), sx.domain()), roundTo(sy.invert(py), sy.domain())];
   }
 
-  onClick(event) {
-    if (!this.args.pick || !this.setTrigger || !this.view) return;
-    for (const i of mapViews(this.spec)) {
+  // A click: with "select", the chosen fields of the mark clicked; with "pick", the point under
+  // the pointer in a plotted box (a map's, when the chart has maps), sent as
+  // {"point": [x, y], "view": i}.
+  onClick(event, item) {
+    if (!this.setTrigger || !this.view) return;
+    const fields = this.args.select || [];
+    const d = item && item.datum;
+    if (fields.length && d && fields.every((f) => f in d)) {
+      const datum = Object.fromEntries(fields.map((f) => [f, d[f]]));
+      this.root.dataset.selected = JSON.stringify(datum);
+      this.setTrigger("select", { datum });
+      return;
+    }
+    if (!this.args.pick) return;
+    const maps = mapViews(this.spec);
+    for (const i of maps.length ? maps : views(this.spec).map((_, k) => k)) {
       const p = this.pointOn(event, i);
       if (!p) continue;
-      const round = (v) => Math.round(v * 1000) / 1000;
-      const start = [round(p[0]), round(p[1])];
-      this.root.dataset.picked = start.join(",");
-      this.setTrigger("pick", { start });
+      const point = p;
+      this.root.dataset.picked = point.join(",");
+      this.setTrigger("pick", { point, view: i });
       return;
     }
   }

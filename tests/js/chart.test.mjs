@@ -1,0 +1,124 @@
+// The chart component's pure functions (ui/views/components/chart/chart.js), under Node's test
+// runner: `node --test tests/js/`. tests/ui/test_chart_js.py runs this file in the Python suite.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  arranged, fittedFont, fmt, forVega, guessChrome, lastAtOrBefore, mapViews, peekDigest, roundTo, rowsOf,
+  scaled, sizesOf, speeds, viewName, views,
+} from "../../ui/views/components/chart/chart.js";
+
+const encoder = new TextEncoder();
+
+test("the digest is read from the payload's first bytes, without parsing the rest", () => {
+  const bytes = encoder.encode('{"digest":"0a1b2c","args":{},"spec":' + "x".repeat(100000) + "}");
+  assert.equal(peekDigest(bytes), "0a1b2c");
+  assert.equal(peekDigest(encoder.encode('{"args":{}}')), null);
+});
+
+test("columns become rows, and rows stay rows", () => {
+  assert.deepEqual(rowsOf({ columns: { x: [1, 2], y: ["a", null] } }), [{ x: 1, y: "a" }, { x: 2, y: null }]);
+  assert.deepEqual(rowsOf({ columns: {} }), []);
+  const rows = [{ a: 1 }];
+  assert.equal(rowsOf(rows), rows);
+});
+
+test("each drawing gets its own copy of the spec and its rows", () => {
+  const spec = { layer: [{ mark: "line" }], datasets: { d: { columns: { x: [1] } } } };
+  const a = forVega(spec), b = forVega(spec);
+  assert.deepEqual(a.datasets.d, [{ x: 1 }]);
+  a.layer[0].mark = "point";
+  a.datasets.d[0].x = 99;
+  assert.equal(b.layer[0].mark, "line");
+  assert.equal(b.datasets.d[0].x, 1);
+  assert.deepEqual(spec.datasets.d, { columns: { x: [1] } }); // the received spec is untouched
+});
+
+test("a concatenation's views are named as Vega-Lite names them", () => {
+  const spec = { hconcat: [{ layer: [] }, { name: "loss", mark: "line" }] };
+  assert.equal(viewName(spec, 0), "concat_0");
+  assert.equal(viewName(spec, 1), "loss");
+  assert.equal(viewName({ mark: "line" }, 0), null);
+  assert.equal(views({ mark: "line" }).length, 1);
+});
+
+test("maps are the views with a contour layer", () => {
+  const map = { layer: [{ data: { name: "contour-1" }, mark: "image" }, { data: { name: "path-0" }, mark: "line" }] };
+  const loss = { data: { name: "path-0" }, mark: "line" };
+  assert.deepEqual(mapViews({ hconcat: [map, loss] }), [0]);
+  assert.deepEqual(mapViews({ hconcat: [loss, map, map] }), [1, 2]);
+  assert.deepEqual(mapViews(loss), []);
+});
+
+test("side-by-side views stack on a phone, not on a laptop", () => {
+  assert.ok(arranged({ hconcat: [{}, {}] }, 1000).hconcat);
+  const phone = arranged({ hconcat: [{}, {}] }, 390);
+  assert.ok(phone.vconcat && !phone.hconcat);
+});
+
+test("sizes fill the room: a locked map keeps its proportions, a free view takes the width", () => {
+  const spec = { hconcat: [{ width: 400, height: 300 }, {}], usermeta: { stretch: [1] } };
+  const box = { width: 1000, height: 600 };
+  const natural = sizesOf(spec, box);
+  assert.deepEqual(natural[0], { w: 400, h: 300, locked: true });
+  assert.equal(natural[1].locked, false);
+  const chrome = { width: 100, height: 80 };
+  const out = scaled(spec, natural, chrome, box, "screen");
+  assert.ok(Math.abs(out[0].w / out[0].h - 400 / 300) < 0.01);  // floored to whole pixels
+  const used = out[0].w + out[1].w + chrome.width;
+  assert.ok(used <= box.width && used >= box.width - 2, `width used ${used}`);
+  assert.ok(out[0].h + chrome.height <= box.height);
+});
+
+test("a chart fitted to its width never grows taller than asked, the page's first one may", () => {
+  const spec = { mark: "line" };
+  const box = { width: 800, height: 900 };
+  const natural = sizesOf(spec, box);
+  const chrome = { width: 60, height: 60 };
+  assert.equal(scaled(spec, natural, chrome, box, "width")[0].h, natural[0].h);
+  assert.ok(scaled(spec, natural, chrome, box, "screen")[0].h > natural[0].h);
+});
+
+test("on a phone a free view is no taller than it is wide", () => {
+  const out = scaled({ mark: "line" }, [{ w: 300, h: 900, locked: false }], { width: 50, height: 50 },
+    { width: 360, height: 2000 }, "screen");
+  assert.ok(out[0].h <= Math.max(out[0].w, 260));
+});
+
+test("the guessed chrome grows with the type, the titles and a legend below", () => {
+  const plain = guessChrome({ mark: "line" }, 15);
+  assert.ok(guessChrome({ mark: "line" }, 24).height > plain.height);
+  const titled = guessChrome({ mark: "line", title: { text: "t", subtitle: ["a", "b"] } }, 15);
+  assert.ok(titled.height > plain.height);
+  const legend = { field: "label", scale: { domain: ["a", "b", "c", "d"] }, legend: { orient: "bottom", columns: 2 } };
+  assert.ok(guessChrome({ mark: "line", encoding: { color: legend } }, 15).height > plain.height);
+  const two = guessChrome({ hconcat: [{ mark: "line" }, { mark: "line" }] }, 15);
+  assert.ok(two.width > plain.width);
+});
+
+test("titles too long for their view are set smaller, never below 11 px", () => {
+  assert.equal(fittedFont("short", 500, 15), 15);
+  assert.ok(fittedFont("a very long title ".repeat(5), 300, 15) < 15);
+  assert.equal(fittedFont("x".repeat(500), 100, 15), 11);
+});
+
+test("speeds play the whole run in 40 to 2 seconds", () => {
+  assert.deepEqual(speeds(2000), [50, 100, 200, 400, 1000]);
+  assert.deepEqual(speeds(10), [1, 1, 1, 2, 5]);
+});
+
+test("the panel's numbers", () => {
+  assert.equal(fmt(null), "—");
+  assert.equal(fmt(0), "0");
+  assert.equal(fmt(0.0123456), "0.01235");
+  assert.equal(fmt(1.5e-7), "1.500e-7");
+  assert.equal(lastAtOrBefore([1, 2, 5, 9], 6), 2);
+  assert.equal(lastAtOrBefore([1, 2, 5, 9], 0), -1);
+  assert.equal(lastAtOrBefore([1, 2, 5, 9], 9), 3);
+});
+
+test("a clicked point is rounded to about a thousandth of its axis", () => {
+  assert.equal(roundTo(-0.66412, [-1.5, 1.5]), -0.664);
+  assert.equal(roundTo(123.456, [0, 1000]), 123);
+  assert.equal(roundTo(0.0012345, [0, 0.01]), 0.00123);
+});
