@@ -122,3 +122,10 @@ test("a clicked point is rounded to about a thousandth of its axis", () => {
   assert.equal(roundTo(123.456, [0, 1000]), 123);
   assert.equal(roundTo(0.0012345, [0, 0.01]), 0.00123);
 });
+
+test("the preview draws the steps the chart draws", async () => {
+  const { drawnUpTo } = await import("../../ui/views/components/chart/chart.js");
+  assert.deepEqual(drawnUpTo({ drawn: [0, 2, 4, 6, 7] }, 5), [0, 2, 4]);
+  assert.deepEqual(drawnUpTo({ drawn: [] }, 3), [0, 1, 2, 3]);
+  assert.deepEqual(drawnUpTo({}, 1), [0, 1]);
+});

@@ -33,9 +33,10 @@ from engine.baselines import BaselinePath
 from ui.compute import budget, memory, runs, startup
 from ui.compute.cache import ByteCache
 from ui.state import session, widgets
-from ui.state.fields import PRESENT, SHARED_FIELDS, Field
+from ui.state.fields import PRESENT, SHARED_FIELDS, Field, hyper_key
 from ui.state.settings import Settings
 from ui.views import frames, stepper
+from ui.views import live as live_views
 from ui.views.theme import ChartStyle
 
 from . import panels
@@ -204,11 +205,40 @@ class View:
         return (container if container is not None else contextlib.nullcontext()), "width"
 
     def _draw(self, build: Callable[[], dict], key: str, container, steps: int | None, pick: bool = False,
-              select: tuple[str, ...] = ()) -> stepper.Clicked:
+              select: tuple[str, ...] = (), tune: bool = False) -> stepper.Clicked:
         box, fit = self._place(container)
         made = CHART_SPECS.get(self._key(key), lambda: stepper.build(build(), self.style))
         with box:
-            return stepper.draw(made, self.style, key=key, fit=fit, steps=steps or 0, pick=pick, select=select)
+            return stepper.draw(made, self.style, key=key, fit=fit, steps=steps or 0, pick=pick, select=select,
+                                tune=tune)
+
+    def live(self, runs: Mapping[str, RunSpec]) -> live_views.Live:
+        """What a map's chart needs to recompute ``runs`` (series name -> ``RunSpec``) in the browser
+        while its start is dragged or a slider beside the player moves (``ui.views.live``): the runs,
+        and the stops of each tuned hyperparameter's sidebar control."""
+        grids = {}
+        for spec in runs.values():
+            o = spec.optimizer
+            grids[o] = {name: tuple(SHARED_FIELDS[hyper_key(o, name)].grid) for name in live_views.TUNED
+                        if hyper_key(o, name) in SHARED_FIELDS and SHARED_FIELDS[hyper_key(o, name)].grid}
+        return live_views.Live(dict(runs), grids)
+
+    def _tuned(self, moved) -> None:
+        """A slider beside the player was released (``{"optimizer", "name", "value"}``): the value goes
+        to the sidebar and the URL (checked as a link's would be), and the view is computed again."""
+        if not isinstance(moved, dict):
+            return
+        key = hyper_key(str(moved.get("optimizer")), str(moved.get("name")))
+        field = SHARED_FIELDS.get(key)
+        if field is None or moved.get("name") not in live_views.TUNED:
+            return
+        try:
+            value = field.parse(str(float(moved.get("value"))))
+        except (TypeError, ValueError):
+            return
+        session.set_value(field, value)
+        st.session_state.pop(session.wkey(key), None)
+        st.rerun()
 
     def _start_from(self, clicked) -> None:
         """A click on the map (``stepper.draw(pick=True)``): the start moves there, in the sidebar and
@@ -240,9 +270,10 @@ class View:
         """Draw a chart driven by its ``step`` param, with the step-through player's controls.
         ``pick_start``: a click on the map sets the sidebar's start point (for a map of runs that
         start there)."""
-        clicked = self._draw(build, key, container, int(steps), pick=pick_start, select=select)
+        clicked = self._draw(build, key, container, int(steps), pick=pick_start, select=select, tune=True)
         if pick_start:
             self._start_from(clicked.point)
+        self._tuned(clicked.tuned)
         return clicked
 
     @staticmethod

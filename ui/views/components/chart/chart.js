@@ -56,6 +56,16 @@ function vegaRuntime() {
   return runtime;
 }
 
+// The browser twin of the engine (static/optlab/twin.js), loaded when a chart first needs it.
+let twinLoad = null;
+function twinRuntime() {
+  if (!twinLoad) {
+    twinLoad = window.OptLabTwin ? Promise.resolve() : loadScript(new URL("app/static/optlab/twin.js", document.baseURI).href);
+    twinLoad.catch(() => { twinLoad = null; });
+  }
+  return twinLoad.then(() => window.OptLabTwin);
+}
+
 // -- pure helpers (exported for the tests) ------------------------------------------------------
 
 const decoder = new TextDecoder();
@@ -294,7 +304,8 @@ class Chart {
     root.dataset.testid = "stVegaLiteChart"; // a chart, to tools that look for Streamlit's own
     root.setAttribute("data-optlab-chart", "");
     root.innerHTML = "<div class='ol-bar' role='toolbar' aria-label='Step-through controls' hidden>" + BAR_HTML +
-      "</div><div class='ol-wrap'><div class='ol-view'></div>" +
+      "</div><div class='ol-tune' role='group' aria-label='Tune the runs live' hidden></div>" +
+      "<div class='ol-wrap'><div class='ol-view'></div>" +
       "<aside class='ol-panel' aria-label='The update at this step' aria-live='polite' hidden></aside></div>" +
       "<div class='ol-error' role='alert'></div>";
     host.appendChild(root);
@@ -315,6 +326,7 @@ class Chart {
     this.pending = null; // the newest payload not yet drawn
     this.busy = false;
     this.setTrigger = null;
+    this.live = new Live(this);
     this.bindControls();
     this.resizeObserver = new ResizeObserver(() => this.refitSoon());
     this.resizeObserver.observe(host.parentElement || host);
@@ -362,6 +374,7 @@ class Chart {
     const explain = ((payload.spec || {}).usermeta || {}).explain;
     this.setupBar(newSteps);
     this.buildPanel(explain);
+    this.live.arriving(((payload.spec || {}).usermeta || {}).live || null);
     const same = this.view && payload.structure === this.structure && a.fit === before.fit &&
       a.theme === before.theme && a.pick === before.pick;
     this.root.dataset.fitted = "";
@@ -391,6 +404,7 @@ class Chart {
     }
     if (this.steps > 0) this.showStep(this.step);
     this.settled();
+    guarded(() => this.live.received(((payload.spec || {}).usermeta || {}).live || null));
   }
 
   // Only the data changed: the drawn view takes the new rows (the step, the zoom and the page's
@@ -424,6 +438,7 @@ class Chart {
     const scroller = this.root.closest("[data-testid='stMain']");
     const top = Math.max(this.root.getBoundingClientRect().top + (scroller ? scroller.scrollTop : window.scrollY), 0);
     const bar = (this.steps > 0 ? this.q(".ol-bar").getBoundingClientRect().height : 0) +
+      this.q(".ol-tune").getBoundingClientRect().height +
       (this.explain && under ? this.q(".ol-panel").getBoundingClientRect().height + 12 : 0);
     // "screen": what is left of the first screen below the chart's top; a chart of the first
     // screen stacked below another (a phone) starts low on it, and gets a screen of its own
@@ -547,7 +562,7 @@ class Chart {
       const change = Math.max(...next.map((s, i) => Math.abs(s.w - sizes[i].w) / Math.max(sizes[i].w, 1)),
         ...next.map((s, i) => Math.abs(s.h - sizes[i].h) / Math.max(sizes[i].h, 1)));
       const over = drawn.width > box.width + 1 || drawn.height > box.height + 1;
-      if (change < 0.02 && !over) break;
+      if (change < 0.05 && !over) break;  // within 5% of the room and inside it: drawn once
       sizes = next;
       if (this.resizeInPlace(view, spec, sizes)) await view.runAsync();
       else view = await this.embedIn(holder, spec, sizes, view);
@@ -629,9 +644,11 @@ class Chart {
       if (e.key === " " && e.target.tagName !== "BUTTON") { e.preventDefault(); this.setPlaying(!this.playing); }
       else if (to !== undefined) { e.preventDefault(); this.setPlaying(false); this.showStep(to); }
     });
-    this.q(".ol-view").addEventListener("pointerdown", () => {
+    this.q(".ol-view").addEventListener("pointerdown", (e) => {
+      this.pressedAt = [e.clientX, e.clientY];
       if (this.steps > 0) this.q(".ol-play").focus({ preventScroll: true });
-    });
+      if (this.args.pick && this.live.meta && e.button === 0) this.live.press(e);
+    }, true);
   }
 
   setupBar(steps) {
@@ -663,6 +680,7 @@ class Chart {
     this.root.dataset.step = String(this.step);
     if (this.view) this.view.signal("step", this.step).runAsync();
     if (this.explain) this.fillPanel(this.step);
+    guarded(() => this.live.stepShown());
   }
 
   setPlaying(on) {
@@ -735,33 +753,26 @@ class Chart {
 
   // The point of map view ``i`` under a pointer event (its scales inverted), or null outside its
   // plotted box.
-  pointOn(event, i) {
-    const spec = this.spec, view = this.view;
-    const name = viewName(spec, i);
-    const root = view.scenegraph().root.items[0];
-    let group = root, origin = view.origin();
-    if (name !== null) {
-      const mark = root.items.find((m) => m.name === name + "_group");
-      if (!mark || !mark.items.length) return null;
-      group = mark.items[0];
-      origin = [origin[0] + root.x + group.x, origin[1] + root.y + group.y];
-    } else {
-      origin = [origin[0] + root.x, origin[1] + root.y];
-    }
+  pointOn(event, i, round = true, clamp = false) {
+    const b = this.live.box(i);
+    if (!b) return null;
     const canvas = this.q(".ol-drawn canvas.marks, .ol-drawn svg.marks");
     const r = canvas.getBoundingClientRect();
-    const px = event.clientX - r.left - origin[0], py = event.clientY - r.top - origin[1];
-    const w = name === null ? view.width() : view.signal(name + "_width");
-    const h = name === null ? view.height() : view.signal(name + "_height");
-    if (!(px >= 0 && px <= w && py >= 0 && py <= h)) return null;
-    const sx = view.scale(name === null ? "x" : name + "_x"), sy = view.scale(name === null ? "y" : name + "_y");
-    return [roundTo(sx.invert(px), sx.domain()), roundTo(sy.invert(py), sy.domain())];
+    let px = event.clientX - r.left - b.x, py = event.clientY - r.top - b.y;
+    if (clamp) { px = Math.max(0, Math.min(b.w, px)); py = Math.max(0, Math.min(b.h, py)); }
+    if (!(px >= 0 && px <= b.w && py >= 0 && py <= b.h)) return null;
+    const x = b.sx.invert(px), y = b.sy.invert(py);
+    return round ? [roundTo(x, b.sx.domain()), roundTo(y, b.sy.domain())] : [x, y];
   }
 
   // A click: with "select", the chosen fields of the mark clicked; with "pick", the point under
   // the pointer in a plotted box (a map's, when the chart has maps), sent as
   // {"point": [x, y], "view": i}.
   onClick(event, item) {
+    if (this.live.dragged) { this.live.dragged = false; return; }
+    // the end of a drag (a pan of the map) is not a click
+    const from = this.pressedAt;
+    if (from && Math.hypot(event.clientX - from[0], event.clientY - from[1]) > 5) return;
     if (!this.setTrigger || !this.view) return;
     const fields = this.args.select || [];
     const d = item && item.datum;
@@ -801,6 +812,392 @@ function arrowLegend(kinds) {
     escapeHtml(k.label) + "</li>").join("");
   return "<div class='ol-arrows'><b>Arrows on the map</b>, from θ at t − 1, each kind at its own scale:" +
     "<ul>" + items + "</ul></div>";
+}
+
+// -- live: drag the start, and every path follows in the browser -------------------------------
+//
+// A map whose chart carries ``usermeta.live`` (ui/views/live.py: each series' run described for
+// the browser twin, static/optlab/twin.js, which computes what the engine computes) lets the
+// student press on its start marker and drag: at every frame the twin recomputes every series
+// from the pointer's point and an overlay, drawn over each map and loss view's plotted box with
+// the chart's own scales, shows the new paths and losses. Nothing goes to the server until the
+// pointer is released: then the new start is sent ("pick"), and the overlay stays until the
+// server's run, the same numbers, is drawn in its place.
+
+const GRAB = 16; // px: how near the start marker a press grabs it
+
+export function segmentsOf(params, steps, upTo) {
+  // the path as [x, y] pairs up to step upTo (the twin's params: x0, y0, x1, y1, ...)
+  const n = Math.min(steps, upTo) + 1;
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = [params[2 * i], params[2 * i + 1]];
+  return out;
+}
+
+class Live {
+  constructor(chart) {
+    this.chart = chart;
+    this.meta = null;
+    this.twins = new Map(); // series key -> {twin, digest}
+    this.results = null; // series key -> [run outputs (copies)]
+    this.dragging = false;
+    this.pending = null; // what was sent on release (a start, a slider's value), until the server's run shows it
+    this.hyper = {}; // optimiser -> {name: value}: a slider being moved
+    this.point = null;
+    this.frame = 0;
+    this.overlays = [];
+    this.image = null;
+    this.frames = 0;
+    this.computeMs = [];
+  }
+
+  // A payload arrived: its runs (before the chart is drawn: the sliders take their room first).
+  arriving(meta) {
+    this.meta = meta;
+    this.chart.root.toggleAttribute("data-live", !!meta);
+    this.buildTune(meta);
+  }
+
+  // ...and once it is drawn: a preview that waited for this run goes.
+  received(meta) {
+    if (this.pending && meta && this.pending(meta)) {
+      this.pending = null;
+      this.hyper = {};
+      this.clear(); // the server's run is drawn: the preview goes
+    }
+    if (!meta) { this.clear(); return; }
+    if (meta.image && (!this.image || this.image.src !== meta.image)) {
+      this.image = new Image();
+      this.image.src = meta.image;
+    }
+  }
+
+  // The start marker's position in page pixels on map view i, or null.
+  markerAt(event) {
+    if (!this.meta || !this.chart.view) return null;
+    for (const i of this.meta.maps) {
+      const p = this.chart.pointOn(event, i, false);
+      if (!p) continue;
+      const px = this.toPixels(i, this.meta.start);
+      const here = this.toPixels(i, p);
+      if (px && here && Math.hypot(px[0] - here[0], px[1] - here[1]) <= GRAB) return i;
+    }
+    return null;
+  }
+
+  // A view's plotted box in the drawing's pixels and its scales: {x, y, w, h, sx, sy}.
+  box(i) {
+    const c = this.chart, spec = c.spec, view = c.view;
+    const name = viewName(spec, i);
+    const root = view.scenegraph().root.items[0];
+    // the drawing's origin: the view's (room for the axes at the left and top) plus its padding
+    const pad = view.padding();
+    let ox = view.origin()[0] + (pad.left || 0) + root.x, oy = view.origin()[1] + (pad.top || 0) + root.y, w, h;
+    if (name !== null) {
+      const mark = root.items.find((m) => m.name === name + "_group");
+      if (!mark || !mark.items.length) return null;
+      const g = mark.items[0];
+      ox += g.x; oy += g.y; w = g.width; h = g.height;
+    } else {
+      w = view.width(); h = view.height();
+    }
+    const sx = view.scale(name === null ? "x" : name + "_x"), sy = view.scale(name === null ? "y" : name + "_y");
+    return { x: ox, y: oy, w, h, sx, sy };
+  }
+
+  toPixels(i, p) {
+    const b = this.box(i);
+    return b ? [b.x + b.sx(p[0]), b.y + b.sy(p[1])] : null;
+  }
+
+  async press(event) {
+    const i = this.markerAt(event);
+    if (i === null) return false;
+    event.stopPropagation(); // the map's own pan does not see this press
+    event.preventDefault();
+    const twin = await twinRuntime();
+    this.prepare(twin);
+    this.hyper = {};
+    this.dragging = true;
+    this.view = i;
+    this.chart.root.dataset.dragging = "1";
+    this.frames = 0;
+    this.started = performance.now();
+    this.computeMs = [];
+    const target = this.chart.q(".ol-view");
+    const move = (e) => {
+      e.stopPropagation();
+      const p = this.chart.pointOn(e, this.view, true, true);  // rounded as a click's: the server's start
+      if (p) this.point = p;
+      if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.preview(); });
+    };
+    const up = (e) => {
+      e.stopPropagation();
+      target.removeEventListener("pointermove", move, true);
+      target.removeEventListener("pointerup", up, true);
+      this.dragging = false;
+      this.dragged = true; // the click that ends a drag is not a click on the map
+      setTimeout(() => { this.dragged = false; }, 400);
+      this.chart.root.dataset.dragging = "";
+      this.chart.root.dataset.dragFps = String(Math.round(this.frames / ((performance.now() - this.started) / 1000)));
+      if (this.point && !same(this.point, this.meta.start)) {
+        const sent = this.point;
+        this.pending = (meta) => same(meta.start, sent);
+        this.chart.root.dataset.picked = this.point.join(",");
+        this.chart.setTrigger("pick", { point: this.point, view: this.view });
+      } else {
+        this.clear();
+      }
+    };
+    target.addEventListener("pointermove", move, true);
+    target.addEventListener("pointerup", up, true);
+    try { target.setPointerCapture(event.pointerId); } catch (e) { /* a synthetic event */ }
+    this.point = this.meta.start;
+    this.preview();
+    return true;
+  }
+
+  prepare(twin) {
+    const noise = this.meta.noise || {};
+    for (const s of this.meta.series) {
+      const known = this.twins.get(s.key);
+      if (known && known.source === s.twin) continue;
+      const spec = { ...s.twin, runs: s.twin.runs.map((r) => ({ ...r, noise: typeof r.noise === "string" ? noise[r.noise] : r.noise })) };
+      this.twins.set(s.key, { source: s.twin, twin: twin.prepare(spec) });
+    }
+  }
+
+  // Every series from the point under the pointer, drawn.
+  preview() {
+    if (!this.meta) return;
+    const t0 = performance.now();
+    this.results = new Map();
+    for (const s of this.meta.series) {
+      const { twin } = this.twins.get(s.key);
+      const runs = [];
+      for (let r = 0; r < twin.runs; r++) {
+        try {
+          const out = twin.run(r, { start: this.point || this.meta.start, hyper: this.hyper[s.twin.optimizer.name] || {} });
+          runs.push({ params: out.params.slice(), loss: out.loss.slice(), stopped: out.stopped_at });
+        } catch (e) {
+          runs.push(null); // a start where the function is not defined: nothing to draw
+        }
+      }
+      this.results.set(s.key, runs);
+    }
+    const t1 = performance.now();
+    this.draw();
+    this.computeMs.push([t1 - t0, performance.now() - t1]);
+    this.frames += 1;
+    this.chart.root.dataset.previewed = (this.point || this.meta.start).join(",");
+  }
+
+  // -- the sliders beside the player: η and the averaging coefficients of each optimiser shown --
+
+  buildTune(meta) {
+    const box = this.chart.q(".ol-tune");
+    const tune = (meta && meta.tune) || [];
+    box.hidden = !tune.length || this.chart.steps <= 0;
+    const signature = JSON.stringify(tune.map((t) => [t.optimizer, t.hypers.map((h) => [h.name, h.grid.length])]));
+    if (signature !== this.tuneSignature) {
+      this.tuneSignature = signature;
+      box.innerHTML = "";
+      if (!tune.length) return;
+      const pick = document.createElement("select");
+      pick.className = "ol-tune-opt";
+      pick.setAttribute("aria-label", "The optimiser whose settings the sliders change");
+      for (const t of tune) {
+        const o = document.createElement("option");
+        o.value = t.optimizer; o.textContent = t.title;
+        pick.appendChild(o);
+      }
+      pick.addEventListener("change", () => this.showSliders());
+      box.appendChild(pick);
+      box.appendChild(Object.assign(document.createElement("span"), { className: "ol-sliders" }));
+    }
+    if (tune.length) this.showSliders();
+  }
+
+  showSliders() {
+    const box = this.chart.q(".ol-tune");
+    const which = box.querySelector(".ol-tune-opt").value;
+    const t = this.meta.tune.find((x) => x.optimizer === which);
+    const holder = box.querySelector(".ol-sliders");
+    holder.innerHTML = "";
+    for (const h of t.hypers) {
+      const label = document.createElement("label");
+      const input = document.createElement("input");
+      const out = document.createElement("output");
+      input.type = "range"; input.min = "0"; input.max = String(h.grid.length - 1); input.step = "1";
+      input.value = String(h.grid.indexOf(h.value));
+      input.dataset.name = h.name;
+      input.setAttribute("aria-label", t.title + " " + h.symbol);
+      out.textContent = fmt(h.value);
+      label.append(h.symbol + " ", input, out);
+      input.addEventListener("input", () => this.slide(t, h, h.grid[Number(input.value)], out));
+      input.addEventListener("change", () => this.release(t, h, h.grid[Number(input.value)]));
+      holder.appendChild(label);
+    }
+  }
+
+  async slide(t, h, value, out) {
+    out.textContent = fmt(value);
+    const twin = await twinRuntime();
+    this.prepare(twin);
+    this.hyper = { ...this.hyper, [t.optimizer]: { ...(this.hyper[t.optimizer] || {}), [h.name]: value } };
+    if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.preview(); });
+  }
+
+  release(t, h, value) {
+    if (value === h.value) { this.hyper = {}; this.clear(); return; }
+    const o = t.optimizer, name = h.name;
+    this.pending = (meta) => meta.series.some((s) => s.twin.optimizer.name === o && s.twin.runs[0].hyper[name] === value);
+    this.chart.root.dataset.tuned = o + "." + name + "=" + value;
+    if (this.chart.setTrigger) this.chart.setTrigger("tune", { optimizer: o, name, value });
+  }
+
+  stepShown() {
+    if (this.results && (this.dragging || this.pending)) this.draw();
+  }
+
+  overlay(k, b) {
+    let c = this.overlays[k];
+    const holder = this.chart.q(".ol-drawn");
+    if (!c || c.parentElement !== holder) {
+      c = document.createElement("canvas");
+      c.className = "ol-live";
+      c.setAttribute("aria-hidden", "true");
+      holder.appendChild(c);
+      this.overlays[k] = c;
+    }
+    const marks = holder.querySelector("canvas.marks, svg.marks");
+    const ratio = window.devicePixelRatio || 1;
+    const left = marks.offsetLeft + b.x, top = marks.offsetTop + b.y;
+    if (c.width !== Math.round(b.w * ratio) || c.height !== Math.round(b.h * ratio)) {
+      c.width = Math.round(b.w * ratio);
+      c.height = Math.round(b.h * ratio);
+    }
+    Object.assign(c.style, { left: left + "px", top: top + "px", width: b.w + "px", height: b.h + "px" });
+    const g = c.getContext("2d");
+    g.setTransform(ratio, 0, 0, ratio, 0, 0);
+    return g;
+  }
+
+  draw() {
+    const m = this.meta, step = this.chart.steps > 0 ? this.chart.step : Infinity;
+    let k = 0;
+    for (const i of m.maps) {
+      const b = this.box(i);
+      if (!b) continue;
+      const g = this.overlay(k++, b);
+      g.fillStyle = this.background();  // opaque: the old paths do not show through the shading
+      g.fillRect(0, 0, b.w, b.h);
+      const [x0, x1] = m.box[0], [y0, y1] = m.box[1];
+      if (this.image && this.image.complete) {
+        g.globalAlpha = 1;
+        g.drawImage(this.image, b.sx(x0), b.sy(y1), b.sx(x1) - b.sx(x0), b.sy(y0) - b.sy(y1));
+      }
+      for (const s of m.series) {
+        if (!s.views.includes(i)) continue;
+        for (const run of this.results.get(s.key)) {
+          if (!run) continue;
+          const last = Math.min(step, run.stopped >= 0 ? run.stopped - 1 : m.steps);
+          g.strokeStyle = s.color;
+          g.lineWidth = m.line;
+          g.setLineDash(s.dash || []);
+          g.beginPath();
+          let first = true;
+          for (const t of drawnUpTo(s, last)) {
+            const px = b.sx(run.params[2 * t]), py = b.sy(run.params[2 * t + 1]);
+            if (first) { g.moveTo(px, py); first = false; } else g.lineTo(px, py);
+          }
+          g.stroke();
+          g.setLineDash([]);
+          const shown = drawnUpTo(s, last), head = shown[shown.length - 1] || 0;
+          const hx = b.sx(run.params[2 * head]), hy = b.sy(run.params[2 * head + 1]);
+          dot(g, hx, hy, Math.sqrt(m.point * 2.5) / 2, s.color, "white");
+        }
+      }
+      for (const [mx, my] of m.minima) diamond(g, b.sx(mx), b.sy(my), Math.sqrt(m.point * 3) / 1.6);
+      const start = this.point || m.start;
+      dot(g, b.sx(start[0]), b.sy(start[1]), Math.sqrt(m.point * 2) / 2, "#000000", null);
+    }
+    if (m.loss) {
+      const b = this.box(m.loss.view);
+      if (!b) return;
+      const g = this.overlay(k++, b);
+      g.fillStyle = this.background();
+      g.fillRect(0, 0, b.w, b.h);
+      const floor = m.loss.floor;
+      for (const s of m.series) {
+        for (const run of this.results.get(s.key)) {
+          if (!run) continue;
+          const last = Math.min(step, run.stopped >= 0 ? run.stopped - 1 : m.steps);
+          g.strokeStyle = s.color;
+          g.lineWidth = m.line;
+          g.setLineDash(s.dash || []);
+          g.beginPath();
+          let first = true;
+          for (const t of drawnUpTo(s, last)) {
+            const px = b.sx(t), py = b.sy(Math.max(run.loss[t] - m.fmin, floor));
+            if (first) { g.moveTo(px, py); first = false; } else g.lineTo(px, py);
+          }
+          g.stroke();
+          g.setLineDash([]);
+        }
+      }
+    }
+  }
+
+  // The page's background behind the chart (Streamlit's theme variable, else white or dark).
+  background() {
+    const v = getComputedStyle(this.chart.root).getPropertyValue("--st-background-color").trim();
+    return v || (this.chart.root.classList.contains("ol-dark") ? "#0e1117" : "#ffffff");
+  }
+
+  clear() {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    for (const c of this.overlays) if (c) c.remove();
+    this.overlays = [];
+    if (!this.dragging) this.results = null;
+  }
+}
+
+// The steps a series' chart draws up to ``last``, as the chart draws them (a long run is thinned).
+export function drawnUpTo(series, last) {
+  const drawn = series.drawn && series.drawn.length ? series.drawn : null;
+  const out = [];
+  if (!drawn) { for (let t = 0; t <= last; t++) out.push(t); return out; }
+  for (const t of drawn) { if (t > last) break; out.push(t); }
+  return out;
+}
+
+// The live preview is an extra: a fault in it never stops the chart itself.
+function guarded(f) {
+  try { f(); } catch (e) { console.warn("Optimiser Lab: the live preview failed:", e); }
+}
+
+function same(a, b) {
+  return !!a && !!b && Math.abs(a[0] - b[0]) < 1e-12 && Math.abs(a[1] - b[1]) < 1e-12;
+}
+
+function dot(g, x, y, r, fill, stroke) {
+  g.beginPath();
+  g.arc(x, y, r, 0, 2 * Math.PI);
+  g.fillStyle = fill;
+  g.fill();
+  if (stroke) { g.strokeStyle = stroke; g.lineWidth = 1.5; g.stroke(); }
+}
+
+function diamond(g, x, y, r) {
+  g.beginPath();
+  g.moveTo(x, y - r); g.lineTo(x + r, y); g.lineTo(x, y + r); g.lineTo(x - r, y); g.closePath();
+  g.fillStyle = "#FFD700";
+  g.fill();
+  g.strokeStyle = "#000000";
+  g.lineWidth = 1;
+  g.stroke();
 }
 
 // -- Streamlit's entry point -------------------------------------------------------------------
