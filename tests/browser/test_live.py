@@ -10,6 +10,8 @@ the browser by the engine's twin, with nothing sent to the server until the poin
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from .harness import PLAYER, open_page, query_of, runs, vega, wait_rerun
@@ -72,6 +74,8 @@ def test_dragging_the_start_recomputes_every_path_in_the_browser(server, page, w
     assert runs(page) == before_runs and watch.frames_sent == before_frames, "dragging talked to the server"
     preview = vega(player, PREVIEW_ENDS)
     previewed = [float(v) for v in player.get_attribute("data-previewed").split(",")]
+    note = player.locator(".ol-livenote").inner_text()  # what the teacher reads: the browser's numbers
+    assert note.startswith("Preview, computed in your browser")
     mouse("mouseReleased", x + 120, y - 60, 0)
     wait_rerun(page, before_runs, charts=1)
     page.wait_for_function("(el) => el.querySelectorAll('.ol-live').length === 0", arg=player.element_handle(),
@@ -79,6 +83,13 @@ def test_dragging_the_start_recomputes_every_path_in_the_browser(server, page, w
     assert [float(v) for v in query_of(page)["start"].split(",")] == previewed
     server = vega(player, SERVER_ENDS)
     assert set(server) == set(preview)
+    # the final f the preview showed is the one the page now states from the server's run
+    finals = page.locator("[data-testid='stMain']").get_by_text("Final loss after").inner_text()
+    pattern = r"(SGD \+ Momentum|RMSProp|Adam) f = ([-0-9.e+]+)"
+    shown, stated = dict(re.findall(pattern, note)), dict(re.findall(pattern, finals))
+    assert set(shown) == {"SGD + Momentum", "RMSProp", "Adam"} and set(stated) == set(shown), (note, finals)
+    for label, value in shown.items():
+        assert float(value) == pytest.approx(float(stated[label]), rel=1e-3), (label, note, finals)
     for key, (px, py, pt) in preview.items():
         sx, sy, st = server[key]
         close = sx == pytest.approx(px, rel=1e-5, abs=1e-9) and sy == pytest.approx(py, rel=1e-5, abs=1e-9)

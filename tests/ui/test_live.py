@@ -100,3 +100,51 @@ def test_the_sliders_beside_the_player_tune_eta_and_each_optimisers_averaging_co
     adam = {h["name"]: h for h in tune["adam"]["hypers"]}
     assert adam["beta2"]["symbol"] == "β₂" and adam["beta2"]["value"] == 0.999
     assert 0.999 in adam["beta2"]["grid"] and adam["beta2"]["grid"] == sorted(adam["beta2"]["grid"])
+
+
+EXPLAINED = [("sgd", {}), ("momentum", {}), ("nesterov", {}), ("adagrad", {}), ("rmsprop", {}),
+             ("rmsprop", {"centered": True}), ("adam", {}), ("adam", {"amsgrad": True}),
+             ("adam", {"bias_correction": False}), ("adamw", {}), ("nadam", {}), ("radam", {}), ("adamax", {}),
+             ("adadelta", {}), ("lion", {}), ("lion", {"beta2": 0.0})]
+
+
+def test_the_panel_and_the_direction_computed_in_the_browser_are_the_servers(tmp_path):
+    """While a start is dragged the panel's rows and the running-direction arrow come from the
+    browser (chart.js ``EXPLAIN``, on the twin's run): the same rows, labels and numbers as
+    ``ui.views.explain.rows_over`` and ``VIEWS[...].direction`` on the engine's run."""
+    from engine import OPTIMIZERS
+    from engine.twin import twin_spec
+    from ui.views import explain
+    from ui.views.optimizers import VIEWS
+
+    assert {o for o, _ in EXPLAINED} == set(OPTIMIZERS)  # every optimiser is checked
+    node = require_node()
+    steps = [1, 2, 3, 17, 40]
+    cases, expected = [], []
+    for opt, options in EXPLAINED:
+        spec = RunSpec.of("beale", opt, 40, start=(1.0, 1.0), noise=0.2, seed=3, record_state=True, **options)
+        tr = simulate(spec)
+        rows = np.array(steps) - 1
+        labels, values = explain.rows_over(opt, tr, rows, np.array(steps))
+        ctx = explain._Ctx(tr, rows, np.array(steps))
+        towards = VIEWS[opt].direction
+        with np.errstate(all="ignore"):
+            direction = towards(ctx) if towards else None
+        cases.append({"spec": twin_spec(spec), "steps": steps})
+        expected.append((labels, values, direction))
+    (tmp_path / "cases.json").write_text(json.dumps({"cases": cases}))
+    subprocess.run([node, str(ROOT / "tests" / "js" / "run_explain.mjs"), str(tmp_path / "cases.json"),
+                    str(tmp_path / "out.json")], check=True, timeout=120, cwd=ROOT)
+    results = json.loads((tmp_path / "out.json").read_text())["results"]
+    for (opt, options), (labels, values, direction), got in zip(EXPLAINED, expected, results):
+        for k, t in enumerate(steps):
+            shown = got[str(t)]
+            assert shown["labels"] == labels, (opt, options, t)
+            js = np.array([[np.nan if v is None else v for v in row] for row in shown["values"]], dtype=float)
+            np.testing.assert_allclose(js, values[k], rtol=1e-12, atol=0, equal_nan=True,
+                                       err_msg=f"{opt} {options} at step {t}")
+            if direction is None:
+                assert shown["direction"] is None, opt
+            else:
+                np.testing.assert_allclose(np.array(shown["direction"], dtype=float), direction[k], rtol=1e-12,
+                                           err_msg=f"{opt} {options}: direction at step {t}")

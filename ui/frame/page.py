@@ -212,12 +212,13 @@ class View:
             return stepper.draw(made, self.style, key=key, fit=fit, steps=steps or 0, pick=pick, select=select,
                                 tune=tune)
 
-    def live(self, runs: Mapping[str, RunSpec]) -> live_views.Live:
+    def live(self, runs: Mapping[str, RunSpec], tune: bool = True) -> live_views.Live:
         """What a map's chart needs to recompute ``runs`` (series name -> ``RunSpec``) in the browser
         while its start is dragged or a slider beside the player moves (``ui.views.live``): the runs,
-        and the stops of each tuned hyperparameter's sidebar control."""
+        and the stops of each tuned hyperparameter's sidebar control (``tune=False``: no sliders, for
+        a page whose runs do not take the sidebar's hyperparameters)."""
         grids = {}
-        for spec in runs.values():
+        for spec in runs.values() if tune else ():
             o = spec.optimizer
             grids[o] = {name: tuple(SHARED_FIELDS[hyper_key(o, name)].grid) for name in live_views.TUNED
                         if hyper_key(o, name) in SHARED_FIELDS and SHARED_FIELDS[hyper_key(o, name)].grid}
@@ -240,13 +241,26 @@ class View:
         st.session_state.pop(session.wkey(key), None)
         st.rerun()
 
-    def _start_from(self, clicked) -> None:
-        """A click on the map (``stepper.draw(pick=True)``): the start moves there, in the sidebar and
-        the URL, and the view is computed again from it. The component reports a click only in the
-        run it starts."""
+    def start(self, key: str, container=None):
+        """A page's own start point (its ``Point`` field ``key``: None for the default), kept in the
+        URL; set by dragging the map's start dot (``player(start_field=key)``), with a button that
+        puts it back where it was."""
+        self.used.add(key)
+        value = self.value(key)
+        if value is not None:
+            box = container if container is not None else self.controls
+            box.caption(f"Start: ({value[0]:g}, {value[1]:g}), moved on the map.")
+            box.button("Back to the default start", key=f"reset:{key}",
+                       on_click=session.set_value, args=(self.fields[key], None))
+        return value
+
+    def _start_from(self, clicked, key: str = "start") -> None:
+        """A click on the map (``stepper.draw(pick=True)``), or the start dot dragged there: the start
+        (the shared one, or the page's own field ``key``) moves there, in the sidebar and the URL,
+        and the view is computed again from it. The component reports it only in the run it starts."""
         if not isinstance(clicked, dict):
             return
-        field = SHARED_FIELDS["start"]
+        field = SHARED_FIELDS["start"] if key == "start" else self.fields[key]
         try:
             point = field.parse(",".join(str(float(v)) for v in clicked.get("point", ())))
         except (TypeError, ValueError):
@@ -266,13 +280,13 @@ class View:
         return self._draw(build, key, container, None, pick=pick, select=select)
 
     def player(self, build: Callable[[], dict], steps: int, key: str, container=None, pick_start: bool = False,
-               select: tuple[str, ...] = ()) -> stepper.Clicked:
+               select: tuple[str, ...] = (), start_field: str = "start") -> stepper.Clicked:
         """Draw a chart driven by its ``step`` param, with the step-through player's controls.
-        ``pick_start``: a click on the map sets the sidebar's start point (for a map of runs that
-        start there)."""
+        ``pick_start``: a click on the map, or its start dot dragged, sets the start point (the
+        sidebar's, or the page's own field ``start_field``) for a map of runs that start there."""
         clicked = self._draw(build, key, container, int(steps), pick=pick_start, select=select, tune=True)
         if pick_start:
-            self._start_from(clicked.point)
+            self._start_from(clicked.point, start_field)
         self._tuned(clicked.tuned)
         return clicked
 

@@ -335,7 +335,7 @@ def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style
     data = Datasets()
     body = trajectory_view(path, objective, style, data, scrub=scrub, **view)
     explain = view.get("explain")
-    preview = _live(live, path, objective, style, data, maps=[0], dash=view.get("dash"))
+    preview = _live(live, path, objective, style, data, maps=[0], dash=view.get("dash"), explain=explain)
     return top_level(body, data, [step_param(steps)] if scrub else [], panel=explain.panel if explain else None,
                      live=preview,
                      description=f"A map of {objective.title}: the paths of {_names(path)} over its contour, "
@@ -354,7 +354,7 @@ def map_and_progress(path: pd.DataFrame, objective: Objective, steps: int, style
                         progress_view(path, metric, metric_title, style, data, height=height,
                                       width=int(height * 0.75), dash=dash, columns=MAP_COLUMNS)],
             "resolve": {"scale": {"color": "shared"}}}
-    preview = _live(live, path, objective, style, data, maps=[0], dash=dash,
+    preview = _live(live, path, objective, style, data, maps=[0], dash=dash, explain=explain,
                     loss_view=1 if metric == "gap" else None)
     return top_level(body, data, [step_param(steps)], stretch=[1], panel=explain.panel if explain else None,
                      live=preview,
@@ -546,20 +546,24 @@ def pull_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
 
 
 def chapter_figure(traces: Mapping[str, Trace], objective: Objective, experiment, style: ChartStyle,
-                   explain=None) -> dict:
+                   explain=None, live: live.Live | None = None) -> dict:
     """The chapter's figure: one map per run of the experiment, side by side like the chapter's
     (one colour each, named in its title with its final f and its hyperparameters), played together."""
     height = int(style.map_height * 0.45)
     data = Datasets()
-    views = []
+    views, paths = [], []
     for opt, hyper in experiment.runs:
         path = frames.path_frame({opt: traces[opt]}, objective, max_points=800)
+        paths.append(path)
         settings = ", ".join(f"{OPTIMIZERS[opt].hypers[k].text} = {v:g}" for k, v in hyper.items())
         views.append(trajectory_view(
             path, objective, style, data, contour_n=60, legend=False, height=height, width=int(height * 1.5),
             title={"text": frames.title(opt), "subtitle": [f"final f = {traces[opt].final_loss[0]:.4f}", settings]},
             explain=explain_only(explain, opt) if explain is not None else None))
+    preview = _live(live, pd.concat(paths, ignore_index=True), objective, style, data, explain=explain,
+                    maps=list(range(len(views))), views={opt: [i] for i, (opt, _) in enumerate(experiment.runs)})
     return top_level({"hconcat": views}, data, [step_param(experiment.steps)], panel=explain.panel if explain else None,
+                     live=preview,
                      description=f"The chapter's figure: three maps of {objective.title}, one per optimiser "
                                  f"({', '.join(frames.title(o) for o, _ in experiment.runs)}), each with its path "
                                  "and its final f.")

@@ -20,6 +20,7 @@ import pandas as pd
 from engine import OPTIMIZERS, Objective, RunSpec
 from engine.twin import TWIN_OBJECTIVES, twin_spec
 
+from .explain import ARROW_DASHES, HEAD, HEAD_ANGLE, LONGEST
 from .frames import LOG_FLOOR, title
 from .theme import DASHES, OPTIMIZER_COLORS, ChartStyle
 
@@ -65,10 +66,13 @@ def twinnable(runs: Mapping[str, RunSpec], objective: Objective) -> bool:
 
 def describe(live: Live, path: pd.DataFrame, objective: Objective, style: ChartStyle, *,
              maps: Sequence[int], views: Mapping[str, Sequence[int]] | None = None, box=None,
-             image: str | None = None, loss_view: int | None = None, dash: str | None = None) -> dict | None:
+             image: str | None = None, loss_view: int | None = None, dash: str | None = None,
+             explain=None) -> dict | None:
     """``usermeta.live`` for a chart whose map views ``maps`` draw ``live.runs`` (each series on every map,
     or on ``views[series]``), with the loss gap on ``loss_view`` (or none); ``box``: the maps' box,
-    ``image``: the shading's data URL, ``dash``: the path frame's column a line dash tells apart."""
+    ``image``: the shading's data URL, ``dash``: the path frame's column a line dash tells apart,
+    ``explain``: the step explainer (``explain.Explainer``) whose arrows the preview redraws at the
+    same scales."""
     runs = live.runs
     if not twinnable(runs, objective):
         return None
@@ -109,4 +113,12 @@ def describe(live: Live, path: pd.DataFrame, objective: Objective, style: ChartS
         "image": image, "line": style.line_width, "point": style.point_size,
         "loss": None if loss_view is None else {"view": loss_view, "floor": LOG_FLOOR},
         "tune": tune(optimizers, values, live.grids),
+        "arrows": None if explain is None or not explain.scales else _arrows(explain),
     }
+
+
+def _arrows(explain) -> dict:
+    """How the step explainer draws its arrows, for the preview to draw them alike."""
+    (x0, x1), (y0, y1) = explain.box
+    return {"scales": dict(explain.scales), "dashes": {k: ARROW_DASHES[k] for k in explain.scales},
+            "longest": LONGEST * min(x1 - x0, y1 - y0), "head": HEAD, "angle": HEAD_ANGLE}

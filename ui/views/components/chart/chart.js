@@ -305,7 +305,7 @@ class Chart {
     root.setAttribute("data-optlab-chart", "");
     root.innerHTML = "<div class='ol-bar' role='toolbar' aria-label='Step-through controls' hidden>" + BAR_HTML +
       "</div><div class='ol-tune' role='group' aria-label='Tune the runs live' hidden></div>" +
-      "<div class='ol-wrap'><div class='ol-view'></div>" +
+      "<div class='ol-wrap'><div class='ol-view'><div class='ol-livenote' aria-live='polite' hidden></div></div>" +
       "<aside class='ol-panel' aria-label='The update at this step' aria-live='polite' hidden></aside></div>" +
       "<div class='ol-error' role='alert'></div>";
     host.appendChild(root);
@@ -501,7 +501,7 @@ class Chart {
       throw err;
     }
     // the new drawing replaces the old one in one go
-    for (const el of [...this.q(".ol-view").children]) if (el !== holder) el.remove();
+    for (const el of [...this.q(".ol-view").children]) if (el !== holder && !el.classList.contains("ol-livenote")) el.remove();
     holder.classList.replace("ol-pending", "ol-drawn"); // vega-embed's own classes stay
     if (old) old.finalize();
     this.view = view;
@@ -736,17 +736,22 @@ class Chart {
 
   fillPanel(s) {
     const ex = this.explain;
-    const k = lastAtOrBefore(ex.steps, s);
-    const t = k >= 0 ? ex.steps[k] : 0;
+    const live = this.live && (this.live.dragging || this.live.pending) ? this.live.panelValues(s) : null;
+    const k = live ? (live.t > 0 ? 0 : -1) : lastAtOrBefore(ex.steps, s);
+    const t = live ? live.t : (k >= 0 ? ex.steps[k] : 0);
+    const values = live ? [live.values] : ex.values;
     const panel = this.q(".ol-panel");
     this.q(".ol-ptitle").textContent = ex.title + (k >= 0 ? ": the update at step " + t : ": the start (step 0)");
     panel.dataset.step = String(t);
+    panel.dataset.live = live ? "1" : "";
     for (const td of panel.querySelectorAll("td")) {
-      const v = k >= 0 ? ex.values[k][Number(td.dataset.row)][Number(td.dataset.coord)] : null;
+      const v = k >= 0 ? values[k][Number(td.dataset.row)][Number(td.dataset.coord)] : null;
       td.textContent = k >= 0 ? fmt(v) : "";
       td.dataset.value = v === null || v === undefined ? "" : String(v);
     }
-    this.q(".ol-note").textContent = k < 0 ? "Step forward (→) to see the first update filled in." : (ex.note || "");
+    this.q(".ol-note").textContent = live
+      ? "Computed in your browser from the start you are dragging; the server's run replaces it when you let go."
+      : (k < 0 ? "Step forward (→) to see the first update filled in." : (ex.note || ""));
   }
 
   // -- click to start: a click on a map's plotted box sends the point under the pointer ---------
@@ -814,6 +819,94 @@ function arrowLegend(kinds) {
     "<ul>" + items + "</ul></div>";
 }
 
+// -- the step explainer, computed in the browser: the twin of ui/views/optimizers.py's rows -------
+//
+// While a start is dragged the panel and the arrows follow the preview's runs: each optimiser's
+// rows between g_t and Δθ_t, and its running direction, as ui/views/optimizers.py ``VIEWS`` defines
+// them (tests/ui/test_live.py holds the two equal, optimiser by optimiser). ``c`` is one update:
+// c.g, c.delta, c.eff ([x, y]), c.t (its step), c.h(name) (a hyperparameter), c.s(name) (the
+// optimiser's state after it), c.before(name) (the state before it), c.lr_t.
+
+const pair = (b) => (Array.isArray(b) ? b : [b, b]);  // a number stands for both coordinates
+const add = (a, b) => { const q = pair(b); return [a[0] + q[0], a[1] + q[1]]; };
+const div = (a, b) => { const q = pair(b); return [a[0] / q[0], a[1] / q[1]]; };
+const mul = (k, a) => [k * a[0], k * a[1]];
+const sqrtv = (a) => [Math.sqrt(a[0]), Math.sqrt(a[1])];
+const neg = (a) => [-a[0], -a[1]];
+const bias = (c, beta) => 1 - Math.pow(c.h(beta), c.t);
+const adamBias = (c, beta) => (c.h("bias_correction") ? bias(c, beta) : 1);
+const M_ROW = ["m_t = β₁m + (1−β₁)g", (c) => c.s("m")];
+const V_ROW = ["v_t = β₂v + (1−β₂)g²", (c) => c.s("v")];
+const RMS_ROW = ["v_t = ρv + (1−ρ)g²", (c) => c.s("v")];
+const BUFFER_ROW = ["b_t = μb + g", (c) => c.s("buf")];
+const lookAhead = (c) => add(c.g, mul(c.h("momentum"), c.s("buf")));
+const lionC = (c) => add(mul(c.h("beta1"), c.before("m")), mul(1 - c.h("beta1"), c.g));
+const mHat = (c) => neg(div(c.s("m"), bias(c, "beta1")));
+const adamMHat = (c) => neg(div(c.s("m"), adamBias(c, "beta1")));
+
+function adamRows(c) {
+  const corrected = !!c.h("bias_correction");
+  const second = c.h("amsgrad") ? "v_max" : "v";
+  const rows = [M_ROW, V_ROW];
+  if (c.h("amsgrad")) rows.push(["max(v) (AMSGrad)", (x) => x.s("v_max")]);
+  if (corrected) {
+    rows.push(["1 − β₁ᵗ", (x) => adamBias(x, "beta1")], ["1 − β₂ᵗ", (x) => adamBias(x, "beta2")],
+      ["m̂_t = m_t/(1 − β₁ᵗ)", (x) => div(x.s("m"), adamBias(x, "beta1"))],
+      ["v̂_t = v_t/(1 − β₂ᵗ)", (x) => div(x.s(second), adamBias(x, "beta2"))]);
+  }
+  rows.push([corrected ? "√v̂_t + ε" : "√v_t + ε", (x) => add(sqrtv(div(x.s(second), adamBias(x, "beta2"))), x.h("eps"))]);
+  return rows;
+}
+
+function rmspropRows(c) {
+  if (!c.h("centered")) return [RMS_ROW, ["√v_t + ε", (x) => add(sqrtv(x.s("v")), x.h("eps"))]];
+  return [RMS_ROW, ["ḡ_t = ρḡ + (1−ρ)g", (x) => x.s("g_avg")],
+    ["√(v_t − ḡ_t²) + ε", (x) => { const v = x.s("v"), a = x.s("g_avg");
+      return [Math.sqrt(Math.max(v[0] - a[0] * a[0], 0)) + x.h("eps"), Math.sqrt(Math.max(v[1] - a[1] * a[1], 0)) + x.h("eps")]; }]];
+}
+
+const NADAM_ROWS = [M_ROW, V_ROW, ["1 − β₁ᵗ", (c) => bias(c, "beta1")], ["1 − β₂ᵗ", (c) => bias(c, "beta2")],
+  ["v̂_t = v_t/(1 − β₂ᵗ)", (c) => div(c.s("v"), bias(c, "beta2"))]];
+
+export const EXPLAIN = {
+  sgd: { rows: () => [] },
+  momentum: { rows: () => [BUFFER_ROW], direction: (c) => neg(c.s("buf")) },
+  nesterov: { rows: () => [BUFFER_ROW, ["g + μb_t", lookAhead]], direction: (c) => neg(lookAhead(c)) },
+  adagrad: { rows: () => [["G_t = G + g²", (c) => c.s("sum_sq")], ["√G_t + ε", (c) => add(sqrtv(c.s("sum_sq")), c.h("eps"))]] },
+  rmsprop: { rows: rmspropRows },
+  adam: { rows: adamRows, direction: adamMHat },
+  adamw: { rows: adamRows, direction: adamMHat },
+  nadam: { rows: () => NADAM_ROWS, direction: mHat },
+  radam: { rows: () => NADAM_ROWS, direction: mHat },
+  adamax: { rows: () => [M_ROW, ["u_t = max(β₂u, |g| + ε)", (c) => c.s("u")], ["1 − β₁ᵗ", (c) => bias(c, "beta1")]],
+            direction: mHat },
+  adadelta: { rows: () => [RMS_ROW, ["u_t = ρu + (1−ρ)Δx²", (c) => c.s("acc_delta")]] },
+  lion: { rows: () => [["c_t = β₁m + (1−β₁)g", lionC], ["sign(c_t)", (c) => lionC(c).map(Math.sign)],
+    ["m_t = β₂m + (1−β₂)g", (c) => c.s("m")]], direction: (c) => neg(lionC(c)) },
+};
+
+// Update t (1..steps) of a twin's run as the rows' ``c``.
+export function updateOf(out, t, hyper, lrFactors) {
+  const i = t - 1, at = (a, k) => [a[2 * k], a[2 * k + 1]];
+  return {
+    t, g: at(out.grads, i), delta: at(out.delta, i), eff: at(out.eff_lr, i),
+    h: (name) => { const v = hyper[name]; return typeof v === "boolean" ? (v ? 1 : 0) : v; },
+    s: (name) => at(out.state[name], i),
+    before: (name) => (i > 0 ? at(out.state[name], i - 1) : [0, 0]),
+    get lr_t() { return hyper.lr * (lrFactors ? lrFactors[i] : 1); },
+  };
+}
+
+// The panel's rows (labels and [x, y] values) of ``optimizer`` at update ``c``.
+export function explainRows(optimizer, c) {
+  const rows = [["g_t gradient", (x) => x.g], ...EXPLAIN[optimizer].rows(c), ["η_t learning rate", (x) => x.lr_t],
+    ["effective η", (x) => x.eff], ["Δθ_t step", (x) => x.delta]];
+  return rows.map(([label, f]) => {
+    const v = f(c);
+    return [label, Array.isArray(v) ? v : [v, v]];
+  });
+}
+
 // -- live: drag the start, and every path follows in the browser -------------------------------
 //
 // A map whose chart carries ``usermeta.live`` (ui/views/live.py: each series' run described for
@@ -858,12 +951,15 @@ class Live {
     this.buildTune(meta);
   }
 
-  // ...and once it is drawn: a preview that waited for this run goes.
+  // ...and once it is drawn: a preview that waited for the server's run goes (a payload arrives only
+  // when the chart changed: after a release, that is the run from the released value; if the server
+  // refused the value, the chart is back as it was, and the preview goes too).
   received(meta) {
-    if (this.pending && meta && this.pending(meta)) {
+    if (this.pending) {
       this.pending = null;
       this.hyper = {};
       this.clear(); // the server's run is drawn: the preview goes
+      if (this.chart.explain) this.chart.fillPanel(this.chart.step);  // and the panel shows the server's numbers
     }
     if (!meta) { this.clear(); return; }
     if (meta.image && (!this.image || this.image.src !== meta.image)) {
@@ -941,8 +1037,7 @@ class Live {
       this.chart.root.dataset.dragging = "";
       this.chart.root.dataset.dragFps = String(Math.round(this.frames / ((performance.now() - this.started) / 1000)));
       if (this.point && !same(this.point, this.meta.start)) {
-        const sent = this.point;
-        this.pending = (meta) => same(meta.start, sent);
+        this.pending = true;
         this.chart.root.dataset.picked = this.point.join(",");
         this.chart.setTrigger("pick", { point: this.point, view: this.view });
       } else {
@@ -977,8 +1072,10 @@ class Live {
       const runs = [];
       for (let r = 0; r < twin.runs; r++) {
         try {
+          const hyper = { ...s.twin.runs[r].hyper, ...(this.hyper[s.twin.optimizer.name] || {}) };
           const out = twin.run(r, { start: this.point || this.meta.start, hyper: this.hyper[s.twin.optimizer.name] || {} });
-          runs.push({ params: out.params.slice(), loss: out.loss.slice(), stopped: out.stopped_at });
+          // the twin's own arrays (valid until this series' next run, the next frame): no copies
+          runs.push({ out, params: out.params, loss: out.loss, stopped: out.stopped_at, hyper });
         } catch (e) {
           runs.push(null); // a start where the function is not defined: nothing to draw
         }
@@ -987,6 +1084,8 @@ class Live {
     }
     const t1 = performance.now();
     this.draw();
+    if (this.chart.explain) this.chart.fillPanel(this.chart.step);
+    this.note();
     this.computeMs.push([t1 - t0, performance.now() - t1]);
     this.frames += 1;
     this.chart.root.dataset.previewed = (this.point || this.meta.start).join(",");
@@ -1051,7 +1150,7 @@ class Live {
   release(t, h, value) {
     if (value === h.value) { this.hyper = {}; this.clear(); return; }
     const o = t.optimizer, name = h.name;
-    this.pending = (meta) => meta.series.some((s) => s.twin.optimizer.name === o && s.twin.runs[0].hyper[name] === value);
+    this.pending = true;
     this.chart.root.dataset.tuned = o + "." + name + "=" + value;
     if (this.chart.setTrigger) this.chart.setTrigger("tune", { optimizer: o, name, value });
   }
@@ -1118,6 +1217,7 @@ class Live {
           dot(g, hx, hy, Math.sqrt(m.point * 2.5) / 2, s.color, "white");
         }
       }
+      if (m.arrows && this.chart.explain) this.drawArrows(g, b, i, step);
       for (const [mx, my] of m.minima) diamond(g, b.sx(mx), b.sy(my), Math.sqrt(m.point * 3) / 1.6);
       const start = this.point || m.start;
       dot(g, b.sx(start[0]), b.sy(start[1]), Math.sqrt(m.point * 2) / 2, "#000000", null);
@@ -1149,6 +1249,77 @@ class Live {
     }
   }
 
+  // Over the map while previewing: that these are the browser's numbers, each series' final f.
+  note() {
+    const el = this.chart.q(".ol-livenote");
+    const m = this.meta;
+    const finals = m.series.map((s) => {
+      const run = this.results.get(s.key)[0];
+      if (!run) return s.label + ": not defined there";
+      const last = run.stopped >= 0 ? run.stopped - 1 : m.steps;
+      return s.label + " f = " + fmt(run.loss[last]) + (run.stopped >= 0 ? " (stopped)" : "");
+    });
+    el.textContent = "Preview, computed in your browser: " + finals.join(" · ");
+    el.hidden = false;
+  }
+
+  // The step explainer's arrows at the step shown, for every series on map view i: the step taken,
+  // −g and the running direction from θ at t − 1, at the server's scales, cut at its longest.
+  drawArrows(g, b, i, step) {
+    const m = this.meta, a = m.arrows;
+    const [x0, x1] = m.box[0], [y0, y1] = m.box[1], w = x1 - x0, h = y1 - y0;
+    const cos = Math.cos(a.angle * Math.PI / 180), sin = Math.sin(a.angle * Math.PI / 180);
+    for (const s of m.series) {
+      if (!s.views.includes(i)) continue;
+      const run = this.results.get(s.key)[0];
+      if (!run) continue;
+      const t = Math.min(step, run.stopped >= 0 ? run.stopped - 1 : m.steps);
+      if (t < 1) continue;
+      const c = updateOf(run.out, t, run.hyper, s.twin.lr_factors);
+      const from = [run.params[2 * (t - 1)], run.params[2 * (t - 1) + 1]];
+      const towards = EXPLAIN[s.twin.optimizer.name].direction;
+      const kinds = { step: c.delta, gradient: neg(c.g), direction: towards ? towards(c) : null };
+      g.strokeStyle = s.color;
+      g.lineWidth = Math.max(1.5, m.line * 0.9);
+      for (const [kind, v] of Object.entries(kinds)) {
+        if (!v || !(kind in a.scales) || !v.every(Number.isFinite)) continue;
+        let vx = v[0] * a.scales[kind], vy = v[1] * a.scales[kind];
+        const length = Math.hypot(vx, vy);
+        if (length > a.longest) { vx *= a.longest / length; vy *= a.longest / length; }
+        const ux = vx / w, uy = vy / h, u = Math.hypot(ux, uy);
+        const tip = [from[0] + vx, from[1] + vy];
+        g.setLineDash(a.dashes[kind] || []);
+        g.beginPath();
+        g.moveTo(b.sx(from[0]), b.sy(from[1]));
+        g.lineTo(b.sx(tip[0]), b.sy(tip[1]));
+        if (u > 0) {
+          for (const part of [1, -1]) {
+            const bx = (ux * cos - uy * sin * part) / u * a.head * w, by = (ux * sin * part + uy * cos) / u * a.head * h;
+            g.moveTo(b.sx(tip[0]), b.sy(tip[1]));
+            g.lineTo(b.sx(tip[0] + bx), b.sy(tip[1] + by));
+          }
+        }
+        g.stroke();
+      }
+      g.setLineDash([]);
+    }
+  }
+
+  // The panel's numbers at step s from the preview's first series, when it is the one explained
+  // (labels as the server's: otherwise the panel keeps the server's numbers).
+  panelValues(s) {
+    const ex = this.chart.explain;
+    if (!this.results || !ex || !this.meta) return null;
+    const first = this.meta.series.find((x) => x.twin.optimizer.name === ex.optimizer) || this.meta.series[0];
+    const run = this.results.get(first.key) && this.results.get(first.key)[0];
+    if (!run) return null;
+    const t = Math.min(s, run.stopped >= 0 ? run.stopped - 1 : this.meta.steps);
+    if (t < 1) return { t: 0, values: null };
+    const rows = explainRows(first.twin.optimizer.name, updateOf(run.out, t, run.hyper, first.twin.lr_factors));
+    if (rows.length !== ex.labels.length || rows.some(([label], r) => label !== ex.labels[r])) return null;
+    return { t, values: rows.map(([, v]) => v) };
+  }
+
   // The page's background behind the chart (Streamlit's theme variable, else white or dark).
   background() {
     const v = getComputedStyle(this.chart.root).getPropertyValue("--st-background-color").trim();
@@ -1160,6 +1331,8 @@ class Live {
     this.frame = 0;
     for (const c of this.overlays) if (c) c.remove();
     this.overlays = [];
+    const note = this.chart.q(".ol-livenote");
+    if (note) note.hidden = true;
     if (!this.dragging) this.results = null;
   }
 }
