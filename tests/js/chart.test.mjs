@@ -129,3 +129,14 @@ test("the preview draws the steps the chart draws", async () => {
   assert.deepEqual(drawnUpTo({ drawn: [] }, 3), [0, 1, 2, 3]);
   assert.deepEqual(drawnUpTo({}, 1), [0, 1]);
 });
+
+test("an animation's frames run from step 0 to the last at the player's speed", async () => {
+  const { exportFrames } = await import("../../ui/views/components/chart/chart.js");
+  const plan = exportFrames(2000, 200, 25);  // ten seconds
+  assert.equal(plan.steps.length, 251);
+  assert.equal(plan.steps[0], 0);
+  assert.equal(plan.steps[250], 2000);
+  assert.equal(plan.seconds, 10);
+  assert.ok(plan.steps.every((s, k) => k === 0 || s >= plan.steps[k - 1]));
+  assert.ok(exportFrames(5, 1000, 20).steps.length >= 2);  // at least two frames
+});

@@ -252,6 +252,72 @@ export function lastAtOrBefore(steps, s) {
   return k;
 }
 
+// The frames of an animation: the steps shown, from 0 to the last, at ``fps`` frames a second
+// when ``stepsPerSecond`` steps go by each second (at least two frames).
+export function exportFrames(total, stepsPerSecond, fps) {
+  const seconds = Math.max(total / Math.max(stepsPerSecond, 1), 2 / fps);
+  const n = Math.max(2, Math.round(seconds * fps) + 1);
+  const steps = Array.from({ length: n }, (_, k) => Math.round((k * total) / (n - 1)));
+  return { steps, seconds: (n - 1) / fps };
+}
+
+const VENDOR = "app/static/vendor/";
+
+async function gifWriter(w, h, fps) {
+  const { GIFEncoder, quantize, applyPalette } = await import(new URL(VENDOR + "gifenc.esm.js", document.baseURI).href);
+  const gif = GIFEncoder();
+  let palette = null;
+  const delay = Math.round(1000 / fps);
+  return {
+    palette(g) { palette = quantize(g.getImageData(0, 0, w, h).data, 256); },
+    async add(g, frame, k) {
+      const index = applyPalette(g.getImageData(0, 0, w, h).data, palette);
+      gif.writeFrame(index, w, h, { palette: k === 0 ? palette : undefined, delay });
+    },
+    async finish() {
+      gif.finish();
+      return new Blob([gif.bytes()], { type: "image/gif" });
+    },
+  };
+}
+
+async function mp4Writer(w, h, fps) {
+  if (typeof VideoEncoder === "undefined") {
+    throw new Error("this browser makes MP4 videos only on https or on localhost (a classroom server over " +
+      "plain http cannot); save a GIF, or open the app as https or on this computer");
+  }
+  const codec = w * h > 1280 * 720 ? "avc1.640028" : "avc1.42001f";  // High 4.0 for 1080p, else Baseline 3.1
+  const config = { codec, width: w, height: h, bitrate: 4e6, framerate: fps, avc: { format: "avc" } };
+  if (!(await VideoEncoder.isConfigSupported(config)).supported) {
+    throw new Error("this browser has no H.264 encoder for " + w + " × " + h + "; save a GIF");
+  }
+  if (!window.Mp4Muxer) await loadScript(new URL(VENDOR + "mp4-muxer.js", document.baseURI).href);
+  const muxer = new window.Mp4Muxer.Muxer({
+    target: new window.Mp4Muxer.ArrayBufferTarget(), video: { codec: "avc", width: w, height: h, frameRate: fps },
+    fastStart: "in-memory",
+  });
+  let failed = null;
+  const encoder = new VideoEncoder({ output: (chunk, meta) => muxer.addVideoChunk(chunk, meta),
+    error: (e) => { failed = e; } });
+  encoder.configure(config);
+  return {
+    async add(g, frame, k) {
+      if (failed) throw failed;
+      const video = new VideoFrame(frame, { timestamp: Math.round((k * 1e6) / fps), duration: Math.round(1e6 / fps) });
+      encoder.encode(video, { keyFrame: k % (2 * fps) === 0 });
+      video.close();
+      if (encoder.encodeQueueSize > 8) await new Promise((done) => setTimeout(done, 0));
+    },
+    async finish() {
+      await encoder.flush();
+      if (failed) throw failed;
+      encoder.close();
+      muxer.finalize();
+      return new Blob([muxer.target.buffer], { type: "video/mp4" });
+    },
+  };
+}
+
 // -- the DOM of one chart ------------------------------------------------------------------------
 
 const ICONS = {
@@ -261,6 +327,7 @@ const ICONS = {
   pause: "M6 4.5h4.5v15H6zM13.5 4.5H18v15h-4.5z",
   fwd: "M8 5v14l11-7z",
   last: "M4 5v14l10.5-7zM16 5h2v14h-2z",
+  save: "M12 3v10.2l3.6-3.6 1.4 1.4-6 6-6-6 1.4-1.4 3.6 3.6V3zM5 19h14v2H5z",
 };
 
 function icon(path, cls) {
@@ -278,7 +345,18 @@ const BAR_HTML =
   "<button type='button' data-act='last' title='Last step (End)' aria-label='Last step'>" + icon(ICONS.last) + "</button>" +
   "<input class='ol-scrub' type='range' min='0' max='100' step='1' value='100' aria-label='Step'>" +
   "<span class='ol-label' aria-live='polite'></span>" +
-  "<select class='ol-speed' aria-label='Playback speed' title='Playback speed'></select>";
+  "<select class='ol-speed' aria-label='Playback speed' title='Playback speed'></select>" +
+  "<button type='button' data-act='animation' class='ol-save' title='Save the animation as a GIF or an MP4 video' " +
+  "aria-label='Save the animation' aria-expanded='false'>" + icon(ICONS.save) + "<span>Video</span></button>";
+
+const EXPORT_HTML =
+  "<label>Format <select class='ol-x-format'><option value='mp4' title='H.264: PowerPoint, Keynote and Google Slides play it'>MP4 (for slides)" +
+  "</option><option value='gif'>GIF</option></select></label>" +
+  "<label>Size <select class='ol-x-size'><option value='1280x720'>1280 × 720</option><option value='1920x1080'>" +
+  "1920 × 1080</option><option value='drawn'>as drawn</option></select></label>" +
+  "<span class='ol-x-speed'></span>" +
+  "<button type='button' class='ol-x-make'>Make</button><button type='button' class='ol-x-cancel' hidden>Stop</button>" +
+  "<span class='ol-x-status' role='status'></span>";
 
 function escapeHtml(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -304,7 +382,8 @@ class Chart {
     root.dataset.testid = "stVegaLiteChart"; // a chart, to tools that look for Streamlit's own
     root.setAttribute("data-optlab-chart", "");
     root.innerHTML = "<div class='ol-bar' role='toolbar' aria-label='Step-through controls' hidden>" + BAR_HTML +
-      "</div><div class='ol-tune' role='group' aria-label='Tune the runs live' hidden></div>" +
+      "</div><div class='ol-export' role='group' aria-label='Save the animation' hidden>" + EXPORT_HTML + "</div>" +
+      "<div class='ol-tune' role='group' aria-label='Tune the runs live' hidden></div>" +
       "<div class='ol-wrap'><div class='ol-view'><div class='ol-livenote' aria-live='polite' hidden></div></div>" +
       "<aside class='ol-panel' aria-label='The update at this step' aria-live='polite' hidden></aside></div>" +
       "<div class='ol-error' role='alert'></div>";
@@ -438,7 +517,7 @@ class Chart {
     const scroller = this.root.closest("[data-testid='stMain']");
     const top = Math.max(this.root.getBoundingClientRect().top + (scroller ? scroller.scrollTop : window.scrollY), 0);
     const bar = (this.steps > 0 ? this.q(".ol-bar").getBoundingClientRect().height : 0) +
-      this.q(".ol-tune").getBoundingClientRect().height +
+      this.q(".ol-tune").getBoundingClientRect().height + this.q(".ol-export").getBoundingClientRect().height +
       (this.explain && under ? this.q(".ol-panel").getBoundingClientRect().height + 12 : 0);
     // "screen": what is left of the first screen below the chart's top; a chart of the first
     // screen stacked below another (a phone) starts low on it, and gets a screen of its own
@@ -632,11 +711,17 @@ class Chart {
       const act = e.target.closest("button") && e.target.closest("button").dataset.act;
       if (!act) return;
       if (act === "play") { this.setPlaying(!this.playing); return; }
+      if (act === "animation") { this.toggleExport(); return; }
       this.setPlaying(false);
       this.showStep({ first: 0, back: this.step - 1, fwd: this.step + 1, last: this.steps }[act]);
     });
     this.q(".ol-scrub").addEventListener("input", (e) => { this.setPlaying(false); this.showStep(Number(e.target.value)); });
-    this.q(".ol-speed").addEventListener("change", (e) => { this.stepsPerSecond = Number(e.target.value); });
+    this.q(".ol-speed").addEventListener("change", (e) => {
+      this.stepsPerSecond = Number(e.target.value);
+      this.showExportSpeed();
+    });
+    this.q(".ol-x-make").addEventListener("click", () => this.makeAnimation());
+    this.q(".ol-x-cancel").addEventListener("click", () => { this.exporting = null; });
     // keys act while focus is in this chart (a click on the chart focuses its Play button)
     this.root.addEventListener("keydown", (e) => {
       if (this.steps <= 0 || e.target.tagName === "SELECT" || e.altKey || e.ctrlKey || e.metaKey) return;
@@ -704,6 +789,85 @@ class Chart {
     if (advance >= 1) { this.carry -= advance; this.showStep(this.step + advance); }
     if (this.step >= this.steps) { this.setPlaying(false); return; }
     requestAnimationFrame((t) => this.tick(t));
+  }
+
+  // -- the animation for slides: GIF or MP4, made in the browser ------------------------------
+  //
+  // What the player shows (every view of the chart as drawn: a map and the loss beside it), from
+  // step 0 to the last at the player's speed, framed at the chosen size on the page's background.
+  // Made here, frame by frame from Vega's own drawing (view.toCanvas): it costs the server nothing.
+  // GIF: gifenc (one palette, taken from the last frame, where every path is drawn). MP4: the
+  // browser's H.264 encoder (WebCodecs), put in an MP4 file by mp4-muxer; browsers offer it only
+  // on https or localhost, and the panel says so where it is missing.
+
+  toggleExport() {
+    const box = this.q(".ol-export"), open = box.hidden;
+    box.hidden = !open;
+    this.q(".ol-save").setAttribute("aria-expanded", String(open));
+    if (open) this.showExportSpeed();
+  }
+
+  showExportSpeed() {
+    const frames = exportFrames(this.steps, this.stepsPerSecond, 25);
+    this.q(".ol-x-speed").textContent = "at " + this.stepsPerSecond + " steps/s (the player's speed): " +
+      (frames.seconds).toFixed(1) + " s";
+  }
+
+  async makeAnimation() {
+    if (!this.view || this.exporting) return;
+    const format = this.q(".ol-x-format").value, sizeText = this.q(".ol-x-size").value;
+    const status = this.q(".ol-x-status");
+    const job = {};
+    this.exporting = job;
+    this.setPlaying(false);
+    this.q(".ol-x-make").hidden = true;
+    this.q(".ol-x-cancel").hidden = false;
+    const keep = this.step;
+    try {
+      const fps = format === "gif" ? 20 : 25;
+      const plan = exportFrames(this.steps, this.stepsPerSecond, fps);
+      const drawn = await this.view.toCanvas(1);
+      const [w, h] = sizeText === "drawn" ? [drawn.width, drawn.height].map((v) => v + (v % 2))
+        : sizeText.split("x").map(Number);
+      const frame = document.createElement("canvas");
+      frame.width = w; frame.height = h;
+      const g = frame.getContext("2d", { willReadFrequently: format === "gif" });
+      const paint = async (step) => {
+        this.view.signal("step", step);
+        await this.view.runAsync();
+        const c = await this.view.toCanvas(Math.min(w / drawn.width, h / drawn.height) * (window.devicePixelRatio || 1));
+        g.fillStyle = this.live.background();
+        g.fillRect(0, 0, w, h);
+        const k = Math.min(w / c.width, h / c.height);
+        g.drawImage(c, (w - c.width * k) / 2, (h - c.height * k) / 2, c.width * k, c.height * k);
+      };
+      const encoder = format === "gif" ? await gifWriter(w, h, fps) : await mp4Writer(w, h, fps);
+      if (format === "gif") { await paint(this.steps); encoder.palette(g); }
+      for (let k = 0; k < plan.steps.length; k++) {
+        if (this.exporting !== job) throw new Error("stopped");
+        status.textContent = "frame " + (k + 1) + " of " + plan.steps.length;
+        await paint(plan.steps[k]);
+        await encoder.add(g, frame, k);
+      }
+      const blob = await encoder.finish();
+      const name = (this.args.key || "animation") + "." + format;
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = name;
+      this.root.appendChild(a);
+      a.click();
+      setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 10000);
+      status.textContent = "Saved " + name + ": " + plan.steps.length + " frames, " + plan.seconds.toFixed(1) + " s, " +
+        w + " × " + h + ", " + Math.round(blob.size / 1024) + " KB.";
+      this.root.dataset.exported = JSON.stringify({ format, frames: plan.steps.length, width: w, height: h, fps });
+    } catch (err) {
+      status.textContent = err.message === "stopped" ? "Stopped." : "Could not make it: " + err.message;
+    } finally {
+      this.exporting = null;
+      this.q(".ol-x-make").hidden = false;
+      this.q(".ol-x-cancel").hidden = true;
+      this.showStep(keep);
+    }
   }
 
   // -- the step explainer's panel -------------------------------------------------------------
