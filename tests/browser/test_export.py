@@ -56,7 +56,7 @@ def mp4_facts(data: bytes) -> dict:
 def _make(page, format_: str, size: str, tmp_path):
     player = page.locator(PLAYER).first
     player.locator(".ol-speed").select_option(index=4)  # the fastest: the whole run in about 2 s
-    player.get_by_role("button", name="Save the animation").click()
+    player.get_by_role("button", name="Video: save the animation").click()
     box = player.locator(".ol-export")
     box.locator(".ol-x-format").select_option(format_)
     box.locator(".ol-x-size").select_option(size)

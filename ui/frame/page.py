@@ -49,6 +49,8 @@ LAYOUT_CSS = """
   [data-testid="stMain"] h1 { font-size: 2.1rem; padding: 0 0 0.25rem 0; }
   [data-testid="stSidebar"] [data-testid="stSidebarUserContent"] { padding-top: 1rem; }
   [data-testid="stMain"] table td, [data-testid="stMain"] table th { font-variant-numeric: tabular-nums; }
+  /* KaTeX draws a hair past its box: with room for it, a formula that fits does not scroll */
+  [data-testid="stMain"] .katex-display { padding: 0.15em 0.25em; }
 </style>
 """
 

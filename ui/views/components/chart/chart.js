@@ -347,7 +347,7 @@ const BAR_HTML =
   "<span class='ol-label' aria-live='polite'></span>" +
   "<select class='ol-speed' aria-label='Playback speed' title='Playback speed'></select>" +
   "<button type='button' data-act='animation' class='ol-save' title='Save the animation as a GIF or an MP4 video' " +
-  "aria-label='Save the animation' aria-expanded='false'>" + icon(ICONS.save) + "<span>Video</span></button>";
+  "aria-label='Video: save the animation' aria-expanded='false'>" + icon(ICONS.save) + "<span>Video</span></button>";
 
 const EXPORT_HTML =
   "<label>Format <select class='ol-x-format'><option value='mp4' title='H.264: PowerPoint, Keynote and Google Slides play it'>MP4 (for slides)" +
