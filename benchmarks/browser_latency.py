@@ -171,7 +171,9 @@ def timed(page, cast: Screencast, act, quiet: float, what: str = "") -> float:
 
 def click_link(page, title):
     def ready():
-        box = link(page, title).bounding_box()
+        target = link(page, title)
+        target.wait_for(state="visible")  # a slow page may still be drawing its sidebar
+        box = target.bounding_box()
         return lambda: page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     return ready
 

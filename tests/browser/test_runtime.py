@@ -51,13 +51,23 @@ def test_the_vega_libraries_load_once_for_every_chart_of_every_page(server, page
     assert page.locator("script[src*='app/static/vega/']").count() == 3
 
 
+def test_a_first_visit_embeds_each_chart_once(server, page):
+    """A chart no one has drawn in this tab yet is embedded at sizes fitted with its guessed axes
+    and legend, then resized in place through its size signals (side-by-side views share one
+    height signal): a second embed would cost the student a second compile and draw."""
+    for path, n in (("", 1), ("Trajectories", 1), ("Schedules", 2)):
+        open_page(page, server.url, path, charts=n)
+        embeds = page.locator(CHART).evaluate_all("els => els.map((el) => el.dataset.embeds)")
+        assert embeds == ["1"] * n, (path, embeds)
+
+
 MAP_DOMAIN = "(view) => [view.scale('concat_0_x').domain(), view.scale('concat_0_y').domain()]"
 
 
 def test_a_control_updates_the_drawn_chart_in_place(server, page):
     open_page(page, server.url, "Trajectories", "steps=400", charts=1)
     player = page.locator(PLAYER).first
-    embeds = player.get_attribute("data-embeds")  # fitting a first drawing may have taken two
+    embeds = player.get_attribute("data-embeds")
     # the student's place: step 150, the map zoomed in (the wheel over it), the page scrolled down
     player.locator(".ol-scrub").fill("150")
     player.locator(".ol-scrub").dispatch_event("input")

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  arranged, fittedFont, fmt, forVega, guessChrome, lastAtOrBefore, mapViews, peekDigest, roundTo, rowsOf,
+  arranged, fittedFont, fmt, forVega, guessChrome, sizeSignals, lastAtOrBefore, mapViews, peekDigest, roundTo, rowsOf,
   scaled, sizesOf, speeds, viewName, views,
 } from "../../ui/views/components/chart/chart.js";
 
@@ -96,6 +96,20 @@ test("the guessed chrome grows with the type, the titles and a legend below", ()
   assert.ok(two.width > plain.width);
 });
 
+test("a map's chrome is guessed close enough to be drawn once (no second embed on a first visit)", () => {
+  // Trajectories' map and loss at 15 px: three optimisers in an untitled legend of two columns
+  // below the map, none beside the loss. Chromium drew 97 px of axes and legend around the views.
+  const color = (legend) => ({ field: "label", scale: { domain: ["a", "b", "c"] }, legend });
+  const spec = { hconcat: [
+    { layer: [{ mark: "line", encoding: { color: color({ title: null, orient: "bottom", columns: 2 }) } }] },
+    { layer: [{ mark: "line", encoding: { color: color(null) } }] }] };
+  const guess = guessChrome(spec, 15);
+  assert.ok(Math.abs(guess.height - 97) <= 12, `guessed ${guess.height} px`);
+  const titled = guessChrome({ mark: "line", encoding: { color: color({ orient: "bottom", columns: 2 }) } }, 15);
+  const untitled = guessChrome({ mark: "line", encoding: { color: color({ title: null, orient: "bottom", columns: 2 }) } }, 15);
+  assert.ok(titled.height > untitled.height);
+});
+
 test("titles too long for their view are set smaller, never below 11 px", () => {
   assert.equal(fittedFont("short", 500, 15), 15);
   assert.ok(fittedFont("a very long title ".repeat(5), 300, 15) < 15);
@@ -139,4 +153,14 @@ test("an animation's frames run from step 0 to the last at the player's speed", 
   assert.equal(plan.seconds, 10);
   assert.ok(plan.steps.every((s, k) => k === 0 || s >= plan.steps[k - 1]));
   assert.ok(exportFrames(5, 1000, 20).steps.length >= 2);  // at least two frames
+});
+
+test("a view's size signals: its own first, then the one Vega-Lite shares between views of one size", () => {
+  const across = { hconcat: [{ mark: "line" }, { name: "loss", mark: "line" }] };
+  assert.deepEqual(sizeSignals(across, 0, "height"), ["concat_0_height", "height"]);
+  assert.deepEqual(sizeSignals(across, 1, "width"), ["loss_width", "childWidth"]);
+  const down = { vconcat: [{ mark: "line" }, { mark: "line" }] };
+  assert.deepEqual(sizeSignals(down, 1, "height"), ["concat_1_height", "childHeight"]);
+  assert.deepEqual(sizeSignals(down, 0, "width"), ["concat_0_width", "width"]);
+  assert.deepEqual(sizeSignals({ mark: "line" }, 0, "width"), []);
 });

@@ -116,9 +116,15 @@ export function viewName(spec, i) {
   return views(spec)[i].name || "concat_" + i;
 }
 
-function sizeSignal(spec, i, dim) {
+// The signals that may hold view i's width or height, its own first: Vega-Lite gives side-by-side
+// views of one height a shared "height" signal, and stacked views of one height "childHeight"
+// (widths likewise), instead of one per view.
+export function sizeSignals(spec, i, dim) {
   const name = viewName(spec, i);
-  return name === null ? null : name + "_" + dim;
+  if (name === null) return [];
+  const child = "child" + dim[0].toUpperCase() + dim.slice(1);
+  const across = dim === "height" ? !!spec.hconcat : !!spec.vconcat;
+  return [name + "_" + dim, across ? dim : child];
 }
 
 // ``v`` to about a thousandth of its axis's span (a click's own precision): -0.6641 on a box
@@ -198,7 +204,8 @@ export function guessChrome(spec, fontSize) {
       const legend = color.legend || {};
       if (legend.orient === "bottom") {
         const labels = color.scale && color.scale.domain ? color.scale.domain.length : 4;
-        out.height += 2 * fontSize + Math.ceil(labels / (legend.columns || 1)) * 1.4 * fontSize;
+        const title = legend.title === null ? 0.6 : 2;  // a legend's title takes a row of its own
+        out.height += title * fontSize + Math.ceil(labels / (legend.columns || 1)) * 1.4 * fontSize;
       } else {
         out.width += 9 * fontSize;  // a legend at the right
       }
@@ -554,8 +561,9 @@ class Chart {
   }
 
   // A new structure: embed the spec at sizes fitted to the room. What does not scale (axes,
-  // legend, titles) is taken from the last drawing of this chart, else measured on a first
-  // drawing; the views are then resized in place (their size signals), not embedded again.
+  // legend, titles) is taken from the last drawing of this chart, else guessed from the spec;
+  // the drawing is then measured and, if need be, the views are resized in place (their size
+  // signals) or, where Vega-Lite made a size a constant, embedded again.
   async embedFitted(payload, box) {
     const spec = payload.spec;
     const room = this.room();
@@ -563,8 +571,10 @@ class Chart {
     arranged(spec, this.root.clientWidth);
     const key = this.memoryKey();
     const known = remembered.get(key);
-    const natural = sizesOf(spec, box);
-    let sizes = known ? scaled(spec, natural, known.chrome, box, this.args.fit) : natural;
+    // the chrome as this chart's last drawing measured it, else as guessed from the spec: the
+    // first drawing is then close to its box, and is resized in place at most (not embedded again)
+    const chrome = known ? known.chrome : guessChrome(spec, this.args.font_size || 15);
+    let sizes = scaled(spec, sizesOf(spec, box), chrome, box, this.args.fit);
     const holder = document.createElement("div");
     holder.className = "ol-pending";
     this.q(".ol-view").appendChild(holder);
@@ -614,16 +624,19 @@ class Chart {
   }
 
   // The views take new sizes through their size signals, without compiling the spec again; false
-  // where Vega-Lite compiled a size as a constant or shared one between views (the spec is then
-  // embedded again at the new sizes).
+  // where Vega-Lite compiled a size as a constant, or shares one signal between views that are to
+  // differ (the spec is then embedded again at the new sizes).
   resizeInPlace(view, spec, sizes) {
-    const signals = [];
+    const signals = new Map();
+    const has = (name) => { try { view.signal(name); return true; } catch (e) { return false; } };
     for (let i = 0; i < sizes.length; i++) {
       for (const dim of ["width", "height"]) {
-        const name = sizeSignal(spec, i, dim);
-        if (name === null) continue;
-        try { view.signal(name); } catch (e) { return false; }
-        signals.push([name, dim === "width" ? sizes[i].w : sizes[i].h]);
+        const names = sizeSignals(spec, i, dim);
+        if (!names.length) continue;
+        const name = names.find(has);
+        const value = dim === "width" ? sizes[i].w : sizes[i].h;
+        if (name === undefined || (signals.has(name) && signals.get(name) !== value)) return false;
+        signals.set(name, value);
       }
     }
     for (const [name, value] of signals) view.signal(name, value);
