@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .simulate import FrozenMap
+
 __all__ = ["DIRECTION_SEED", "Landscape", "Plane", "barrier", "directions", "evaluations", "filter_normalized",
            "landscape", "line_losses", "pca_plane", "plane_losses", "project", "weight_slices"]
 
@@ -181,7 +183,8 @@ def evaluations(grid: int, paths: int, line_points: int) -> int:
 class Landscape:
     """What ``landscape`` computes: the random slice around the first path's solution (every path
     projected onto it), each path's principal plane, and the lines from the first path's solution
-    to each other's (``alphas``, ``lines[name]``; ``barriers[name]`` = ``(height, alpha)``)."""
+    to each other's (``alphas``, ``lines[name]``; ``barriers[name]`` = ``(height, alpha)``). Its
+    mappings are read-only and it pickles (a worker computes it)."""
 
     random: Plane
     planes: Mapping[str, Plane]
@@ -216,15 +219,16 @@ def landscape(net, paths: Mapping[str, np.ndarray], grid: int = 31, span: float 
     ab = span * np.linspace(-1.0, 1.0, grid)
     ab[grid // 2] = 0.0
     random = Plane(ab, ab, plane_losses(net, centre, d1, d2, ab, ab),
-                   {k: project(p, centre, d1, d2) for k, p in paths.items()}, (np.nan, np.nan),
-                   {k: kept(p, p[-1], d1, d2) for k, p in paths.items()}, d1, d2)
+                   FrozenMap({k: project(p, centre, d1, d2) for k, p in paths.items()}), (np.nan, np.nan),
+                   FrozenMap({k: kept(p, p[-1], d1, d2) for k, p in paths.items()}), d1, d2)
     planes = {}
     for name, p in paths.items():
         v1, v2, coords, explained = pca_plane(p)
         a, b = np.linspace(*_box(coords[:, 0]), grid), np.linspace(*_box(coords[:, 1]), grid)
-        planes[name] = Plane(a, b, plane_losses(net, p[-1], v1, v2, a, b), {name: coords}, explained,
-                             {name: kept(p, p[-1], v1, v2)}, v1, v2)
+        planes[name] = Plane(a, b, plane_losses(net, p[-1], v1, v2, a, b), FrozenMap({name: coords}), explained,
+                             FrozenMap({name: kept(p, p[-1], v1, v2)}), v1, v2)
     alphas = np.union1d(np.round(np.linspace(*LINE, line_points), 12), [0.0, 1.0])  # 0 and 1 exactly
     lines = {k: line_losses(net, centre, p[-1], alphas) for k, p in paths.items() if k != first}
-    return Landscape(random, planes, alphas, lines, {k: barrier(alphas, v) for k, v in lines.items()},
-                     {k: float(net.value(p[-1])) for k, p in paths.items()})
+    return Landscape(random, FrozenMap(planes), alphas, FrozenMap(lines),
+                     FrozenMap({k: barrier(alphas, v) for k, v in lines.items()}),
+                     FrozenMap({k: float(net.value(p[-1])) for k, p in paths.items()}))

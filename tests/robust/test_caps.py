@@ -327,6 +327,21 @@ def test_cost_grows_with_what_a_run_does():
     assert compute.cost(sparse) > 2 * compute.cost(sparse.replace(objective_options={"dim": 200, "batch_size": 1}))
 
 
+def test_a_landscape_costs_its_weight_vectors_and_its_grid_is_lowered_to_fit():
+    small, large = get_objective("network"), get_objective("network", width=32, depth=2)
+    per_small, per_large = compute.evaluation_seconds(small), compute.evaluation_seconds(large)
+    assert per_large > 3 * per_small  # 2 x 32 units against 16: the forward pass's real cost
+    assert compute.landscape_cost(small, 31, 2, 41) == pytest.approx(
+        compute.MARGIN * (31 * 31 * 3 + 43 + 2) * per_small)
+    assert compute.landscape_cost(small, 31, 4, 41) > compute.landscape_cost(small, 31, 2, 41)
+    assert compute.landscape_grid(small, 31, 2, 41, compute.LANDSCAPE_SECONDS) == 31  # the default fits
+    fit = compute.landscape_grid(large, 61, 4, 41, 1.0)  # lowered, odd, within the seconds given
+    assert compute.MIN_GRID <= fit < 61 and fit % 2 == 1
+    assert compute.landscape_cost(large, fit, 4, 41) <= 1.0 < compute.landscape_cost(large, fit + 2, 4, 41)
+    assert compute.landscape_grid(large, 61, 4, 41, 0.01) == 0  # not even the smallest: none
+    assert compute.landscape_grid(small, 30, 2, 41, 10.0) == 31  # an even grid is made odd (its centre on it)
+
+
 def test_a_view_over_the_budget_is_refused_whole_before_anything_is_computed():
     cheap = compute.spec_cost(RunSpec.of("rosenbrock", "adam", 100))
     heavy = compute.spec_cost(RunSpec.of("rosenbrock", "adam", 100_000, seed=tuple(range(500))))

@@ -36,6 +36,14 @@ def test_values_expire():
     assert "a" not in cache and cache.bytes == 0
 
 
+def test_an_old_value_nobody_asks_for_again_is_dropped_when_another_is_added():
+    cache = ByteCache(max_bytes=10_000, ttl=0.05)
+    cache.get("mine", lambda: np.zeros(3))
+    time.sleep(0.1)
+    cache.get("another", lambda: np.zeros(3))
+    assert list(cache._items) == ["another"] and cache.bytes == size_of(np.zeros(3))
+
+
 def test_simultaneous_askers_compute_once_and_a_failure_reaches_every_one():
     cache = ByteCache(max_bytes=10_000)
     calls = []
@@ -77,3 +85,25 @@ def test_a_sealed_trace_cannot_be_changed_by_anyone():
         with pytest.raises(ValueError):
             a.flags.writeable = True  # not even forcibly: numpy does not own the memory
     assert size_of(trace) >= sum(a.nbytes for a in arrays)
+
+
+def test_a_landscape_from_a_worker_job_is_sealed_whole():
+    import pickle
+
+    from ui.compute.worker import run_job
+
+    options = (("n_points", 60), ("width", 4))
+    paths = {k: simulate("network", "adam", 12, objective_options=dict(options), seed=s, lr=0.01).params[:, 0]
+             for k, s in (("a", 0), ("b", 1))}
+    land = sealed(pickle.loads(pickle.dumps(run_job("landscape", (options, paths, 5, 5)))))  # as from a worker
+    plane = land.planes["b"]
+    arrays = [land.random.loss, land.random.coords["a"], land.alphas, land.lines["b"], plane.loss, plane.a,
+              plane.coords["b"]]
+    for a in arrays:
+        with pytest.raises(ValueError):
+            a[...] = 0
+        with pytest.raises(ValueError):
+            a.flags.writeable = True
+    with pytest.raises(TypeError):
+        land.planes["c"] = plane  # read-only mappings
+    assert size_of(land) >= sum(a.nbytes for a in arrays)

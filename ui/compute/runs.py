@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from engine import RunSpec, Trace
 from engine.baselines import BaselinePath
+from engine.landscape import Landscape
 
 from . import budget
 from .cache import ByteCache, sealed
@@ -22,6 +23,7 @@ from .pool import EnginePool
 POOL = EnginePool()  # no process yet: ``startup.start`` starts the workers
 TRACES: ByteCache[Trace] = ByteCache(max_bytes=100_000_000, ttl=1800, copy_out=False)
 BASELINES: ByteCache[BaselinePath] = ByteCache(max_bytes=10_000_000, ttl=1800, copy_out=False)
+LANDSCAPES: ByteCache[Landscape] = ByteCache(max_bytes=20_000_000, ttl=1800, copy_out=False)
 
 
 def _in_pool(kind: str, payload, seconds: float):
@@ -66,3 +68,17 @@ def baseline(objective: str, objective_options: tuple, method: str, start: tuple
     key = baseline_key(objective, objective_options, method, start, max_iter)
     return BASELINES.get(key, lambda: _in_pool("baseline", key, budget.baseline_cost(
         objective, objective_options, method, max_iter)))
+
+
+def landscape_key(options: tuple, runs: Mapping[str, tuple[RunSpec, int]], grid: int, line_points: int) -> tuple:
+    """A landscape is a function of the network (its objective options) and of the runs whose paths
+    it draws (each a spec and the run of it shown): its key holds those, never arrays."""
+    return ("landscape", tuple(options), tuple((k, spec, int(r)) for k, (spec, r) in runs.items()), int(grid),
+            int(line_points))
+
+
+def landscape(key: tuple, paths: Mapping, seconds: float) -> Landscape:
+    """``engine.landscape.landscape`` of ``key`` (``landscape_key``), from ``paths`` (name -> the
+    run's recorded weights), cached and computed in a worker."""
+    _, options, _, grid, line_points = key
+    return LANDSCAPES.get(key, lambda: _in_pool("landscape", (options, dict(paths), grid, line_points), seconds))

@@ -80,7 +80,7 @@ CHART_SPECS: ByteCache[stepper.Built] = ByteCache(max_bytes=50_000_000, ttl=1800
 
 def clear_caches() -> None:
     """Forget every cached result and chart (a fresh server, as far as caches go)."""
-    for cache in (runs.TRACES, runs.BASELINES, CHART_SPECS):
+    for cache in (runs.TRACES, runs.BASELINES, runs.LANDSCAPES, CHART_SPECS):
         cache.clear()
 
 
@@ -96,6 +96,7 @@ class View:
     style: ChartStyle = field(default_factory=ChartStyle)
     presenting: bool = False
     spent: float = 0.0  # estimated engine seconds this run of the view has asked for
+    planned: float = 0.0  # estimated engine seconds of all its runs, cached or not (a function of its settings)
     held: int = 0  # bytes of the results it has asked for
     controls: Any = None  # where the page's own controls go (the sidebar's "This view")
     alerts: Any = None  # notices and errors, under the title
@@ -157,6 +158,7 @@ class View:
         """One trace per named spec (cached; computed in a worker). What is not cached must fit the
         view's budget, checked for all of them before any is computed; a computation of more than
         about a second says what it computes while it does."""
+        self.planned += sum(budget.cost(spec) for spec in specs.values())
         costs = [budget.spec_cost(spec) for spec in specs.values() if not runs.cached(spec)]
         self._afford(costs)
         seconds = sum(c for _, c, _ in costs)
@@ -179,6 +181,26 @@ class View:
             seconds = budget.baseline_cost(s.objective, s.objective_options, method, max_iter)
             self._afford([(f"{method}, at most {max_iter} iterations", seconds, 0)])
         return runs.baseline(s.objective, s.objective_options, method, s.start, max_iter)
+
+    def landscape(self, objective, paths: Mapping[str, tuple[RunSpec, int, Any]], grid: int,
+                  line_points: int) -> tuple[Any, int]:
+        """The loss landscape of a network around runs (``engine.landscape``): ``paths`` maps a name
+        to ``(spec, run, recorded weights)`` of the run drawn. Its grid is ``grid`` lowered, if need
+        be, to what the view's budget leaves after all its runs (cached or not, so that the same
+        settings always draw the same grid), at most ``budget.LANDSCAPE_SECONDS``. Returns the
+        landscape and its grid, or ``(None, 0)`` when not even the smallest grid fits."""
+        n = len(paths)
+        room = min(budget.LANDSCAPE_SECONDS, budget.VIEW_SECONDS - self.planned)
+        fit = budget.landscape_grid(objective, grid, n, line_points, room)
+        if not fit:
+            return None, 0
+        key = runs.landscape_key(tuple(sorted(objective.options.items())),
+                                 {k: (spec, r) for k, (spec, r, _) in paths.items()}, fit, line_points)
+        seconds = budget.landscape_cost(objective, fit, n, line_points)
+        if key not in runs.LANDSCAPES:
+            self._afford([(f"the loss landscape on {fit} x {fit} grids ({n + 1} of them)", seconds,
+                           budget.landscape_bytes(objective, fit, n, line_points))])
+        return runs.landscape(key, {k: w for k, (_, _, w) in paths.items()}, seconds), fit
 
     # -- charts -------------------------------------------------------------------------------
 
