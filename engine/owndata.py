@@ -65,9 +65,11 @@ def _row(i: int) -> str:
     return f"row {i + 1}"
 
 
-def check_data(points, classes) -> tuple[np.ndarray, np.ndarray]:
+def check_data(points, classes, complete: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)``: ``points`` as floats ``(n, 2)`` and ``classes`` as integers ``(n,)``, checked
-    (module docstring), or a ``ValueError`` that names the first row at fault."""
+    (module docstring), or a ``ValueError`` that names the first row at fault. With ``complete``
+    False, a draft (a data set being drawn) passes too: the rules of each row and the most points
+    apply, not the fewest points nor the classes used."""
     try:
         X = np.array(points, dtype=float)
     except (TypeError, ValueError):
@@ -99,9 +101,11 @@ def check_data(points, classes) -> tuple[np.ndarray, np.ndarray]:
     if not known.all():
         i = int(np.flatnonzero(~known)[0])
         raise ValueError(f"{_row(i)}: the class {c[i]:g} is unknown (classes are 0, 1 or 2)")
+    y = c.astype(int)
+    if not complete:
+        return X, y
     if n < MIN_POINTS:
         raise ValueError(f"a data set needs at least {MIN_POINTS} points; this one has {n}")
-    y = c.astype(int)
     used = np.unique(y)
     if used.size < 2:
         raise ValueError(f"every point is of class {used[0]}: a classifier needs two or three classes")
@@ -116,9 +120,10 @@ def quantise(points) -> np.ndarray:
     return (np.round(np.asarray(points, dtype=float) * _STEPS) / _STEPS) + 0.0  # + 0.0: no -0.0
 
 
-def encode_data(points, classes) -> str:
-    """The data set as text (module docstring): checked (``check_data``), rounded to ``QUANTUM``."""
-    X, y = check_data(points, classes)
+def encode_data(points, classes, complete: bool = True) -> str:
+    """The data set as text (module docstring): checked (``check_data``; a draft with ``complete``
+    False), rounded to ``QUANTUM``."""
+    X, y = check_data(np.reshape(points, (-1, 2)) if np.size(points) == 0 else points, classes, complete)
     q = (np.round(X * _STEPS).astype(np.int64) + _TOP // 2).astype("<u2")  # 0 .. 400
     n = X.shape[0]
     planar = b"".join(np.ascontiguousarray(q[:, j]).view(np.uint8).reshape(n, 2).T.tobytes() for j in range(2))
@@ -135,9 +140,9 @@ def max_text_length(n: int = MAX_POINTS) -> int:
     return 4 * (raw + raw // 1000 + 64) // 3 + 4
 
 
-def decode_data(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(X, y)`` from ``encode_data``'s text, checked like ``check_data``; anything else is a
-    ``ValueError``."""
+def decode_data(text: str, complete: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` from ``encode_data``'s text, checked like ``check_data`` (a draft with ``complete``
+    False); anything else is a ``ValueError``."""
     if not isinstance(text, str):
         raise ValueError(f"a data set must be text, got {type(text).__name__}")
     if not text:
@@ -169,7 +174,7 @@ def decode_data(text: str) -> tuple[np.ndarray, np.ndarray]:
         i = int(np.flatnonzero((q > _TOP).any(axis=1))[0])
         raise ValueError(f"{_row(i)}: the point lies outside the plane")
     X = (q - _TOP // 2) / _STEPS + 0.0
-    return check_data(X, body[4 * n:].astype(int))
+    return check_data(X.reshape(n, 2), body[4 * n:].astype(int), complete)
 
 
 # ---------------------------------------------------------------------------

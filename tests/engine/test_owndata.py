@@ -365,3 +365,19 @@ def test_points_inside_the_plane_are_kept_and_others_scaled_by_one_factor():
     assert moved[:, 0].max() == pytest.approx(0.9)  # the narrower axis keeps its proportion
     with pytest.raises(ValueError, match="too wide a range"):
         fit_to_box(np.array([[-1e308, 0.0], [1e308, 1.0]]))
+
+
+def test_a_draft_keeps_the_row_rules_and_skips_the_whole_set_rules():
+    """A data set being drawn: any number of points up to the most, any classes used."""
+    for X, y in ((np.zeros((0, 2)), np.zeros(0)), ([[0.5, -0.5]], [2]), (X12[:4], np.zeros(4))):
+        text = encode_data(X, y, complete=False)
+        got = decode_data(text, complete=False)
+        np.testing.assert_array_equal(got[0], quantise(np.reshape(X, (-1, 2))))
+        with pytest.raises(ValueError, match=r"at least 10 points|every point is of class"):
+            decode_data(text)
+    with pytest.raises(ValueError, match="row 1: the class 3 is unknown"):
+        encode_data([[0.0, 0.0]], [3], complete=False)
+    with pytest.raises(ValueError, match="row 2: the point"):
+        check_data([[0.0, 0.0], [5.0, 0.0]], [0, 1], complete=False)
+    with pytest.raises(ValueError, match="at most 2,000 points"):
+        check_data(*points(MAX_POINTS + 1), complete=False)

@@ -116,6 +116,10 @@ class View:
     def value(self, key: str):
         return session.get(self.fields[key])
 
+    def remember(self, key: str) -> None:
+        """Keep a page-local value that has no widget of its own (set by clicks or a file) in the URL."""
+        self.used.add(self.page.field(key).key)
+
     def query(self) -> dict[str, str]:
         """The URL values of the view so far."""
         return session.url_values(self.fields, self.used)
@@ -330,12 +334,13 @@ class View:
         base = (getattr(st.context, "url", None) or f"http://localhost:8501/{self.page.url_path}").split("?")[0]
         return panels.current_url(base, self.query())
 
-    def share(self, data: Mapping[str, pd.DataFrame | Callable[[], pd.DataFrame]], code: str) -> None:
+    def share(self, data: Mapping[str, pd.DataFrame | Callable[[], pd.DataFrame]], code: str, note: str = "") -> None:
         """The share panel. A table made only when its button is clicked must be a ``later`` one:
         Streamlit keeps a download's function as long as the student's session lives, and a lambda
         over the page's traces would keep them (and the objective's data) alive with it, outside
-        the caches' byte budget: 16 closed tabs of a large sparse view held 1.3 GB."""
-        panels.share_panel(self.page.id, self.url(), data, code)
+        the caches' byte budget: 16 closed tabs of a large sparse view held 1.3 GB. ``note``: what the
+        link does not carry (shown under it)."""
+        panels.share_panel(self.page.id, self.url(), data, code, note)
 
     @staticmethod
     def later(build: Callable[..., pd.DataFrame], specs: Mapping[str, RunSpec], *, objective: bool = True,
