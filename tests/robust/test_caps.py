@@ -48,7 +48,7 @@ WORK = {
     "steps": 5000, "seeds": 50, "sp.steps": 5000, "sp.dim": 100, "sp.seeds": 20, "lrs.points": 60,
     "lrs.seeds": 20, "wd.steps": 5000, "so.iter": 5000, "sch.warmup": 5000, "sch.every": 5000,
     "first": 1000, "sparse.dim": 200, "sparse.n_samples": 20000, "sparse.batch_size": 256,
-    "sparse2d.n_samples": 20000, "sparse2d.batch_size": 256,
+    "sparse2d.n_samples": 20000, "sparse2d.batch_size": 256, "nn.grid": 61,
 }
 
 
@@ -94,6 +94,24 @@ def test_lists_and_text_have_caps():
 # --------------------------------------------------------------------------------------------
 # The engine
 # --------------------------------------------------------------------------------------------
+
+
+def test_a_data_set_in_a_link_is_bounded_and_the_worst_link_carries_about_the_largest():
+    from engine.owndata import decode_data, encode_data, max_text_length
+    from ui.frame.panels import current_url
+    from ui.state.fields import MAX_DATA_URL
+
+    field = PAGES["network"].field("nn.points")
+    text = dict(PAGES["network"].worst)["nn.points"]
+    assert len(text) <= MAX_DATA_URL == field.max_length and field.clean(text) == text
+    n = len(decode_data(text)[1])
+    rng = np.random.default_rng(0)
+    assert len(encode_data(rng.uniform(-2, 2, (n + 40, 2)), np.arange(n + 40) % 3)) > MAX_DATA_URL  # about the most
+    with pytest.raises(ValueError, match="too large for a link"):
+        field.clean(text + "A" * (MAX_DATA_URL - len(text) + 1))
+    url = current_url("https://optimiser-lab.example.org/Neural_network", dict(PAGES["network"].worst))
+    assert len(url) < 8_000  # under the request-line limits of servers and proxies (8 kB and more)
+    assert max_text_length() > MAX_DATA_URL  # the engine reads every data set; a link carries a part of them
 
 
 def test_engine_caps_exist():
