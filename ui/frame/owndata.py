@@ -86,6 +86,8 @@ def panel(view, text: str, first: bool = False) -> None:
     kind, note, about = st.session_state.get(_NOTE, ("", "", None))
     if note and about == text:
         (right.error if kind == "error" else right.caption)(note)
-    right.caption("Your data stays in this browser session" + (", and the link carries it (share panel)."
+    right.caption("Your data stays in this browser session" + (", and the link carries it (share panel)"
                                                               if len(text) <= field.max_length else
-                                                              "; it is too large for a link (share panel)."))
+                                                              "; it is too large for a link (share panel)")
+                  + ". No other student sees it, and what the server computes from it is kept in this session "
+                    "only.")

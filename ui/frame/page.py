@@ -33,7 +33,7 @@ from engine.baselines import BaselinePath
 from ui.compute import budget, memory, runs, startup
 from ui.compute.cache import ByteCache
 from ui.state import session, widgets
-from ui.state.fields import PRESENT, SHARED_FIELDS, Field, hyper_key
+from ui.state.fields import PRESENT, SHARED_FIELDS, DataSet, Field, hyper_key
 from ui.state.settings import Settings
 from ui.views import frames, stepper
 from ui.views import live as live_views
@@ -157,6 +157,17 @@ class View:
         return {o: self.spec(o, rows, **{**changes, **(per or {}).get(o, {})})
                 for o in (optimizers or self.settings.optimizers)}
 
+    @property
+    def own(self) -> ByteCache:
+        """This browser session's own cache (``runs.session_cache``): what is computed from a
+        student's own data set is kept there, for this session only, never in a shared cache."""
+        return runs.session_cache(st.session_state)
+
+    def _holds_own_data(self) -> bool:
+        """Whether the view's values hold a data set of the student's (a data set field changed
+        from its default): its charts' keys then name the student's points."""
+        return any(isinstance(f, DataSet) and session.get(f) != f.default for f in self.fields.values())
+
     def _afford(self, costs) -> None:
         """Count jobs against the view's budget (``budget.check``), or refuse them all at once."""
         self.spent, self.held = budget.check(costs, self.spent, self.held)
@@ -166,21 +177,21 @@ class View:
         view's budget, checked for all of them before any is computed; a computation of more than
         about a second says what it computes while it does."""
         self.planned += sum(budget.cost(spec) for spec in specs.values())
-        costs = [budget.spec_cost(spec) for spec in specs.values() if not runs.cached(spec)]
+        costs = [budget.spec_cost(spec) for spec in specs.values() if not runs.cached(spec, self.own)]
         self._afford(costs)
         seconds = sum(c for _, c, _ in costs)
         if seconds < PROGRESS_SECONDS:
-            return runs.traces(specs)
+            return runs.traces(specs, self.own)
         what = max(costs, key=lambda c: c[1])[0]
         with self.alerts, st.spinner(f"Computing {len(costs)} engine run{'s' if len(costs) > 1 else ''} "
                                      f"(the largest: {what}), about {seconds:.0f} s...", show_time=True):
-            return runs.traces(specs)
+            return runs.traces(specs, self.own)
 
     def replay(self, optimizer: str, hyper: Mapping[str, Any], source: RunSpec) -> Trace:
-        if runs.replay_key(optimizer, hyper, source) not in runs.TRACES:
+        if not runs.in_cache(runs.replay_key(optimizer, hyper, source), runs.TRACES, self.own):
             what, _, nbytes = budget.spec_cost(source)
             self._afford([(f"a replay of {what}", budget.replay_cost(source), nbytes)])
-        return runs.replay(optimizer, hyper, source)
+        return runs.replay(optimizer, hyper, source, own=self.own)
 
     def baseline(self, method: str, max_iter: int) -> BaselinePath:
         s = self.settings
@@ -204,10 +215,10 @@ class View:
         key = runs.landscape_key(tuple(sorted(objective.options.items())),
                                  {k: (spec, r) for k, (spec, r, _) in paths.items()}, fit, line_points)
         seconds = budget.landscape_cost(objective, fit, n, line_points)
-        if key not in runs.LANDSCAPES:
+        if not runs.in_cache(key, runs.LANDSCAPES, self.own):
             self._afford([(f"the loss landscape on {fit} x {fit} grids ({n + 1} of them)", seconds,
                            budget.landscape_bytes(objective, fit, n, line_points))])
-        return runs.landscape(key, {k: w for k, (_, _, w) in paths.items()}, seconds), fit
+        return runs.landscape(key, {k: w for k, (_, _, w) in paths.items()}, seconds, self.own), fit
 
     # -- charts -------------------------------------------------------------------------------
 
@@ -235,7 +246,8 @@ class View:
     def _draw(self, build: Callable[[], dict], key: str, container, steps: int | None, pick: bool = False,
               select: tuple[str, ...] = (), tune: bool = False) -> stepper.Clicked:
         box, fit = self._place(container)
-        made = CHART_SPECS.get(self._key(key), lambda: stepper.build(build(), self.style))
+        charts = self.own if self._holds_own_data() else CHART_SPECS  # its key holds the student's points
+        made = charts.get(self._key(key), lambda: stepper.build(build(), self.style))
         with box:
             return stepper.draw(made, self.style, key=key, fit=fit, steps=steps or 0, pick=pick, select=select,
                                 tune=tune)
@@ -396,10 +408,10 @@ class View:
         **options)`` (``build(traces, **options)`` with ``objective=False``) over the traces of
         ``specs``, taken from the cache then (recomputed if they have left it: the view's own
         cost). It holds only the specs, never the traces."""
-        specs = dict(specs)
+        specs, own = dict(specs), runs.session_cache(st.session_state)  # made in this session
 
         def make() -> pd.DataFrame:
-            traces = runs.traces(specs)
+            traces = runs.traces(specs, own)
             if not objective:
                 return build(traces, **options)
             first = next(iter(specs.values()))
