@@ -633,6 +633,10 @@ def test_network_landscape_says_what_the_run_shows(query):
         barrier = height > max(BARRIER * max(losses[0], losses[-1]), BARRIER_ABS)
         assert ("a barrier between them" in part) == barrier, (height, losses[[0, -1]], part)
         assert ("no barrier" in part) == (not barrier), part
+        if "rises to" in part:  # the highest loss between the two solutions, where the chart shows it
+            top = re.search(r"rises to ([0-9.e-]+) \(at α = ([0-9.-]+)\)", part)
+            assert float(top.group(1)) == pytest.approx(losses.max(), rel=0.06), (part, losses)
+            assert float(top.group(2)) == pytest.approx(alphas[np.argmax(losses)], abs=0.051), (part, losses)
         if "above the straight line" in part and "never" not in part:
             said = _number_after(part, r"([0-9.e-]+) above the straight line")
             assert said == pytest.approx(height, rel=0.06, abs=5e-4), (said, height, part)

@@ -706,12 +706,13 @@ def landscape_claim(land, labels: Mapping[str, str], n_params: int) -> Claim:
     for k, (height, alpha) in land.barriers.items():
         l0, l1 = finals[first], finals[k]
         barriers[k] = is_barrier(height, l0, l1)
-        line = np.asarray(land.lines[k])
-        peak = float(line[np.asarray(land.alphas) == alpha][0])
+        line, alphas = np.asarray(land.lines[k]), np.asarray(land.alphas)
+        inside = (alphas >= 0) & (alphas <= 1)  # between the two solutions: the highest point the chart shows there
+        top = int(np.argmax(np.where(inside, line, -np.inf)))
         if barriers[k]:
             text += (f" On the straight line from {name[first]}'s solution to {name[k]}'s the loss rises to "
-                     f"{num(peak)} at α = {alpha:.2f}, {num(height)} above the straight line between the two "
-                     "ends: a barrier between them.")
+                     f"{num(float(line[top]))} (at α = {float(alphas[top]):.2f}); at α = {alpha:.2f} it is "
+                     f"{num(height)} above the straight line between the two ends: a barrier between them.")
         elif height > 0:
             text += (f" On the straight line from {name[first]}'s solution to {name[k]}'s the loss rises at most "
                      f"{num(height)} above the straight line between the two ends: no barrier.")
