@@ -1,7 +1,10 @@
 #!/usr/bin/env python
 """How well the shared server's cost model (``ui.compute.budget.cost``) predicts what a run spec
 really costs: every optimiser and every objective family, small and large batches of runs,
-typed functions of growing size, recorded fully or loss only.
+typed functions of growing size, recorded fully or loss only; and how well
+``budget.landscape_cost`` predicts a network's loss landscape (``engine.landscape``: grids of
+weight vectors, each evaluated over the training rows), over grids, widths, depths, activations,
+paths and data sizes (one's own data up to 2,000 points).
 
 For each spec it prints the CPU seconds ``simulate`` took (the best of ``--repeats``, one core),
 the model's estimate and their ratio. The model should never be far below 1 (a view it lets
@@ -23,7 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine import OPTIMIZERS, RunSpec, simulate  # noqa: E402
+from engine import OPTIMIZERS, RunSpec, get_objective, simulate  # noqa: E402
+from engine.landscape import landscape  # noqa: E402
+from engine.network import make_data  # noqa: E402
+from engine.owndata import encode_data  # noqa: E402
 from ui.compute import budget  # noqa: E402
 
 TYPED = {
@@ -58,6 +64,33 @@ def cases() -> list[tuple[str, RunSpec]]:
     return out
 
 
+def landscape_cases() -> list[tuple[str, dict, int, int]]:
+    """(name, network options, grid, paths) of landscapes over the shapes that set their cost."""
+    X, y = make_data("moons", 2000, 0.15, 0.0, 0)
+    own = encode_data(X.clip(-2, 2), y)
+    out = []
+    for width, depth, act, grid, paths in ((16, 1, "tanh", 31, 2), (16, 1, "relu", 31, 2), (4, 2, "tanh", 31, 4),
+                                           (32, 2, "tanh", 21, 4), (32, 2, "relu", 21, 4), (32, 1, "tanh", 41, 3)):
+        options = {"width": width, "depth": depth, "activation": act}
+        out.append((f"landscape {depth}x{width} {act} g{grid} p{paths}", options, grid, paths))
+        if width == 32 and depth == 2:
+            out.append((f"landscape own 2000 {depth}x{width} {act} g9 p{paths}", {**options, "dataset": "own",
+                                                                                   "data": own}, 9, paths))
+    return out
+
+
+def measure_landscape(options: dict, grid: int, paths: int, repeats: int) -> tuple[float, float]:
+    """(CPU seconds of the best of ``repeats``, the model's estimate) for one landscape."""
+    obj = get_objective("network", **options)
+    runs = {f"run{k}": simulate(obj, "adam", 100, every=4, seed=k, lr=0.01).params[:, 0] for k in range(paths)}
+    times = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        landscape(obj.network, runs, grid)
+        times.append(time.process_time() - t0)
+    return min(times), budget.landscape_cost(obj, grid, paths, 41)
+
+
 def measure(spec: RunSpec, repeats: int) -> float:
     simulate(spec.replace(steps=min(spec.steps, 20)))  # builds the objective (cached) outside the timing
     times = []
@@ -72,12 +105,17 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--landscape", action="store_true", help="the landscape cases only")
     args = ap.parse_args(argv)
     rows = []
     print(f"{'case':<36} {'measured s':>10} {'model s':>9} {'model/measured':>15}")
-    for name, spec in cases():
+    for name, spec in ([] if args.landscape else cases()):
         measured = measure(spec, args.repeats)
         model = budget.cost(spec)
+        rows.append({"case": name, "measured": measured, "model": model, "ratio": model / max(measured, 1e-9)})
+        print(f"{name:<36} {measured:>10.3f} {model:>9.3f} {model / max(measured, 1e-9):>15.2f}", flush=True)
+    for name, options, grid, paths in landscape_cases():
+        measured, model = measure_landscape(options, grid, paths, args.repeats)
         rows.append({"case": name, "measured": measured, "model": model, "ratio": model / max(measured, 1e-9)})
         print(f"{name:<36} {measured:>10.3f} {model:>9.3f} {model / max(measured, 1e-9):>15.2f}", flush=True)
     ratios = [r["ratio"] for r in rows]

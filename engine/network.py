@@ -33,7 +33,9 @@ n_in)``) for ``relu``; the output layer's weights Glorot normal in both cases; e
 bias 0. (PyTorch's ``nn.Linear`` default is a different, uniform initialisation.)
 
 Data (``make_data``): points in the box ``[-2, 2]^2`` without noise (``BOX``), labels
-balanced over the classes. Input noise is Gaussian, added to both coordinates;
+balanced over the classes; or one's own (``dataset="own"``, ``data`` the text of
+``engine.owndata.encode_data``: at most 2,000 points in the box, two or three classes), to which
+no noise is added. Input noise is Gaussian, added to both coordinates;
 label noise reassigns a fraction of the labels, each to another class drawn
 uniformly (for two classes, a flip). Points, input noise, label noise and the
 train/test split each come from their own stream of the data seed, so that
@@ -47,13 +49,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ACTIVATIONS", "BOX", "DATASETS", "Network", "build_network", "make_data",
+from .owndata import BOX, decode_data
+
+__all__ = ["ACTIVATIONS", "BOX", "DATASETS", "OWN", "Network", "build_network", "make_data",
            "split_indices"]
 
-DATASETS = ("moons", "circles", "spirals", "xor", "blobs")
+DATASETS = ("moons", "circles", "spirals", "xor", "blobs")  # generated
+OWN = "own"  # one's own data set, given as text (``engine.owndata``)
 N_CLASSES = {"moons": 2, "circles": 2, "spirals": 2, "xor": 2, "blobs": 3}
 ACTIVATIONS = ("tanh", "relu")
-BOX = ((-2.0, 2.0), (-2.0, 2.0))  # the input plane shown on a plot
 _CHUNK = 1 << 20  # floats in one layer's activations when many runs or grid points are evaluated
 # OpenBLAS runs a gemm on several threads above M*N*K = 4 * 65536; on a shared 2-core server that
 # costs more CPU than it saves, so evaluations (no gradient) take their points in blocks below it.
@@ -417,15 +421,25 @@ class Network:
 
 def build_network(dataset="moons", n_points=300, input_noise=0.15, label_noise=0.0,
                   test_fraction=0.2, data_seed=0, depth=1, width=16, activation="tanh",
-                  init_seed=0) -> Network:
-    """The network and its data (no validation here: ``get_objective`` checks the options)."""
-    if dataset not in DATASETS:
-        raise ValueError(f"Unknown data set {dataset!r}; choose one of: {', '.join(DATASETS)}")
+                  init_seed=0, data="") -> Network:
+    """The network and its data (no validation of the numbers here: ``get_objective`` checks the
+    options). With ``dataset="own"`` the points are ``data``'s (``n_points`` and the noises do not
+    apply); ``data`` is refused with a generated data set."""
+    if dataset not in (*DATASETS, OWN):
+        raise ValueError(f"Unknown data set {dataset!r}; choose one of: {', '.join((*DATASETS, OWN))}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"Unknown activation {activation!r}; choose one of: {', '.join(ACTIVATIONS)}")
-    X, y = make_data(dataset, n_points, input_noise, label_noise, data_seed)
+    if dataset == OWN:
+        if not data:
+            raise ValueError("the data set 'own' needs its points: give them as data (engine.owndata.encode_data)")
+        X, y = decode_data(data)
+        n_points, n_classes = X.shape[0], int(y.max()) + 1
+    else:
+        if data:
+            raise ValueError(f"data is for the data set 'own'; {dataset!r} makes its own points")
+        X, y = make_data(dataset, n_points, input_noise, label_noise, data_seed)
+        n_classes = N_CLASSES[dataset]
     train, test = split_indices(n_points, test_fraction, data_seed)
-    n_classes = N_CLASSES[dataset]
     sizes = (2, *([int(width)] * int(depth)), 1 if n_classes == 2 else n_classes)
     return Network(dataset, activation, sizes, n_classes,
                    _readonly(X[train]), _readonly(y[train], int), _readonly(X[test]),

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from .expr import parse_function
-from .network import ACTIVATIONS, DATASETS, build_network
+from .network import ACTIVATIONS, DATASETS, OWN, build_network
 from .values import Option
 
 __all__ = ["OBJECTIVES", "Objective", "Option", "contour_grid", "get_objective"]
@@ -442,7 +442,7 @@ def _build_sparse2d(freq_rare=0.05, n_samples=2000, batch_size=1, data_seed=0):
 
 
 _DATASET_TITLES = {"moons": "two moons", "circles": "circles", "spirals": "two spirals",
-                   "xor": "XOR", "blobs": "three blobs"}
+                   "xor": "XOR", "blobs": "three blobs", OWN: "your own data"}
 
 
 def _build_network(**options):
@@ -456,6 +456,7 @@ def _build_network(**options):
     """
     net = build_network(**{k: v for k, v in options.items() if k != "batch_size"})
     dim = net.n_params
+    data = "your own data" if net.dataset == OWN else f"the {_DATASET_TITLES[net.dataset]} data set"
     units = " x ".join(str(w) for w in net.sizes[1:-1])
     return Objective(
         "network", f"Neural network ({_DATASET_TITLES[net.dataset]}, {units} {net.activation} units)",
@@ -463,17 +464,20 @@ def _build_network(**options):
         tuple(net.init().tolist()),
         f"A multilayer perceptron with {len(net.sizes) - 2} hidden layer(s) of {units} "
         f"{net.activation} units and {dim} weights classifies {net.X_train.shape[0]} training "
-        f"points of the {_DATASET_TITLES[net.dataset]} data set ({net.X_test.shape[0]} more are held "
+        f"points of {data} ({net.X_test.shape[0]} more are held "
         "out). The loss is the mean cross-entropy; each step's gradient comes from a mini-batch of "
         "training points. It has no known minimum.",
         MappingProxyType(dict(options)), net.sample_grad, net.X_train.shape[0],
-        value_and_grad=net.value_and_grad, network=net)
+        value_and_grad=net.value_and_grad, network=net,
+        nbytes=8 * 3 * (net.X_train.shape[0] + net.X_test.shape[0]) if net.dataset == OWN else 0)
 
 
 _NETWORK_OPTIONS = MappingProxyType({
-    "dataset": Option("moons", 0, 0, "data set", choices=DATASETS,
-                      labels=tuple(_DATASET_TITLES[d][:1].upper() + _DATASET_TITLES[d][1:] for d in DATASETS),
-                      help="Two moons, circles, two spirals, XOR (two classes) or three blobs."),
+    "dataset": Option("moons", 0, 0, "data set", choices=(*DATASETS, OWN),
+                      labels=(*(_DATASET_TITLES[d][:1].upper() + _DATASET_TITLES[d][1:] for d in DATASETS),
+                              "Your own data"),
+                      help="Two moons, circles, two spirals, XOR (two classes), three blobs, or your own "
+                           "points (the option data)."),
     "n_points": Option(300, 50, 2000, "points", integer=True,
                        help="Points generated, training and test together."),
     "input_noise": Option(0.15, 0.0, 1.0, "input noise",
@@ -494,6 +498,9 @@ _NETWORK_OPTIONS = MappingProxyType({
                          help="Training points per stochastic gradient, drawn with replacement."),
     "init_seed": Option(0, 0, 10_000, "init seed", integer=True,
                         help="Seed of the initial weights: the same for every optimiser."),
+    "data": Option("", 0, 0, "your data", text=True,
+                   help="Your own points and classes as text (engine.owndata.encode_data), with the data set "
+                        "'own': at most 2,000 points in [-2, 2] x [-2, 2], two or three classes."),
 })
 
 _SPARSE_COMMON = {
@@ -585,6 +592,8 @@ def _build(name, items):
     """The objective for ``name`` and its validated options, built once and kept while there is room
     (least recently used first out, by count and by the bytes of its data, ``Objective.nbytes``)."""
     key = (name, items)
+    if ("dataset", OWN) in items:  # one person's data: not kept in this process-wide memo (cheap to build)
+        return OBJECTIVES[name].build(**dict(items))
     with _built_lock:
         if key in _built:
             _built.move_to_end(key)

@@ -464,14 +464,17 @@ def _nn_setup(query):
         return ALL_FIELDS[key].clean(query[key]) if key in query else ALL_FIELDS[key].default
 
     options = {"dataset": value("nn.data"), "width": int(value("nn.width")), "depth": int(value("nn.depth")),
-               "activation": value("nn.act"), "input_noise": float(value("nn.noise")),
-               "label_noise": float(value("nn.flip")), "batch_size": int(value("nn.batch"))}
+               "activation": value("nn.act"), "batch_size": int(value("nn.batch"))}
+    if options["dataset"] == "own":
+        options["data"] = value("nn.points")
+    else:
+        options.update(input_noise=float(value("nn.noise")), label_noise=float(value("nn.flip")))
     s = _settings(query)
     net = get_objective("network", **options).network
 
-    def run(opt, **hyper):
+    def run(opt, every=1, **hyper):
         return simulate("network", opt, int(value("nn.steps")), None, 0.0, s.seed, objective_options=options,
-                        **{**s.hyper(opt), "lr": value(f"nn.lr.{opt}"), **hyper})
+                        every=every, **{**s.hyper(opt), "lr": value(f"nn.lr.{opt}"), **hyper})
 
     return net, run
 
@@ -567,6 +570,103 @@ def test_network_layers_are_said_apart_only_when_they_are():
             assert float(said.group(2)) == pytest.approx(last[said.group(1)] / last[said.group(3)], rel=0.06)
         if f"{name}'s layers end within 10%" in text:
             assert spread < 1.1
+
+
+OWN_RING = "nn.points"  # a data set of one's own for the landscape's claims: a ring around a blob
+
+
+def _ring() -> str:
+    from engine.owndata import encode_data
+
+    t = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    rng = np.random.default_rng(2)
+    X = np.r_[np.column_stack([1.5 * np.cos(t), 1.5 * np.sin(t)]), rng.normal(0, 0.3, (20, 2))]
+    return encode_data(np.clip(X, -2, 2), np.r_[np.zeros(40), np.ones(20)])
+
+
+def _number_after(text: str, pattern: str) -> float:
+    found = re.search(pattern, text)
+    assert found, (pattern, text)
+    return float(found.group(1))
+
+
+@pytest.mark.parametrize("query", [{}, {"nn.opt": "sgd,momentum,adam"}, {"nn.data": "own", "nn.points": "ring"},
+                                   {"nn.act": "relu", "nn.steps": "300"}], ids=["defaults", "three", "own", "relu"])
+def test_network_landscape_says_what_the_run_shows(query):
+    """Each number and word of 'What the landscape shows', recomputed here from the engine's runs:
+    the losses along the straight line between two solutions (its barrier), the principal plane's
+    explained variance (an SVD here), the random plane's share (least squares here), the lower
+    solution."""
+    from engine.landscape import directions
+    from ui.views import network
+    from ui.views.claims import BARRIER, BARRIER_ABS
+
+    query = {k: (_ring() if v == "ring" else v) for k, v in query.items()}
+    at = open_page(NN_PAGE, query)
+    no_exception(at)
+    text = next(m.value for m in at.markdown if m.value.startswith("**What the landscape shows.**"))
+    net, run = _nn_setup(query)
+    steps = int(ALL_FIELDS["nn.steps"].clean(query["nn.steps"]) if "nn.steps" in query else
+                ALL_FIELDS["nn.steps"].default)
+    opts = ALL_FIELDS["nn.opt"].clean(query["nn.opt"]) if "nn.opt" in query else ALL_FIELDS["nn.opt"].default
+    traces = {o: run(o, every=-(-steps // network.FRAMES)) for o in opts}  # the page's recorded frames
+    names = {o: OPTIMIZERS[o].title for o in opts}
+    finals = {o: float(net.value(tr.final_params[0])) for o, tr in traces.items()}
+    first = opts[0]
+    theta0 = traces[first].final_params[0]
+    # the lower solution
+    if len(opts) > 1:
+        low = min(finals, key=finals.get)
+        said = re.search(r"([\w +]+)'s solution has the (?:lower|lowest) training loss \(([0-9.e-]+) against", text)
+        if max(finals.values()) - finals[low] > 0.05 * max(finals.values()):
+            assert said and said.group(1).strip() == names[low], (finals, text)
+            assert float(said.group(2)) == pytest.approx(finals[low], rel=0.06)
+        else:
+            assert not said and "about the same training loss" in text
+    # the barrier on each line: (1 - a) theta0 + a theta_k, a on the page's grid in [0, 1]
+    alphas = np.round(np.linspace(0.0, 1.0, 21), 12)
+    for o in opts[1:]:
+        thetak = traces[o].final_params[0]
+        losses = np.array([net.value((1 - a) * theta0 + a * thetak) for a in alphas])
+        height = max(float((losses - ((1 - alphas) * losses[0] + alphas * losses[-1])).max()), 0.0)
+        part = re.split(r"\.(?=\s|$)", text.split(f"to {names[o]}'s the loss")[1])[0] + "."  # its sentence
+        barrier = height > max(BARRIER * max(losses[0], losses[-1]), BARRIER_ABS)
+        assert ("a barrier between them" in part) == barrier, (height, losses[[0, -1]], part)
+        assert ("no barrier" in part) == (not barrier), part
+        if "rises to" in part:  # the highest loss between the two solutions, where the chart shows it
+            top = re.search(r"rises to ([0-9.e-]+) \(at α = ([0-9.-]+)\)", part)
+            assert float(top.group(1)) == pytest.approx(losses.max(), rel=0.06), (part, losses)
+            assert float(top.group(2)) == pytest.approx(alphas[np.argmax(losses)], abs=0.051), (part, losses)
+        if "above the straight line" in part and "never" not in part:
+            said = _number_after(part, r"([0-9.e-]+) above the straight line")
+            assert said == pytest.approx(height, rel=0.06, abs=5e-4), (said, height, part)
+        else:
+            assert height == 0.0, (height, part)
+    # each path's principal plane: an SVD of its recorded points less the solution, centred
+    for o, tr in traces.items():
+        m = tr.params[:, 0] - tr.final_params[0]
+        sv = np.linalg.svd(m - m.mean(0), compute_uv=False)
+        share = float((sv[:2] ** 2).sum() / (sv ** 2).sum())
+        clause = re.search(r"principal directions explain (.*?) variance", text).group(1)
+        said = _number_after(clause, rf"([0-9.]+)% of {re.escape(names[o])}'s")
+        assert said == pytest.approx(100 * share, abs=0.051 if share < 0.095 else 0.51), (o, share, said)
+    if all(
+        (lambda sv: (sv[:2] ** 2).sum() / (sv ** 2).sum())(np.linalg.svd(
+            (m := tr.params[:, 0] - tr.final_params[0]) - m.mean(0), compute_uv=False)) >= 0.9
+        for tr in traces.values()):
+        assert "nearly whole" in text
+    # the random plane: each path's squared distance from its solution that its shadow keeps
+    d1, d2 = directions(net, theta0)
+    basis = np.stack([d1, d2], axis=1)
+    for o, tr in traces.items():
+        m = tr.params[:, 0] - tr.final_params[0]
+        coef = np.linalg.solve(basis.T @ basis, basis.T @ m.T)
+        kept = float(((basis @ coef) ** 2).sum() / (m ** 2).sum())
+        clause = re.search(r"random plane keep (.*?) movement", text).group(1)
+        said = _number_after(clause, rf"([0-9.]+)% of {re.escape(names[o])}'s")
+        assert said == pytest.approx(100 * kept, abs=0.051 if kept < 0.095 else 0.51), (o, kept, said)
+        if "miss most of a path" in text:
+            assert kept < 0.5
 
 
 # ---------------------------------------------------------------------------

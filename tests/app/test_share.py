@@ -59,3 +59,32 @@ def test_link_holds_the_view_and_reopens_it():
     again = open_page("pages/2_Loss_curves.py", dict(parse_qsl(url.query)))
     assert not again.warning
     assert {k: again.session_state[f"v:{k}"] for k in ("f", "steps")} == {"f": "himmelblau", "steps": 200}
+
+
+def test_the_network_snippet_reproduces_its_landscape_on_ones_own_data():
+    """One's own data is written once (as DATA) and the snippet's landscape gives the barrier the
+    page states."""
+    import ast
+
+    import numpy as np
+
+    from engine.owndata import encode_data
+
+    rng = np.random.default_rng(3)
+    data = encode_data(rng.uniform(-1.8, 1.8, (40, 2)), (rng.uniform(size=40) > 0.5).astype(int))
+    at = open_page("pages/11_Neural_network.py", {"nn.data": "own", "nn.points": data, "nn.steps": "150",
+                                                  "nn.grid": "9"})
+    no_exception(at)
+    code = _snippet(at)
+    assert code.count(data) == 1 and "DATA = " in code
+    printed = _run(code)
+    barriers = ast.literal_eval(re.search(r"barriers \(height, alpha\): (\{.*\})", printed).group(1))
+    (height, alpha), = barriers.values()
+    text = next(m.value for m in at.markdown if "What the landscape shows" in m.value)
+    said = re.search(r"(?:at α = ([0-9.]+), |at most )([0-9.e-]+) above the straight line", text)
+    if said is None:
+        assert height == 0.0 and "never rises above" in text, (height, text)
+    else:
+        assert float(said.group(2)) == pytest.approx(height, rel=0.06), (height, text)
+        if said.group(1):
+            assert float(said.group(1)) == pytest.approx(alpha)

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from engine import OBJECTIVES, get_objective, simulate
 from engine.network import ACTIVATIONS, BOX, DATASETS, build_network, make_data, split_indices
+from engine.owndata import encode_data
 
+OWN_DATA = encode_data(np.linspace(-1, 1, 24).reshape(12, 2), np.arange(12) % 2)
 ARCHS = [{"depth": 1, "width": 4}, {"depth": 1, "width": 7}, {"depth": 2, "width": 5}]
 SMALL = {"n_points": 60}  # small data: finite differences over every weight stay cheap
 
@@ -363,8 +365,9 @@ def test_a_larger_step_learns_the_moons_in_1000_steps():
 
 
 BAD = [
-    ({"dataset": "moon"}, "network: option dataset must be one of moons, circles, spirals, xor, blobs; got 'moon'"),
-    ({"dataset": 2}, "network: option dataset must be one of moons, circles, spirals, xor, blobs; got 2"),
+    ({"dataset": "moon"},
+     "network: option dataset must be one of moons, circles, spirals, xor, blobs, own; got 'moon'"),
+    ({"dataset": 2}, "network: option dataset must be one of moons, circles, spirals, xor, blobs, own; got 2"),
     ({"activation": "sigmoid"}, "network: option activation must be one of tanh, relu; got 'sigmoid'"),
     ({"width": 3}, "network: option width = 3 is outside [4, 32]"),
     ({"width": 64}, "network: option width = 64 is outside [4, 32]"),
@@ -395,7 +398,7 @@ def test_defaults_and_bounds_keep_a_step_cheap():
     defaults = {k: o.default for k, o in opts.items()}
     assert defaults == {"dataset": "moons", "n_points": 300, "input_noise": 0.15, "label_noise": 0.0,
                         "test_fraction": 0.2, "data_seed": 0, "depth": 1, "width": 16,
-                        "activation": "tanh", "batch_size": 32, "init_seed": 0}
+                        "activation": "tanh", "batch_size": 32, "init_seed": 0, "data": ""}
     assert (opts["n_points"].high, opts["width"].high, opts["depth"].high, opts["batch_size"].high) == (
         2000, 32, 2, 256)
     obj = get_objective("network")
@@ -408,8 +411,8 @@ def test_every_categorical_option_has_its_default_among_the_choices():
         for key, opt in family.options.items():
             if opt.choices:
                 assert not opt.text and opt.default in opt.choices, (name, key)
-                for choice in opt.choices:  # every choice builds
-                    get_objective(name, **{key: choice})
+                for choice in opt.choices:  # every choice builds (one's own data with its points)
+                    get_objective(name, **{key: choice}, **({"data": OWN_DATA} if choice == "own" else {}))
 
 
 @pytest.mark.parametrize("dataset", DATASETS)

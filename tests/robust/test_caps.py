@@ -48,7 +48,7 @@ WORK = {
     "steps": 5000, "seeds": 50, "sp.steps": 5000, "sp.dim": 100, "sp.seeds": 20, "lrs.points": 60,
     "lrs.seeds": 20, "wd.steps": 5000, "so.iter": 5000, "sch.warmup": 5000, "sch.every": 5000,
     "first": 1000, "sparse.dim": 200, "sparse.n_samples": 20000, "sparse.batch_size": 256,
-    "sparse2d.n_samples": 20000, "sparse2d.batch_size": 256,
+    "sparse2d.n_samples": 20000, "sparse2d.batch_size": 256, "nn.grid": 61,
 }
 
 
@@ -94,6 +94,24 @@ def test_lists_and_text_have_caps():
 # --------------------------------------------------------------------------------------------
 # The engine
 # --------------------------------------------------------------------------------------------
+
+
+def test_a_data_set_in_a_link_is_bounded_and_the_worst_link_carries_about_the_largest():
+    from engine.owndata import decode_data, encode_data, max_text_length
+    from ui.frame.panels import current_url
+    from ui.state.fields import MAX_DATA_URL
+
+    field = PAGES["network"].field("nn.points")
+    text = dict(PAGES["network"].worst)["nn.points"]
+    assert len(text) <= MAX_DATA_URL == field.max_length and field.clean(text) == text
+    n = len(decode_data(text)[1])
+    rng = np.random.default_rng(0)
+    assert len(encode_data(rng.uniform(-2, 2, (n + 40, 2)), np.arange(n + 40) % 3)) > MAX_DATA_URL  # about the most
+    with pytest.raises(ValueError, match="too large for a link"):
+        field.clean(text + "A" * (MAX_DATA_URL - len(text) + 1))
+    url = current_url("https://optimiser-lab.example.org/Neural_network", dict(PAGES["network"].worst))
+    assert len(url) < 8_000  # under the request-line limits of servers and proxies (8 kB and more)
+    assert max_text_length() > MAX_DATA_URL  # the engine reads every data set; a link carries a part of them
 
 
 def test_engine_caps_exist():
@@ -325,6 +343,21 @@ def test_cost_grows_with_what_a_run_does():
     assert compute.cost(typed) > 10 * compute.cost(base)  # counted by its operations
     sparse = RunSpec.of("sparse", "sgd", 1000, objective_options={"dim": 200, "batch_size": 256})
     assert compute.cost(sparse) > 2 * compute.cost(sparse.replace(objective_options={"dim": 200, "batch_size": 1}))
+
+
+def test_a_landscape_costs_its_weight_vectors_and_its_grid_is_lowered_to_fit():
+    small, large = get_objective("network"), get_objective("network", width=32, depth=2)
+    per_small, per_large = compute.evaluation_seconds(small), compute.evaluation_seconds(large)
+    assert per_large > 3 * per_small  # 2 x 32 units against 16: the forward pass's real cost
+    assert compute.landscape_cost(small, 31, 2, 41) == pytest.approx(
+        compute.MARGIN * (31 * 31 * 3 + 43 + 2) * per_small)
+    assert compute.landscape_cost(small, 31, 4, 41) > compute.landscape_cost(small, 31, 2, 41)
+    assert compute.landscape_grid(small, 31, 2, 41, compute.LANDSCAPE_SECONDS) == 31  # the default fits
+    fit = compute.landscape_grid(large, 61, 4, 41, 1.0)  # lowered, odd, within the seconds given
+    assert compute.MIN_GRID <= fit < 61 and fit % 2 == 1
+    assert compute.landscape_cost(large, fit, 4, 41) <= 1.0 < compute.landscape_cost(large, fit + 2, 4, 41)
+    assert compute.landscape_grid(large, 61, 4, 41, 0.01) == 0  # not even the smallest: none
+    assert compute.landscape_grid(small, 30, 2, 41, 10.0) == 31  # an even grid is made odd (its centre on it)
 
 
 def test_a_view_over_the_budget_is_refused_whole_before_anything_is_computed():

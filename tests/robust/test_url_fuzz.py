@@ -25,8 +25,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.owndata import encode_data
 from ui.frame.registry import ALL_FIELDS as FIELDS
-from ui.state.fields import Choice, Flag, MultiChoice, Number, Point, Text
+from ui.state.fields import Choice, DataSet, Flag, MultiChoice, Number, Point, Text
 from ui.state.session import as_code
 
 from .conftest import (
@@ -49,11 +50,11 @@ RESERVED = {"embed", "embed_options"}
 COST_CAP = {"steps": 300, "seeds": 4, "sp.steps": 200, "sp.dim": 25, "sp.seeds": 3, "lrs.points": 8,
             "lrs.seeds": 2, "wd.steps": 500, "so.iter": 100, "sparse.n_samples": 2000, "sparse.dim": 30,
             "sparse2d.n_samples": 2000,
-            "home.seed": 3}
+            "home.seed": 3, "nn.steps": 200, "nn.grid": 15}
 # Every query starts from these valid, cheap values (checked like the rest); a drawn value for the
 # same key replaces them, so an invalid one still falls back to the (expensive) default.
 CHEAP = {"steps": "120", "seeds": "3", "sp.steps": "100", "sp.seeds": "2", "lrs.points": "6", "lrs.seeds": "2",
-         "wd.steps": "400", "home.seed": "1"}
+         "wd.steps": "400", "home.seed": "1", "nn.steps": "100", "nn.grid": "9"}
 
 VALID_EXPRESSIONS = ("x**2 + 3*y**2", "(1-x)^2 + 100*(y-x^2)^2", "sin(x) + cos(y) + 0.1*(x^2+y^2)",
                      "abs(x) + abs(y)", "exp(-x^2-y^2) * -1 + 0.05*(x^2+y^2)", "  x^2 + y^2  ",
@@ -82,6 +83,27 @@ def _fmt(v: float) -> str:
     return repr(float(v))
 
 
+# One's own data set: points of the plane and their classes, a draft or a whole data set.
+_POINT = st.tuples(st.floats(-2, 2, allow_nan=False), st.floats(-2, 2, allow_nan=False), st.integers(0, 2))
+DATA_SETS = st.lists(_POINT, max_size=40).map(
+    lambda rows: encode_data([r[:2] for r in rows], [r[2] for r in rows], complete=False))
+
+
+@st.composite
+def broken_data(draw):
+    """A data set's text, damaged: cut, a character changed, more appended, or repeated past a link's length."""
+    text = draw(DATA_SETS)
+    how = draw(st.sampled_from(["cut", "change", "append", "long"]))
+    if how == "cut":
+        return text[:draw(st.integers(0, max(len(text) - 1, 0)))]
+    if how == "change":
+        i = draw(st.integers(0, len(text) - 1))
+        return text[:i] + draw(st.sampled_from("A_-z9=.%/+é ")) + text[i + 1:]
+    if how == "append":
+        return text + draw(st.text(max_size=8))
+    return text * (4001 // max(len(text), 1) + 1)
+
+
 def valid_raw(field) -> st.SearchStrategy[str]:
     """Text that ``field.clean`` accepts."""
     if isinstance(field, Flag):
@@ -95,6 +117,8 @@ def valid_raw(field) -> st.SearchStrategy[str]:
         return st.tuples(*[coord] * field.dim).map(lambda p: ",".join(_fmt(v) for v in p))
     if isinstance(field, Text):
         return st.sampled_from(VALID_EXPRESSIONS)
+    if isinstance(field, DataSet):
+        return st.one_of(st.just(""), DATA_SETS)
     if isinstance(field, Number):
         high = min(field.high, COST_CAP.get(field.key, field.high))
         if field.integer:
@@ -107,6 +131,8 @@ def valid_raw(field) -> st.SearchStrategy[str]:
 
 
 def raw_value(field) -> st.SearchStrategy[str]:
+    if isinstance(field, DataSet):
+        return st.one_of(valid_raw(field), broken_data(), hostile)
     return hostile if field is None else st.one_of(valid_raw(field), hostile)
 
 
@@ -218,3 +244,12 @@ def test_a_custom_function_link_never_breaks_a_page(raw):
     """Text that the function field accepts must also be computable (or refused by the objective
     with a message); text it refuses falls back with a notice."""
     check_page("pages/2_Loss_curves.py", {"f": "custom", "custom.expr": raw, "steps": "50"})
+
+
+@settings(FUZZ, max_examples=15)
+@given(raw=raw_value(FIELDS["nn.points"]), cls=st.one_of(st.sampled_from(("0", "1", "2")), hostile))
+def test_any_data_set_in_a_link_renders_the_network_page(raw, cls):
+    """One's own data in a link: a draft, a data set, or anything else (refused with a notice, the
+    moons in its place), on the Neural network page."""
+    check_page("pages/11_Neural_network.py", {"nn.data": "own", "nn.points": raw, "nn.class": cls, "nn.steps": "60",
+                                              "nn.grid": "9"})

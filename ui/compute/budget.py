@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from engine import OPTIMIZERS, RunSpec, get_objective
+from engine.landscape import evaluations
 
 VIEW_SECONDS = 8.0  # estimated engine seconds one view may compute (the rest of 10 s: the page)
 VIEW_BYTES = 120_000_000  # bytes of traces one view may hold
@@ -37,6 +38,12 @@ SAMPLE_STEP, SAMPLE_ELEMENT = 30e-6, 8e-9  # a minibatch gradient: per step, per
 # hidden unit, per run x sample x multiply-add.
 NET_STEP, NET_RUN, NET_UNIT, NET_MAC = 89e-6, 2.1e-6, 14e-9, 0.34e-9
 MARGIN = 1.2
+# A network's loss landscape (engine.landscape): seconds per weight vector evaluated, a forward pass
+# over the training rows: per vector, per row, per row x hidden unit, per row x multiply-add (tanh;
+# relu takes a third to a half of it; benchmarks/bench_cost.py prints the model against the time).
+LAND_VECTOR, LAND_ROW, LAND_UNIT, LAND_MAC = 11e-6, 42e-9, 16e-9, 0.35e-9
+LANDSCAPE_SECONDS = 3.0  # the most one view's landscape may take, whatever is left of the view's budget
+MIN_GRID = 7  # a smaller landscape than 7 x 7 is not drawn
 
 
 def _objective(spec: RunSpec):
@@ -66,6 +73,35 @@ def cost(spec: RunSpec) -> float:
                       else LOSS_COORDINATE)
     step = OPTIMIZERS[spec.optimizer].step_seconds + objective_step(obj, runs) + runs * obj.dim * per_coordinate
     return MARGIN * spec.steps * step
+
+
+def evaluation_seconds(obj) -> float:
+    """Seconds of one evaluation of a network's training loss at one weight vector."""
+    net = obj.network
+    units = sum(net.sizes[1:-1])
+    macs = sum(a * b for a, b in zip(net.sizes[:-1], net.sizes[1:]))
+    return LAND_VECTOR + net.X_train.shape[0] * (LAND_ROW + units * LAND_UNIT + macs * LAND_MAC)
+
+
+def landscape_cost(obj, grid: int, paths: int, line_points: int) -> float:
+    """Estimated seconds of ``engine.landscape.landscape`` on the network ``obj`` (the weight
+    vectors it evaluates, ``evaluations``, each at its real cost)."""
+    return MARGIN * evaluations(grid, paths, line_points) * evaluation_seconds(obj)
+
+
+def landscape_grid(obj, wanted: int, paths: int, line_points: int, seconds: float) -> int:
+    """The largest odd grid, at most ``wanted`` (raised to odd) and at least ``MIN_GRID``, whose
+    landscape costs at most ``seconds``; 0 when not even ``MIN_GRID`` does."""
+    grid = int(wanted) + 1 - int(wanted) % 2
+    while grid >= MIN_GRID and landscape_cost(obj, grid, paths, line_points) > seconds:
+        grid -= 2
+    return grid if grid >= MIN_GRID else 0
+
+
+def landscape_bytes(obj, grid: int, paths: int, line_points: int) -> int:
+    """Bytes of a landscape: its grids and lines, its planes' directions and coordinates."""
+    grid = int(grid) + 1 - int(grid) % 2
+    return 8 * ((1 + paths) * (grid * grid + 2 * grid + 2 * obj.dim + 2 * 200) + paths * (line_points + 2))
 
 
 def replay_cost(spec: RunSpec) -> float:

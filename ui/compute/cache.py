@@ -1,11 +1,13 @@
 """Results kept for the next student who asks for the same thing, bounded by bytes.
 
 A ``ByteCache`` is a process-wide least-recently-used store with a byte budget and an age limit,
-safe across script threads. Two sessions asking for the same key at once compute it once (the
-second waits for the first). No session can change what another one sees: a cache either hands
-out copies (``copy.deepcopy``), or holds values that nobody can change (strings, and traces
-``sealed`` into read-only memory: their arrays cannot even be made writeable again), which every
-session then shares without a copy.
+safe across script threads. An entry older than the age limit is dropped when it is asked for, and
+also when anything is added to the cache (so that an entry nobody asks for again does not stay for
+as long as the server runs: a key may hold a student's own data set). Two sessions asking for the
+same key at once compute it once (the second waits for the first). No session can change what
+another one sees: a cache either hands out copies (``copy.deepcopy``), or holds values that nobody
+can change (strings, and traces ``sealed`` into read-only memory: their arrays cannot even be made
+writeable again), which every session then shares without a copy.
 """
 
 from __future__ import annotations
@@ -126,9 +128,16 @@ class ByteCache(Generic[V]):
                 self._computing.pop(key, None)
             done.set()
 
+    def _expire(self) -> None:
+        """Drop every entry older than the age limit (under the lock)."""
+        now = time.monotonic()
+        for key in [k for k, (_, _, born) in self._items.items() if now - born > self.ttl]:
+            self._drop(key)
+
     def put(self, key: Hashable, value: V) -> None:
         nbytes = size_of(value)
         with self._lock:
+            self._expire()
             if key in self._items:
                 self._drop(key)
             if nbytes > self.max_bytes:

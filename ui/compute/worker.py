@@ -27,13 +27,15 @@ import numpy as np
 
 from engine import replay, simulate
 from engine.baselines import scipy_path
+from engine.landscape import landscape
 from engine.objectives import get_objective
 
 from .memory import release_free_memory
 
 
 def run_job(kind: str, payload: Any) -> Any:
-    """One job: ``simulate`` a ``RunSpec``, ``replay`` gradients, a scipy baseline path."""
+    """One job: ``simulate`` a ``RunSpec``, ``replay`` gradients, a scipy baseline path, a network's
+    loss landscape."""
     if kind == "simulate":
         return simulate(payload)
     if kind == "replay":
@@ -43,6 +45,9 @@ def run_job(kind: str, payload: Any) -> Any:
     if kind == "baseline":
         objective, options, method, start, max_iter = payload
         return scipy_path(get_objective(objective, **dict(options)), method, start, max_iter)
+    if kind == "landscape":
+        options, paths, grid, line_points = payload
+        return landscape(get_objective("network", **dict(options)).network, paths, grid, line_points=line_points)
     if kind == "modules":  # what this process has imported (the tests check it stays small)
         return sorted(m for m in sys.modules if m.split(".")[0] in payload)
     if kind == "ping":

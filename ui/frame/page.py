@@ -33,7 +33,7 @@ from engine.baselines import BaselinePath
 from ui.compute import budget, memory, runs, startup
 from ui.compute.cache import ByteCache
 from ui.state import session, widgets
-from ui.state.fields import PRESENT, SHARED_FIELDS, Field, hyper_key
+from ui.state.fields import PRESENT, SHARED_FIELDS, DataSet, Field, hyper_key
 from ui.state.settings import Settings
 from ui.views import frames, stepper
 from ui.views import live as live_views
@@ -85,7 +85,7 @@ CHART_SPECS: ByteCache[stepper.Built] = ByteCache(max_bytes=50_000_000, ttl=1800
 
 def clear_caches() -> None:
     """Forget every cached result and chart (a fresh server, as far as caches go)."""
-    for cache in (runs.TRACES, runs.BASELINES, CHART_SPECS):
+    for cache in (runs.TRACES, runs.BASELINES, runs.LANDSCAPES, CHART_SPECS):
         cache.clear()
 
 
@@ -101,6 +101,7 @@ class View:
     style: ChartStyle = field(default_factory=ChartStyle)
     presenting: bool = False
     spent: float = 0.0  # estimated engine seconds this run of the view has asked for
+    planned: float = 0.0  # estimated engine seconds of all its runs, cached or not (a function of its settings)
     held: int = 0  # bytes of the results it has asked for
     controls: Any = None  # where the page's own controls go (the sidebar's "This view")
     alerts: Any = None  # notices and errors, under the title
@@ -119,6 +120,10 @@ class View:
 
     def value(self, key: str):
         return session.get(self.fields[key])
+
+    def remember(self, key: str) -> None:
+        """Keep a page-local value that has no widget of its own (set by clicks or a file) in the URL."""
+        self.used.add(self.page.field(key).key)
 
     def query(self) -> dict[str, str]:
         """The URL values of the view so far."""
@@ -154,6 +159,17 @@ class View:
         return {o: self.spec(o, rows, **{**changes, **(per or {}).get(o, {})})
                 for o in (optimizers or self.settings.optimizers)}
 
+    @property
+    def own(self) -> ByteCache:
+        """This browser session's own cache (``runs.session_cache``): what is computed from a
+        student's own data set is kept there, for this session only, never in a shared cache."""
+        return runs.session_cache(st.session_state)
+
+    def _holds_own_data(self) -> bool:
+        """Whether the view's values hold a data set of the student's (a data set field changed
+        from its default): its charts' keys then name the student's points."""
+        return any(isinstance(f, DataSet) and session.get(f) != f.default for f in self.fields.values())
+
     def _afford(self, costs) -> None:
         """Count jobs against the view's budget (``budget.check``), or refuse them all at once."""
         self.spent, self.held = budget.check(costs, self.spent, self.held)
@@ -162,21 +178,22 @@ class View:
         """One trace per named spec (cached; computed in a worker). What is not cached must fit the
         view's budget, checked for all of them before any is computed; a computation of more than
         about a second says what it computes while it does."""
-        costs = [budget.spec_cost(spec) for spec in specs.values() if not runs.cached(spec)]
+        self.planned += sum(budget.cost(spec) for spec in specs.values())
+        costs = [budget.spec_cost(spec) for spec in specs.values() if not runs.cached(spec, self.own)]
         self._afford(costs)
         seconds = sum(c for _, c, _ in costs)
         if seconds < PROGRESS_SECONDS:
-            return runs.traces(specs)
+            return runs.traces(specs, self.own)
         what = max(costs, key=lambda c: c[1])[0]
         with self.alerts, st.spinner(f"Computing {len(costs)} engine run{'s' if len(costs) > 1 else ''} "
                                      f"(the largest: {what}), about {seconds:.0f} s...", show_time=True):
-            return runs.traces(specs)
+            return runs.traces(specs, self.own)
 
     def replay(self, optimizer: str, hyper: Mapping[str, Any], source: RunSpec) -> Trace:
-        if runs.replay_key(optimizer, hyper, source) not in runs.TRACES:
+        if not runs.in_cache(runs.replay_key(optimizer, hyper, source), runs.TRACES, self.own):
             what, _, nbytes = budget.spec_cost(source)
             self._afford([(f"a replay of {what}", budget.replay_cost(source), nbytes)])
-        return runs.replay(optimizer, hyper, source)
+        return runs.replay(optimizer, hyper, source, own=self.own)
 
     def baseline(self, method: str, max_iter: int) -> BaselinePath:
         s = self.settings
@@ -184,6 +201,26 @@ class View:
             seconds = budget.baseline_cost(s.objective, s.objective_options, method, max_iter)
             self._afford([(f"{method}, at most {max_iter} iterations", seconds, 0)])
         return runs.baseline(s.objective, s.objective_options, method, s.start, max_iter)
+
+    def landscape(self, objective, paths: Mapping[str, tuple[RunSpec, int, Any]], grid: int,
+                  line_points: int) -> tuple[Any, int]:
+        """The loss landscape of a network around runs (``engine.landscape``): ``paths`` maps a name
+        to ``(spec, run, recorded weights)`` of the run drawn. Its grid is ``grid`` lowered, if need
+        be, to what the view's budget leaves after all its runs (cached or not, so that the same
+        settings always draw the same grid), at most ``budget.LANDSCAPE_SECONDS``. Returns the
+        landscape and its grid, or ``(None, 0)`` when not even the smallest grid fits."""
+        n = len(paths)
+        room = min(budget.LANDSCAPE_SECONDS, budget.VIEW_SECONDS - self.planned)
+        fit = budget.landscape_grid(objective, grid, n, line_points, room)
+        if not fit:
+            return None, 0
+        key = runs.landscape_key(tuple(sorted(objective.options.items())),
+                                 {k: (spec, r) for k, (spec, r, _) in paths.items()}, fit, line_points)
+        seconds = budget.landscape_cost(objective, fit, n, line_points)
+        if not runs.in_cache(key, runs.LANDSCAPES, self.own):
+            self._afford([(f"the loss landscape on {fit} x {fit} grids ({n + 1} of them)", seconds,
+                           budget.landscape_bytes(objective, fit, n, line_points))])
+        return runs.landscape(key, {k: w for k, (_, _, w) in paths.items()}, seconds, self.own), fit
 
     # -- charts -------------------------------------------------------------------------------
 
@@ -211,7 +248,8 @@ class View:
     def _draw(self, build: Callable[[], dict], key: str, container, steps: int | None, pick: bool = False,
               select: tuple[str, ...] = (), tune: bool = False) -> stepper.Clicked:
         box, fit = self._place(container)
-        made = CHART_SPECS.get(self._key(key), lambda: stepper.build(build(), self.style))
+        charts = self.own if self._holds_own_data() else CHART_SPECS  # its key holds the student's points
+        made = charts.get(self._key(key), lambda: stepper.build(build(), self.style))
         with box:
             return stepper.draw(made, self.style, key=key, fit=fit, steps=steps or 0, pick=pick, select=select,
                                 tune=tune)
@@ -357,12 +395,13 @@ class View:
         base = (getattr(st.context, "url", None) or f"http://localhost:8501/{self.page.url_path}").split("?")[0]
         return panels.current_url(base, self.query())
 
-    def share(self, data: Mapping[str, pd.DataFrame | Callable[[], pd.DataFrame]], code: str) -> None:
+    def share(self, data: Mapping[str, pd.DataFrame | Callable[[], pd.DataFrame]], code: str, note: str = "") -> None:
         """The share panel. A table made only when its button is clicked must be a ``later`` one:
         Streamlit keeps a download's function as long as the student's session lives, and a lambda
         over the page's traces would keep them (and the objective's data) alive with it, outside
-        the caches' byte budget: 16 closed tabs of a large sparse view held 1.3 GB."""
-        panels.share_panel(self.page.id, self.url(), data, code)
+        the caches' byte budget: 16 closed tabs of a large sparse view held 1.3 GB. ``note``: what the
+        link does not carry (shown under it)."""
+        panels.share_panel(self.page.id, self.url(), data, code, note)
 
     @staticmethod
     def later(build: Callable[..., pd.DataFrame], specs: Mapping[str, RunSpec], *, objective: bool = True,
@@ -371,10 +410,10 @@ class View:
         **options)`` (``build(traces, **options)`` with ``objective=False``) over the traces of
         ``specs``, taken from the cache then (recomputed if they have left it: the view's own
         cost). It holds only the specs, never the traces."""
-        specs = dict(specs)
+        specs, own = dict(specs), runs.session_cache(st.session_state)  # made in this session
 
         def make() -> pd.DataFrame:
-            traces = runs.traces(specs)
+            traces = runs.traces(specs, own)
             if not objective:
                 return build(traces, **options)
             first = next(iter(specs.values()))

@@ -90,7 +90,7 @@ def current_url(base: str, query: Mapping[str, str]) -> str:
 
 
 def share_panel(page_id: str, url: str, data: Mapping[str, pd.DataFrame | Callable[[], pd.DataFrame]],
-                code: str) -> None:
+                code: str, note: str = "") -> None:
     """Link to this view, the data of its charts as CSV, and a script that recomputes it.
     ``data``: DataFrames, or functions that make them (a full-resolution table made only when its
     button is clicked, not on every rerun)."""
@@ -98,6 +98,8 @@ def share_panel(page_id: str, url: str, data: Mapping[str, pd.DataFrame | Callab
         st.markdown("**Link to this exact view** (page, controls, presentation mode): copy it with the "
                     "button at the right of the box.")
         st.code(url, language=None)
+        if note:
+            st.warning(note, icon=":material/link_off:")
         st.markdown("**Data** of the charts, as CSV:")
         cols = st.columns(max(len(data), 1))
         for col, (name, frame) in zip(cols, data.items()):

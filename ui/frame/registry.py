@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine import EXPERIMENTS, OBJECTIVES, OPTIMIZERS, SCHEDULES
 from engine.baselines import BASELINES
 from engine.schedules import OPTIONS as SCHEDULE_OPTIONS
@@ -23,6 +25,7 @@ from ui.state.fields import (
     PRESENT,
     SHARED_FIELDS,
     Choice,
+    DataSet,
     Field,
     Flag,
     MultiChoice,
@@ -31,6 +34,7 @@ from ui.state.fields import (
     log_grid,
     option_field,
 )
+from ui.state.owndata import starting_data
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,6 +96,16 @@ def _schedule_field(key: str, option: str, default, low: float, high: float, hel
     bounds and help (the engine's 0 = "automatic" is not offered)."""
     o = SCHEDULE_OPTIONS[option]
     return Number(key, default, o.label, help, low=low, high=high, integer=o.integer, step=step)
+
+
+LINK_POINTS = 1175  # random points in three classes whose text just fits a link (tests/robust/test_caps.py)
+
+
+def _largest_link_data() -> str:
+    """About the largest data set a link carries (``fields.MAX_DATA_URL``): the page's worst case."""
+    from engine.owndata import encode_data
+
+    return encode_data(np.random.default_rng(0).uniform(-2, 2, (LINK_POINTS, 2)), np.arange(LINK_POINTS) % 3)
 
 
 SPARSE_OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam")
@@ -224,12 +238,24 @@ PAGES: dict[str, Page] = {p.id: p for p in (
                                   "hyperparameters are the sidebar's.", options=NETWORK_OPTIMIZERS,
                              labels=tuple(OPTIMIZERS[o].title for o in NETWORK_OPTIMIZERS), max_items=4),
                  *(_own_lr(f"nn.lr.{o}", o, NETWORK_LR[o], f"{OPTIMIZERS[o].title} learning rate")
-                   for o in NETWORK_OPTIMIZERS)),
-         charts=4, first_marks=frozenset({"rect", "circle", "point"}),
+                   for o in NETWORK_OPTIMIZERS),
+                 DataSet("nn.points", starting_data(), "Your data", "Your own points and their classes (drawn, or "
+                         "from a CSV file), carried by the link when they fit; a copy of the two moons to start with."),
+                 Choice("nn.class", "0", "A click adds a point of class", "The class of the points your clicks "
+                        "add to your data.", options=("0", "1", "2"),
+                        labels=("Blue (class 0)", "Orange (class 1)", "Green (class 2)")),
+                 Flag("nn.land", True, "Loss landscape", "Below the curves: the training loss around the trained "
+                      "weights (a random slice and each path's own plane) and along the line between two "
+                      "solutions."),
+                 Number("nn.grid", 31, "Landscape grid (points per side)", "Lowered to what the server's budget "
+                        "allows on a large network; an even number is raised by one.", low=9, high=61,
+                        integer=True)),
+         charts=6, first_marks=frozenset({"rect", "circle", "point"}),
          first_fields=frozenset({"p", "cls", "fill", "x", "y"}),
-         changes=("w:nn.steps", 200), small=(("nn.steps", "100"),), objective=False,
+         changes=("w:nn.steps", 200), small=(("nn.steps", "100"), ("nn.grid", "9")), objective=False,
          worst=(("nn.steps", "3000"), ("nn.width", "32"), ("nn.depth", "2"), ("nn.batch", "256"),
-                ("nn.opt", "sgd,momentum,rmsprop,adam"))),
+                ("nn.opt", "sgd,momentum,rmsprop,adam"), ("nn.grid", "61"), ("nn.data", "own"),
+                ("nn.points", _largest_link_data()))),
     Page("guide", "Practical guide", ":material/menu_book:", "pages/10_Practical_guide.py",
          "The chapter's advice per task, each as a one-click experiment.",
          charts=0, rules=False, objective=False),

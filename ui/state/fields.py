@@ -19,9 +19,11 @@ from typing import Any
 
 from engine import OBJECTIVES, OPTIMIZERS
 from engine.expr import MAX_LENGTH, parse_function
+from engine.owndata import decode_data, encode_data
 from engine.values import exact, finite, parse_bool
 
 MAX_URL_VALUE = 200  # characters; longer values are refused before parsing
+MAX_DATA_URL = 4000  # characters of a data set in a link (about 1,100 points; the whole URL stays under 5 kB)
 MAX_STEPS = 5000
 MAX_OPTIMIZERS = 6
 
@@ -159,6 +161,27 @@ class Point(Field):
 
     def fmt(self, value):
         return ",".join(exact(v) for v in value)
+
+
+@dataclass(frozen=True)
+class DataSet(Field):
+    """One's own data set, as the text of ``engine.owndata.encode_data``. A draft passes (a data set
+    being drawn: fewer than 10 points, one class), each row checked, and ``""`` is the draft with no
+    point; a link carries it when it is at most ``max_length`` characters. ``parse`` returns the
+    canonical text (decoding and encoding again gives it back)."""
+
+    max_length: int = MAX_DATA_URL
+
+    def clean(self, raw: str) -> Any:
+        if len(raw) > self.max_length:
+            raise ValueError(f"is longer than {self.max_length:,} characters (a data set too large for a link)")
+        return self.parse(raw.strip())
+
+    def parse(self, raw):
+        if raw == "":
+            return encode_data([], [], complete=False)
+        X, y = decode_data(raw, complete=False)
+        return encode_data(X, y, complete=False)
 
 
 # ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import streamlit as st
 
 from engine import OBJECTIVES, OPTIMIZERS, get_objective
 
-from .fields import PRESENT, SHARED_FIELDS, Field, Point, Text, legacy_option_key, objective_key
+from .fields import PRESENT, SHARED_FIELDS, DataSet, Field, Point, Text, legacy_option_key, objective_key
 from .settings import start_problem
 
 NOTICES = "_notices"
@@ -130,7 +130,10 @@ def apply_url(page: str, fields: dict[str, Field]) -> None:
             put(field, field.clean(raw))
         except ValueError as err:
             default = "the objective's own start" if field.default is None else field.fmt(field.default)
-            if isinstance(field, Text):  # a function: quoted as code, as typed
+            if isinstance(field, DataSet):  # points, not text to quote
+                notices().append(f"The link's data set ({as_code(key)}) cannot be used ({escape(str(err))}); it was "
+                                 "replaced by the default: your data starts again as a copy of the two moons.")
+            elif isinstance(field, Text):  # a function: quoted as code, as typed
                 notices().append(f"The link's function {as_code(raw)} ({as_code(key)}) cannot be used: "
                                  f"{escape(str(err))}; it was replaced by the default, {as_code(default)}.")
             else:

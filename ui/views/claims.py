@@ -15,7 +15,12 @@ The words have fixed meanings (the tests hold the text to them):
 * a run has **settled** when its mean over the last twentieth moved less than ``SETTLED`` of its
   distance from the optimum (or less than ``SETTLED_ABS``) since the twentieth before;
 * two numbers are a **tie** when they differ by less than ``TIE`` (relative), or, for
-  accuracies, by less than one test point.
+  accuracies, by less than one test point;
+* the line between two solutions has a **barrier** when the loss on it rises above the straight
+  line between its two end losses by more than ``BARRIER`` of the larger end loss (and more than
+  ``BARRIER_ABS``); a plane **misses most** of a path when its shadow keeps less than half of the
+  path's movement (its squared distance from its solution), and a path is **nearly whole** in a
+  plane whose directions explain at least ``WHOLE`` of its points' variance.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ EARLY = 0.9  # the share of a fall "most of" means
 SETTLED = 0.02  # of the distance still to go: a run moving less than this has settled
 SETTLED_ABS = 1e-4  # or less than this, absolutely
 TIE = 0.05  # relative difference below which two losses are a tie
+BARRIER, BARRIER_ABS = 0.1, 1e-3  # a rise above the straight line between two solutions' losses that is a barrier
+WHOLE = 0.9  # the share of a path's variance two directions explain for the path to be "nearly whole" in their plane
 
 
 @dataclass(frozen=True)
@@ -642,3 +649,74 @@ def layer_claim(frame, traces: Mapping[str, Trace], names: Mapping[str, str] | N
             parts.append(f"{label}'s rate in the {last.idxmax()} layer ends {spread:.2g}× that in the "
                          f"{last.idxmin()} layer")
     return Claim(("At the end of this run: " + "; ".join(parts) + ".") if parts else "", facts)
+
+
+# ---------------------------------------------------------------------------
+# The network's loss landscape
+# ---------------------------------------------------------------------------
+
+
+def pct(v: float) -> str:
+    """A share as the text writes it: ``93%``, ``4.2%``, ``<0.1%``."""
+    v = 100.0 * float(v)
+    if v >= 9.5:
+        return f"{v:.0f}%"
+    return f"{v:.1f}%" if v >= 0.1 else "<0.1%"
+
+
+def is_barrier(height: float, l0: float, l1: float) -> bool:
+    return height > max(BARRIER * max(l0, l1), BARRIER_ABS)
+
+
+def landscape_claim(land, labels: Mapping[str, str], n_params: int) -> Claim:
+    """What the landscape of this run shows: how much of each path the random plane keeps and its
+    own principal plane explains, whose solution has the lower training loss, and whether the line
+    between the first solution and each other one has a barrier (``barrier`` above)."""
+    names = list(land.finals)
+    first = names[0]
+    name = {k: labels.get(k, k) for k in names}
+    kept = {k: float(land.random.kept[k]) for k in names}
+    explained = {k: float(sum(land.planes[k].explained)) for k in names}
+    parts = []
+    shares = and_list([f"{pct(kept[k])} of {name[k]}'s" for k in names])
+    if all(v < 0.5 for v in kept.values()):
+        parts.append(f"The shadows on the random plane keep {shares} movement: two random directions among "
+                     f"{n_params:,} weights miss most of a path")
+    else:
+        parts.append(f"The shadows on the random plane keep {shares} movement (with {n_params:,} weights, two "
+                     "random directions can still catch much of a path)")
+    said = and_list([f"{pct(explained[k])} of {name[k]}'s" for k in names])
+    whole = all(v >= WHOLE for v in explained.values())
+    parts.append(f"each path's own two principal directions explain {said} variance"
+                 + (": in its own plane a path is nearly whole" if whole else
+                    ": where that is far below 100%, the path turns in more directions than two, and what is drawn "
+                    "is only part of it"))
+    text = "; ".join(parts) + "."
+    finals = dict(land.finals)
+    if len(names) >= 2:
+        lo, hi = min(names, key=finals.get), max(names, key=finals.get)
+        if finals[hi] - finals[lo] <= TIE * finals[hi]:
+            values = " and ".join(num(finals[k]) for k in names)
+            text += f" The solutions end at about the same training loss ({values}, within {TIE:.0%})."
+        else:
+            others = " and ".join(num(finals[k]) for k in names if k != lo)
+            text += (f" {name[lo]}'s solution has the {'lowest' if len(names) > 2 else 'lower'} training loss "
+                     f"({num(finals[lo])} against {others}).")
+    barriers = {}
+    for k, (height, alpha) in land.barriers.items():
+        l0, l1 = finals[first], finals[k]
+        barriers[k] = is_barrier(height, l0, l1)
+        line, alphas = np.asarray(land.lines[k]), np.asarray(land.alphas)
+        inside = (alphas >= 0) & (alphas <= 1)  # between the two solutions: the highest point the chart shows there
+        top = int(np.argmax(np.where(inside, line, -np.inf)))
+        if barriers[k]:
+            text += (f" On the straight line from {name[first]}'s solution to {name[k]}'s the loss rises to "
+                     f"{num(float(line[top]))} (at α = {float(alphas[top]):.2f}); at α = {alpha:.2f} it is "
+                     f"{num(height)} above the straight line between the two ends: a barrier between them.")
+        elif height > 0:
+            text += (f" On the straight line from {name[first]}'s solution to {name[k]}'s the loss rises at most "
+                     f"{num(height)} above the straight line between the two ends: no barrier.")
+        else:
+            text += (f" On the straight line from {name[first]}'s solution to {name[k]}'s the loss never rises "
+                     "above the straight line between the two ends: no barrier.")
+    return Claim(text, {"kept": kept, "explained": explained, "finals": finals, "barriers": barriers})

@@ -23,6 +23,19 @@ from .theme import CONTOUR_LEVELS
 LOG_FLOOR = 1e-12  # gaps below this are drawn at this value on log axes
 
 
+def levels(z: np.ndarray, fmin: float = 0.0) -> np.ndarray:
+    """Shaded levels of values ``z``: ``log10(z - fmin)`` cut into ``CONTOUR_LEVELS`` bands between its
+    0.5% and 99.5% quantiles (0 the lowest); ``-1`` where ``z`` is not finite."""
+    defined = np.isfinite(z)
+    band = np.full(z.shape, -1.0)
+    if defined.any():
+        zd = z[defined]
+        logz = np.log10(np.maximum(zd - fmin, 1e-12) + 1e-3 * max(np.ptp(zd), 1e-12))
+        lo, hi = np.percentile(logz, [0.5, 99.5])
+        band[defined] = np.clip(np.floor((logz - lo) / max(hi - lo, 1e-12) * CONTOUR_LEVELS), 0, CONTOUR_LEVELS - 1)
+    return band
+
+
 def contour_frame(objective: Objective, n: int = 70, bounds=None) -> pd.DataFrame:
     """Cells of an ``n x n`` grid with ``level``: ``log10(f - f*)`` cut into bands (shaded levels);
     ``-1`` where f is not finite (not defined there, e.g. ``sqrt(x)`` for x < 0: left blank)."""
@@ -34,12 +47,7 @@ def contour_frame(objective: Objective, n: int = 70, bounds=None) -> pd.DataFram
     with np.errstate(all="ignore"):
         zc = 0.25 * (z[:-1, :-1] + z[1:, :-1] + z[:-1, 1:] + z[1:, 1:])
     defined = np.isfinite(zc)
-    band = np.full(zc.shape, -1.0)
-    if defined.any():
-        zd = zc[defined]
-        logz = np.log10(np.maximum(zd - objective.fmin, 1e-12) + 1e-3 * max(np.ptp(zd), 1e-12))
-        lo, hi = np.percentile(logz, [0.5, 99.5])
-        band[defined] = np.clip(np.floor((logz - lo) / max(hi - lo, 1e-12) * CONTOUR_LEVELS), 0, CONTOUR_LEVELS - 1)
+    band = levels(zc, objective.fmin)
     gx0, gy0 = np.meshgrid(xs[:-1], ys[:-1])
     gx1, gy1 = np.meshgrid(xs[1:], ys[1:])
     return pd.DataFrame({"x": gx0.ravel(), "x2": gx1.ravel() + dx, "y": gy0.ravel(), "y2": gy1.ravel() + dy,
@@ -69,7 +77,12 @@ def contour_png(objective: Objective, n: int = 70, bounds=None) -> tuple[bytes, 
     Vega's "greys" scheme over [0, CONTOUR_LEVELS + 4] at opacity 0.9, transparent where f is not
     defined; row 0 is the box's top. One image is drawn at once where ``n²`` rectangles took
     most of a map's every frame. Also what it shows: distinct levels, cells left blank."""
-    level = contour_frame(objective, n, bounds)["level"].to_numpy().reshape(n, n)[::-1]
+    return levels_png(contour_frame(objective, n, bounds)["level"].to_numpy().reshape(n, n)[::-1])
+
+
+def levels_png(level: np.ndarray) -> tuple[bytes, dict]:
+    """Shaded ``levels`` (row 0 at the top) as a grey + alpha PNG, as a map's shading is drawn, and
+    what it shows (distinct levels, cells left blank)."""
     t = np.clip(level, 0, None) / (CONTOUR_LEVELS + 4) * (len(GREYS) - 1)
     grey = np.round(np.interp(t, np.arange(len(GREYS)), GREYS)).astype(np.uint8)
     alpha = np.where(level >= 0, CONTOUR_ALPHA, 0).astype(np.uint8)

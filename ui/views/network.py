@@ -9,6 +9,7 @@ summarised by its median and 10%-90% quantiles over the layer's weights, not one
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -16,10 +17,12 @@ import numpy as np
 import pandas as pd
 
 from engine import Trace
+from engine.owndata import BOX
 
 from .charts import Datasets, top_level
-from .frames import _alive, title
-from .theme import STEP, ChartStyle, legend_columns, n, q, series_color, step_param
+from .claims import pct
+from .frames import _alive, levels, levels_png, title
+from .theme import STEP, ChartStyle, legend_columns, legend_of, log_axis, n, q, series_color, step_param
 
 FRAMES = 25  # recorded frames of a run (the boundary's step-through)
 GRID = 28  # cells per side of a boundary map
@@ -239,3 +242,209 @@ def layer_lr_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
     return top_level(view, data, description="The effective learning rate of each layer against the step, per "
                                              "optimiser: the median over the layer's weights and a band from "
                                              "their 10% to their 90% quantile, on a log scale.")
+
+
+# ---------------------------------------------------------------------------
+# One's own data: the editor
+# ---------------------------------------------------------------------------
+
+
+def own_points_frame(X: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+    """A data set's points in order (``row`` from 1, as the file and the notices count them)."""
+    return pd.DataFrame({"row": np.arange(1, len(y) + 1), "x": X[:, 0], "y": X[:, 1], "cls": y.astype(int)})
+
+
+def editor_chart(points: pd.DataFrame, style: ChartStyle, adding: int, title: str) -> dict:
+    """The plane with one's own points, coloured by class: a click in it adds a point (the page
+    draws it with ``pick``); the last point added is ringed (undo removes it)."""
+    data = Datasets()
+    (x0, x1), (y0, y1) = BOX
+    cls_scale = {"domain": [0, 1, 2], "range": list(CLASS_COLORS)}
+    xy = {"x": q("x", scale={"domain": [x0, x1], "nice": False}, title="x₁"),
+          "y": q("y", scale={"domain": [y0, y1], "nice": False}, title="x₂")}
+    source = data.frame(points, "own_points", ("row", "x", "y", "cls"))
+    dots = {"data": source, "mark": {"type": "circle", "clip": True, "size": style.point_size, "opacity": 0.9,
+                                     "stroke": "white", "strokeWidth": 0.5},
+            "encoding": {**xy, "color": n("cls", scale=cls_scale, legend=None),
+                         "tooltip": [q("row", title="row"), q("x", format=".2f", title="x₁"),
+                                     q("y", format=".2f", title="x₂"), n("cls", title="class")]}}
+    last = {"data": source, "transform": [{"joinaggregate": [{"op": "max", "field": "row", "as": "last"}]},
+                                          {"filter": "datum.row === datum.last"}],
+            "mark": {"type": "point", "clip": True, "size": style.point_size * 3, "strokeWidth": 2,
+                     "color": "black"},
+            "encoding": xy}
+    size = int(style.map_height * 0.75)
+    view = {"layer": [dots, last], "width": size, "height": size,
+            "title": {"text": title, "subtitle": f"a click adds a {('blue', 'orange', 'green')[adding]} point; "
+                                                 "ringed: the last one"}}
+    return top_level(view, data, description="Your data on the plane: each point coloured by its class; a click "
+                                             "on the plane adds a point of the chosen class.")
+
+
+# ---------------------------------------------------------------------------
+# The loss landscape (engine.landscape)
+# ---------------------------------------------------------------------------
+
+LINE_POINTS = 41  # points on a line between two solutions (alpha from -0.5 to 1.5, every 0.05)
+RANDOM = "random"  # the plane of the random slice in the paths frame (the others: a series' own)
+
+
+def landscape_paths(traces: Mapping[str, Trace], specs: Mapping, runs: Mapping[str, int] | None = None
+                    ) -> tuple[dict, list[str]]:
+    """``{series: (spec, run, recorded weights)}`` of the runs a landscape draws (``View.landscape``),
+    and the series left out because they diverged (their weights are no solution)."""
+    out, left = {}, []
+    for name, tr, r, _, _, alive in _series(traces, runs, None):
+        if tr.stopped_at[r] >= 0:
+            left.append(name)
+            continue
+        out[name] = (specs[name], r, tr.params[alive, r])
+    return out, left
+
+
+def landscape_frames(land, traces: Mapping[str, Trace], runs: Mapping[str, int] | None = None,
+                     labels: Mapping[str, str] | None = None, colors: Mapping[str, str] | None = None
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two frames of a ``Landscape``: every path's points on each plane it is drawn on (``plane``:
+    ``RANDOM`` or the series whose principal plane it is; ``x``, ``y`` its coordinates there), and
+    the loss along each line from the first series' solution (``alpha``, ``loss``, and ``straight``,
+    the straight line between the two end losses, the barrier's baseline)."""
+    rows, lines = [], []
+    for name, tr, _, label, color, alive in _series(traces, runs, labels, colors):
+        if name not in land.finals:
+            continue
+        steps = tr.t[alive]
+        for plane, coords in ((RANDOM, land.random.coords[name]), (name, land.planes[name].coords[name])):
+            rows.append(pd.DataFrame({"plane": plane, "series": name, "label": label, "optimizer": color,
+                                      "step": steps, "x": coords[:, 0], "y": coords[:, 1]}))
+        if name in land.lines:
+            first = next(iter(land.finals))
+            a, loss = np.asarray(land.alphas), np.asarray(land.lines[name])
+            l0, l1 = land.finals[first], land.finals[name]
+            lines.append(pd.DataFrame({"series": name, "label": label, "optimizer": color, "alpha": a,
+                                       "loss": np.maximum(loss, 1e-12),
+                                       "straight": np.where((a >= 0) & (a <= 1), (1 - a) * l0 + a * l1, np.nan)}))
+    empty = pd.DataFrame(columns=["series", "label", "optimizer", "alpha", "loss", "straight"])
+    return pd.concat(rows, ignore_index=True), (pd.concat(lines, ignore_index=True) if lines else empty)
+
+
+FINE = 4  # image pixels per grid step: the log-loss interpolated between grid points, so that bands show as contours
+
+
+def fine(z: np.ndarray, k: int = FINE) -> np.ndarray:
+    """``z`` on a grid ``k`` times finer, ``log10(z)`` interpolated linearly along each axis between
+    the grid's points (a contour plot's usual reading between them); the grid's own points keep
+    their values."""
+    logz = np.log10(np.maximum(np.asarray(z, dtype=float), 1e-300))
+    g_b, g_a = logz.shape
+    ta, tb = np.linspace(0, g_a - 1, (g_a - 1) * k + 1), np.linspace(0, g_b - 1, (g_b - 1) * k + 1)
+    rows = np.array([np.interp(ta, np.arange(g_a), r) for r in logz])
+    return 10.0 ** np.array([np.interp(tb, np.arange(g_b), c) for c in rows.T]).T
+
+
+def _loss_image(plane, data: Datasets, key: str) -> tuple[dict, tuple, tuple]:
+    """A plane's grid of losses as one shaded image (light is low: ``frames.levels`` of the loss, as a
+    map's shading, on a grid ``FINE`` times finer), each pixel centred on its point; and the plane's
+    box."""
+    a, b = np.asarray(plane.a), np.asarray(plane.b)
+    da, db = (a[-1] - a[0]) / (len(a) - 1) / FINE / 2, (b[-1] - b[0]) / (len(b) - 1) / FINE / 2
+    png, _ = levels_png(levels(fine(plane.loss))[::-1])
+    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    box = (float(a[0]), float(a[-1])), (float(b[0]), float(b[-1]))
+    layer = {"data": data.ref(("loss", key), "contour-loss", lambda: pd.DataFrame(
+        [{"url": url, "x": a[0] - da, "x2": a[-1] + da, "y": b[0] - db, "y2": b[-1] + db}])),
+        "mark": {"type": "image", "aspect": False, "aria": False, "clip": True},
+        "encoding": {"x": {"field": "x", "type": "quantitative"}, "x2": {"field": "x2"},
+                     "y": {"field": "y", "type": "quantitative"}, "y2": {"field": "y2"}, "url": n("url")}}
+    return layer, box[0], box[1]
+
+
+def _plane_view(plane, frame: pd.DataFrame, which: str, data: Datasets, style: ChartStyle, size: int,
+                axes: tuple[str, str], title: dict, legend: bool) -> dict:
+    """One plane: its loss shaded, the paths on it (a line through the recorded points, the start
+    a ring), the centre marked (a cross: the solution the plane is drawn around)."""
+    image, (x0, x1), (y0, y1) = _loss_image(plane, data, which)
+    part = frame[frame["plane"] == which]
+    labels, opts = legend_of(part)
+    xy = {"x": q("x", scale={"domain": [x0, x1], "nice": False}, title=axes[0]),
+          "y": q("y", scale={"domain": [y0, y1], "nice": False}, title=axes[1])}
+    color = series_color(labels, opts, legend=legend, title=None, columns=legend_columns(labels, style))
+    quiet = series_color(labels, opts, legend=False)
+    source = data.frame(part, f"landscape_{which}", ("series", "label", "optimizer", "step", "x", "y"))
+    line = {"data": source, "mark": {"type": "line", "clip": True, "strokeWidth": style.line_width},
+            "encoding": {**xy, "color": color, "detail": n("series"), "order": q("step")}}
+    dots = {"data": source, "mark": {"type": "circle", "clip": True, "size": style.point_size / 2, "opacity": 0.9},
+            "encoding": {**xy, "color": quiet,
+                         "tooltip": [n("label", title="optimiser"), q("step"), q("x", format=".3g", title=axes[0]),
+                                     q("y", format=".3g", title=axes[1])]}}
+    start = {"data": source, "transform": [{"filter": "datum.step === 0"}],
+             "mark": {"type": "point", "clip": True, "size": style.point_size * 2, "strokeWidth": 2,
+                      "filled": False},
+             "encoding": {**xy, "color": quiet}}
+    centre = {"data": {"values": [{"x": 0.0, "y": 0.0}]},
+              "mark": {"type": "point", "shape": "cross", "filled": True, "size": style.point_size * 2.5,
+                       "color": "black", "opacity": 0.9}, "encoding": xy}
+    return {"layer": [image, line, dots, start, centre], "width": size, "height": size, "title": title}
+
+
+def slice_chart(land, frame: pd.DataFrame, lines: pd.DataFrame, first_label: str, style: ChartStyle) -> dict:
+    """The random slice around the first series' solution with every path's shadow on it, beside the
+    training loss along the straight line from that solution to each other's (when there are
+    others): the line's ends marked, the straight line between the end losses dashed."""
+    data = Datasets()
+    size = int(style.map_height * 0.8)
+    views = [_plane_view(land.random, frame, RANDOM, data, style, size, ("a (direction 1)", "b (direction 2)"),
+                         {"text": f"A random slice through {first_label}'s solution",
+                          "subtitle": "+: the solution; ring: each path's start"}, legend=True)]
+    stretch = []
+    if not lines.empty:
+        labels, opts = legend_of(lines)
+        color = series_color(labels, opts, legend=False)
+        x = q("alpha", title=f"α (0: {first_label}, 1: the other)", axis={"values": [-0.5, 0, 0.5, 1, 1.5]},
+              scale={"domain": [float(lines["alpha"].min()), float(lines["alpha"].max())], "nice": False})
+        y = q("loss", scale={"type": "log"}, axis=log_axis("training loss"))
+        source = data.frame(lines, "line", ("series", "label", "alpha", "loss", "straight"))
+        curve = {"mark": {"type": "line", "strokeWidth": style.line_width, "clip": True},
+                 "encoding": {"x": x, "y": y, "color": color, "detail": n("series"),
+                              "tooltip": [n("label", title="to"), q("alpha", format=".2f", title="α"),
+                                          q("loss", format=".4g", title="training loss")]}}
+        straight = {"transform": [{"filter": "isValid(datum.straight)"}],
+                    "mark": {"type": "line", "strokeWidth": style.line_width / 2, "strokeDash": [6, 4],
+                             "clip": True},
+                    "encoding": {"x": x, "y": q("straight", scale={"type": "log"}), "color": color,
+                                 "detail": n("series")}}
+        ends = {"transform": [{"filter": "datum.alpha === 0 || datum.alpha === 1"}],
+                "mark": {"type": "point", "filled": True, "opacity": 1, "size": style.point_size * 2,
+                         "stroke": "black", "strokeWidth": 1},
+                "encoding": {"x": x, "y": y, "color": color,
+                             "tooltip": [n("label", title="to"), q("alpha", title="α"),
+                                         q("loss", format=".4g", title="training loss")]}}
+        views.append({"data": source, "layer": [curve, straight, ends], "height": size, "width": int(size * 0.8),
+                      "title": {"text": "The line between two solutions",
+                                "subtitle": "dashed: straight between its ends"}})
+        stretch = [1]
+    body = {"hconcat": views} if len(views) > 1 else views[0]
+    return top_level(body, data, stretch=stretch,
+                     description=f"The training loss on a random plane through {first_label}'s solution, shaded "
+                                 "light where it is low, with each optimiser's path projected onto it"
+                                 + ("; beside it, the training loss along the straight line between the solutions."
+                                    if stretch else "."))
+
+
+def planes_chart(land, frame: pd.DataFrame, style: ChartStyle) -> dict:
+    """Each series' principal plane (the two principal directions of its path) with its path in it."""
+    data = Datasets()
+    names = list(dict.fromkeys(frame.loc[frame["plane"] != RANDOM, "plane"]))
+    size = int(style.map_height * (0.62 if len(names) > 2 else 0.75))
+    views = []
+    for name in names:
+        plane = land.planes[name]
+        label = frame.loc[frame["series"] == name, "label"].iloc[0]
+        e1, e2 = plane.explained
+        views.append(_plane_view(plane, frame, name, data, style, size, (f"PC1 ({pct(e1)})", f"PC2 ({pct(e2)})"),
+                                 {"text": label, "subtitle": f"its two directions explain {pct(e1 + e2)} of the path's "
+                                                             "variance"},
+                                 legend=False))
+    body = {"hconcat": views} if len(views) > 1 else views[0]
+    return top_level(body, data, description="Each optimiser's path in the plane of its own two principal directions, "
+                                             "over the training loss in that plane (light where it is low).")

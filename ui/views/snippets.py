@@ -78,3 +78,35 @@ def baselines_snippet(objective: str, options: Mapping[str, Any], methods: Seque
         f"    path = scipy_path(objective, method, start={tuple(float(v) for v in start)!r}, max_iter={int(max_iter)})",
         "    print(method, 'final f =', path.loss[-1], 'evaluations:', path.evaluations[-1])",
     ]) + "\n"
+
+
+def network_snippet(specs: Mapping[str, RunSpec], runs: Mapping[str, int], landscape: Sequence[str] = (),
+                    grid: int = 0, line_points: int = 41) -> str:
+    """The Neural network page's runs (``runs``: name -> the run of its spec shown), each one's final
+    training loss and test accuracy, and (with a ``grid``) the loss landscape around the runs named
+    in ``landscape``. One's own data set is written once, as ``DATA``."""
+    first = next(iter(specs.values()))
+    data = dict(first.objective_options).get("data", "")
+    spec_lines = _specs(specs)
+    if data:
+        spec_lines = [line.replace(repr(data), "DATA") for line in spec_lines]
+    lines = ["from engine import RunSpec, get_objective, simulate"]
+    if grid:
+        lines.append("from engine.landscape import landscape")
+    lines.append("")
+    if data:
+        lines += ["# your data set (engine.owndata.decode_data(DATA) gives its points and classes)",
+                  f"DATA = {data!r}", ""]
+    lines += [*spec_lines,
+              "traces = {name: simulate(spec) for name, spec in specs.items()}",
+              "net = get_objective('network', **dict(next(iter(specs.values())).objective_options)).network",
+              f"runs = {dict(runs)!r}  # the run of each spec shown",
+              "for name, trace in traces.items():",
+              "    r = runs.get(name, 0)",
+              "    print(name, 'final training loss', trace.final_loss[r],",
+              "          'test accuracy', net.metrics(trace.final_params[r])['test_accuracy'])"]
+    if grid and landscape:
+        lines += [f"paths = {{name: traces[name].params[:, runs.get(name, 0)] for name in {list(landscape)!r}}}",
+                  f"land = landscape(net, paths, grid={grid}, line_points={line_points})",
+                  "print('barriers (height, alpha):', dict(land.barriers))"]
+    return "\n".join(lines) + "\n"
