@@ -323,6 +323,15 @@ def test_cost_grows_with_what_a_run_does():
     typed = base.replace(objective="custom", objective_options={"expr": COSTLY})
     assert get_objective("custom", expr=COSTLY).eval_cost > 100
     assert compute.cost(typed) > 10 * compute.cost(base)  # counted by its operations
+    # a map over a decay rate: each run pays its own powers of it (Adam's bias corrections), momentum none
+    lrs = tuple(np.logspace(-4, -1, 400))
+    only_lr = RunSpec.of("rosenbrock", "adam", 500, record="loss", grid={"lr": lrs, "seed": (0, 1)})
+    mapped = RunSpec.of("rosenbrock", "adam", 500, record="loss", grid={"lr": lrs[:200], "beta2": (0.9, 0.99),
+                                                                         "seed": (0, 1)})
+    assert mapped.runs == only_lr.runs and compute.cost(mapped) > 1.5 * compute.cost(only_lr)
+    assert compute.cost(mapped.replace(optimizer="momentum", grid={"lr": lrs[:200], "momentum": (0.9, 0.99),
+                                                                    "seed": (0, 1)})) == pytest.approx(
+        compute.cost(only_lr.replace(optimizer="momentum")))
     sparse = RunSpec.of("sparse", "sgd", 1000, objective_options={"dim": 200, "batch_size": 256})
     assert compute.cost(sparse) > 2 * compute.cost(sparse.replace(objective_options={"dim": 200, "batch_size": 1}))
 

@@ -1,9 +1,10 @@
 """What one view may ask of the shared server, by what it really costs.
 
 ``cost(spec)`` estimates the seconds of a core a run spec takes, from what the engine will do:
-each optimiser's work per step (its registry row's ``step_seconds``), the objective's (an
-analytic function's few operations, a typed function's counted operations, a sampled
-minibatch's rows, a network's layers), the number of runs and parameters, and what is recorded.
+each optimiser's work per step (its registry row's ``step_seconds``, and ``swept_seconds`` per
+run when its decay rates differ from run to run), the objective's (an analytic function's few
+operations, a typed function's counted operations, a sampled minibatch's rows, a network's
+layers), the number of runs and parameters, and what is recorded.
 The constants were measured on this project's 2-core machine with ``python
 benchmarks/bench_cost.py``, which prints the model against the measured time for every
 optimiser and objective family (the model is meant to be at or above it).
@@ -58,12 +59,23 @@ def objective_step(obj, runs: int) -> float:
     return 0.0 if obj.name == "rosenbrock" else ANALYTIC_STEP
 
 
+NOT_HYPERS = frozenset({"lr", "seed", "noise"})  # a grid's axes that are not decay rates or flags
+
+
+def swept(spec: RunSpec) -> bool:
+    """Whether a hyperparameter other than η differs from run to run (a map over it)."""
+    return any(name not in NOT_HYPERS and isinstance(value, tuple) and len(value) > 1
+               for name, value in (*spec.hyper, *spec.grid))
+
+
 def cost(spec: RunSpec) -> float:
     """Estimated seconds of a core for ``simulate(spec)``."""
     obj = _objective(spec)
     runs = spec.runs
     per_coordinate = (UPDATE_COORDINATE + RECORD_COORDINATE / spec.every if spec.record == "full"
                       else LOSS_COORDINATE)
+    if swept(spec):  # each run pays its own powers of its decay rates
+        per_coordinate += OPTIMIZERS[spec.optimizer].swept_seconds
     step = OPTIMIZERS[spec.optimizer].step_seconds + objective_step(obj, runs) + runs * obj.dim * per_coordinate
     return MARGIN * spec.steps * step
 
