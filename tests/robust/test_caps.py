@@ -273,6 +273,30 @@ def test_the_largest_url_the_fields_accept_is_computed_or_refused_by_the_budget(
     assert errors or n_charts(at) >= 1
 
 
+# Few steps of many runs on the widest sampled problem: cheap enough for the budget's seconds, but one
+# step holds more numbers than the engine takes at once (runs x parameters x samples per gradient).
+WIDE_STEP = {"f": "sparse", "sparse.dim": str(int(SHARED["sparse.dim"].high)),
+             "sparse.batch_size": str(int(SHARED["sparse.batch_size"].high)), "steps": "10", "opt": "sgd"}
+WIDE_STEP_URLS = {"pages/6_LR_sensitivity.py": {**WIDE_STEP, "lrs.points": "25", "lrs.seeds": "20"}}
+
+
+def test_a_step_wider_than_the_engine_takes_is_refused_by_the_budget():
+    spec = RunSpec.of("sparse", "sgd", 10, seed=tuple(range(500)), objective_options={"dim": 200, "batch_size": 256})
+    assert compute.cost(spec) < compute.VIEW_SECONDS  # not too long: too wide
+    with pytest.raises(compute.OverBudget, match="a shared server gives one view at once"):
+        compute.spec_cost(spec)
+    with pytest.raises(ValueError, match="cap"):  # what the engine itself would say
+        simulate(spec)
+
+
+@pytest.mark.parametrize("path", WIDE_STEP_URLS)
+def test_a_url_whose_step_is_too_wide_is_refused_by_the_budget_not_the_engine(path):
+    at = open_page(path, WIDE_STEP_URLS[path])
+    no_exception(at)
+    errors = [e.value for e in at.error]
+    assert errors and all(e.startswith("Too much for a shared server") for e in errors), errors
+
+
 # --------------------------------------------------------------------------------------------
 # A URL asking for more than the caps: refused with a notice, the default used
 # --------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from engine import OPTIMIZERS, RunSpec, get_objective
+from engine.simulate import MAX_RUNS, MAX_STEP_NUMBERS
 
 VIEW_SECONDS = 8.0  # estimated engine seconds one view may compute (the rest of 10 s: the page)
 VIEW_BYTES = 120_000_000  # bytes of traces one view may hold
@@ -142,6 +143,18 @@ def check(costs: Iterable[tuple[str, float, int]], spent: float = 0.0, held: int
 
 
 def spec_cost(spec: RunSpec) -> tuple[str, float, int]:
+    """``(what, seconds, bytes)`` of a spec for ``check``; a spec wider than the engine takes at
+    once (one step of its runs x parameters x samples per gradient, or its runs) is refused here,
+    however quick (the engine would refuse it only after the view's other runs)."""
+    obj = _objective(spec)
+    batch = int(obj.options.get("batch_size", 1)) if obj.stochastic else 1
+    numbers = spec.runs * obj.dim * batch
+    if numbers > MAX_STEP_NUMBERS or spec.runs > MAX_RUNS:
+        raise OverBudget(
+            f"one step of this view would hold {numbers:,} numbers ({spec.runs:,} runs x {obj.dim} parameters x "
+            f"{batch} samples per gradient), more than the {MAX_STEP_NUMBERS:,} (in at most {MAX_RUNS:,} runs) a "
+            "shared server gives one view at once. Lower the seeds, the learning rates (or cells) per optimiser, "
+            "the dimension or the batch size.")
     return _describe(spec), cost(spec), recorded_bytes(spec)
 
 
