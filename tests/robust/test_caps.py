@@ -48,7 +48,7 @@ WORK = {
     "steps": 5000, "seeds": 50, "sp.steps": 5000, "sp.dim": 100, "sp.seeds": 20, "lrs.points": 60,
     "lrs.seeds": 20, "wd.steps": 5000, "so.iter": 5000, "sch.warmup": 5000, "sch.every": 5000,
     "first": 1000, "sparse.dim": 200, "sparse.n_samples": 20000, "sparse.batch_size": 256,
-    "sparse2d.n_samples": 20000, "sparse2d.batch_size": 256,
+    "sparse2d.n_samples": 20000, "sparse2d.batch_size": 256, "hm.n": 40, "hm.seeds": 10, "hm.steps": 5000,
 }
 
 
@@ -163,6 +163,9 @@ NN_DIM = get_objective("network", depth=int(PAGES["network"].field("nn.depth").h
                        width=int(PAGES["network"].field("nn.width").high)).dim
 NN_EVERY = -(-int(NN_STEPS.high) // 25)  # ui.views.network: 25 frames of a run
 NN_TUNED_LRS = range(5)  # pages/11_Neural_network.py: TUNED, five learning rates per optimiser
+HM_N, HM_SEEDS, HM_STEPS = (int(PAGES["hypermaps"].field(k).high) for k in ("hm.n", "hm.seeds", "hm.steps"))
+HM_RUNS = HM_N * HM_N * HM_SEEDS  # a map: cells x seeds, one engine call per optimiser
+HM_EVERY = -(-HM_STEPS // max(1, page_constant("pages/12_Hyperparameter_maps.py", "RECORDED") // HM_RUNS))
 
 
 # Each page's largest single engine call within the UI caps: (runs, steps, parameters, record, every).
@@ -186,6 +189,8 @@ WORST_CALLS = {
     "schedules": _shared(1, MAX_DIM),
     "baselines": _shared(1, MAX_DIM),
     "network": (len(NN_TUNED_LRS), int(NN_STEPS.high), NN_DIM, "full", NN_EVERY),  # the tuned experiment
+    "hypermaps": (HM_RUNS, HM_STEPS, MAX_DIM, "loss", HM_EVERY),  # a map (the loss only, thinned)
+    "hypermaps (path)": (1, HM_STEPS, 2, "full", 1),  # the clicked cell's run on the map beside
     "guide": None,  # no computation
 }
 
@@ -231,6 +236,7 @@ VIEW_CALLS = {
     "baselines": [(MAX_OPTS, *_shared(1, MAX_DIM), 0)],
     # the tuned experiment (two optimisers x its learning rates) holds more than four chosen ones
     "network": [(2, len(NN_TUNED_LRS), int(NN_STEPS.high), NN_DIM, "full", NN_EVERY, 0)],
+    "hypermaps": [(MAX_OPTS, HM_RUNS, HM_STEPS, MAX_DIM, "loss", HM_EVERY, 0), (1, 1, HM_STEPS, 2, "full", 1, 0)],
     "guide": [],
 }
 
@@ -277,7 +283,9 @@ def test_the_largest_url_the_fields_accept_is_computed_or_refused_by_the_budget(
 # step holds more numbers than the engine takes at once (runs x parameters x samples per gradient).
 WIDE_STEP = {"f": "sparse", "sparse.dim": str(int(SHARED["sparse.dim"].high)),
              "sparse.batch_size": str(int(SHARED["sparse.batch_size"].high)), "steps": "10", "opt": "sgd"}
-WIDE_STEP_URLS = {"pages/6_LR_sensitivity.py": {**WIDE_STEP, "lrs.points": "25", "lrs.seeds": "20"}}
+WIDE_STEP_URLS = {"pages/6_LR_sensitivity.py": {**WIDE_STEP, "lrs.points": "25", "lrs.seeds": "20"},
+                  "pages/12_Hyperparameter_maps.py": {**WIDE_STEP, "opt": "momentum", "hm.n": "10", "hm.seeds": "5",
+                                                      "noise": "0.3"}}
 
 
 def test_a_step_wider_than_the_engine_takes_is_refused_by_the_budget():
@@ -313,6 +321,8 @@ OVER = {
     "pages/8_Schedules.py": {"sch.warmup": "5001", "sch.every": "99999999999"},
     "pages/9_Second_order.py": {"so.iter": "5001", "so.methods": ",".join(SO_METHODS.options) + ",BFGS,x"},
     "pages/4_Bias_correction.py": {"first": "1001"},
+    "pages/12_Hyperparameter_maps.py": {"hm.n": "41", "hm.seeds": "11", "hm.steps": "5001", "hm.tol": "1e-13",
+                                        "hm.lr": "11", "hm.h2": "1"},
 }
 
 
