@@ -123,7 +123,7 @@ with page.open("hypermaps") as view:
         "diverged (half or more of their seeds), light grey ones did not reach the tolerance. The black frame "
         "marks each map's best cell (by the final loss when the colour is the share that diverged). Hover a "
         "cell for its numbers; **click it to draw that run's "
-        "path** (seed " + str(s.seed) + ") on the map at the right; ▶ Play runs it. " + mains
+        "path** (seed " + str(s.seed) + ") on the map beside the maps; ▶ Play runs it. " + mains
         + (" On a quadratic, the dashed line is theory's stability edge and the cross theory's fastest (η, μ)."
            if not lines.empty else ""),
         "Where the light cells lie and their shape: a band that leans means η and the second hyperparameter "

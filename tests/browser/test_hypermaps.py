@@ -57,3 +57,26 @@ def test_a_click_on_a_cell_draws_its_run_and_the_link_keeps_it(server, page):
     open_page(page, server.url, "Hyperparameter_maps", "&".join(f"{k}={v}" for k, v in query.items()), charts=1)
     assert _shown(page.locator(CHART).first) == [["momentum", pytest.approx(lrs[i], rel=1e-5),
                                                   pytest.approx(ys[j], rel=1e-5)]]
+
+
+# Each view's plotted width and height (Vega's size signals of a concatenation's views).
+VIEW_SIZES = """(view, chart) => { const out = []; for (let i = 0; ; i++) {
+  try { out.push([view.signal('concat_' + i + '_width'), view.signal('concat_' + i + '_height')]); }
+  catch (e) { return out; } } }"""
+
+
+def test_on_a_phone_the_maps_stack_each_readable(server, browser):
+    """On a 390 px phone the maps go one under another, each nearly as wide as the screen allows
+    (the chart takes more than a screen's height), not all shrunk into the first screen."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        open_page(page, server.url, "Hyperparameter_maps", QUERY, charts=1)
+        page.wait_for_timeout(1500)
+        chart = page.locator(CHART).first
+        sizes = vega(chart, VIEW_SIZES)
+        assert len(sizes) == 4, sizes  # three maps and the path map, stacked
+        assert all(w >= 150 and h >= 150 for w, h in sizes), sizes
+        assert chart.bounding_box()["height"] > 844  # a page to scroll, not one screen
+    finally:
+        context.close()

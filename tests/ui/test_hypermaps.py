@@ -138,6 +138,18 @@ def test_the_chart_is_valid_vega_lite_on_one_colour_scale(measure):
     assert spec["params"][0]["name"] == "step" and charts._is_map(spec["hconcat"][3])
     # the fields a click sends are in the cells' data
     assert {"series", "lr", "h2"} <= set(cells.columns)
+    assert spec["usermeta"]["phone_screens"] == pytest.approx(0.6 * 4)  # stacked on a phone: a page to scroll
+    legend = fills[0]["legend"]
+    if measure != "diverged":  # labels at powers of ten inside the scale, never one per tick
+        assert all(domain[0] <= v <= domain[1] for v in legend["values"]) and 2 <= len(legend["values"]) <= 4
+
+
+def test_the_legend_title_is_in_lines_no_wider_than_its_gradient_and_a_formula_stays_whole():
+    assert charts._lines("median final f − f*", 20) == "median final f − f*"
+    assert charts._lines("median steps to f − f* ≤ 1e-06", 20) == ["median steps to", "f − f* ≤ 1e-06"]
+    assert charts._decades((74.0, 1000.0)) == [100.0, 1000.0]
+    assert charts._decades((1e-12, 1e3)) == [1e-12, 1e-8, 1e-4, 1.0]
+    assert charts._decades((0.5, 3.0)) == [0.5, 3.0]  # no two powers of ten inside: its ends
 
 
 def test_no_theory_off_the_quadratics():

@@ -276,10 +276,12 @@ def progress_view(path: pd.DataFrame, metric: str, title: str, style: ChartStyle
 
 
 def top_level(view: dict, data: Datasets, params: Sequence[dict] = (), description: str = "",
-              stretch: Sequence[int] = (), panel: Mapping | None = None, live: Mapping | None = None) -> dict:
+              stretch: Sequence[int] = (), panel: Mapping | None = None, live: Mapping | None = None,
+              phone_screens: float = 0) -> dict:
     """A finished spec: the view (a layer or a concatenation), its params and its datasets, its
-    text alternative (``description``: what a screen reader says), and the concatenated views
-    that take the width left over by maps (``stretch``, for the chart component)."""
+    text alternative (``description``: what a screen reader says), the concatenated views
+    that take the width left over by maps (``stretch``, for the chart component), and how many
+    screens' height a concatenation stacked on a phone may take (``phone_screens``, else one)."""
     spec = {"$schema": SCHEMA_URL, **view, "datasets": dict(data.frames)}
     concat = view.get("hconcat") or view.get("vconcat") or []
     if any(_is_map(v) for v in concat) and "resolve" not in view:
@@ -295,6 +297,8 @@ def top_level(view: dict, data: Datasets, params: Sequence[dict] = (), descripti
         meta["explain"] = dict(panel)
     if live:  # the runs as the browser twin reads them: drag the start, the paths follow
         meta["live"] = dict(live)
+    if phone_screens:
+        meta["phone_screens"] = float(phone_screens)
     if meta:
         spec["usermeta"] = meta
     if params:
@@ -657,6 +661,36 @@ def hypermap_view(opt: str, cells: pd.DataFrame, marks: pd.DataFrame, lines: pd.
     return {"layer": layers, "width": side, "height": int(side * TALL), "title": frames.title(opt)}
 
 
+def _decades(domain: Sequence[float], most: int = 4) -> list[float]:
+    """Labels for a log colour scale over ``domain``: its powers of ten, every k-th so that at most
+    ``most`` are left (a label per tick would overlap); its two ends when it holds fewer than two."""
+    lo, hi = float(domain[0]), float(domain[-1])
+    powers = [10.0 ** k for k in range(int(np.ceil(np.log10(lo) - 1e-9)), int(np.floor(np.log10(hi) + 1e-9)) + 1)]
+    if len(powers) < 2:
+        return [float(f"{lo:.2g}"), float(f"{hi:.2g}")]
+    k = -(-len(powers) // most)
+    return powers[::k]
+
+
+def _lines(text: str, width: int) -> str | list[str]:
+    """``text`` broken at spaces into lines of at most about ``width`` characters (Vega's multi-line
+    title: a list); one line when it fits. A formula stays whole: an operator keeps its neighbours
+    (f − f*)."""
+    words: list[str] = []
+    for word in text.split(" "):
+        if words and (word in ("−", "≤", "=", "+") or words[-1].endswith(("−", "≤", "=", "+"))):
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines[0] if len(lines) == 1 else lines
+
+
 def hypermap_chart(cells: pd.DataFrame, marks: pd.DataFrame, lines: pd.DataFrame, points: pd.DataFrame,
                    measure: str, measure_title: str, domain: Sequence[float], style: ChartStyle,
                    path: pd.DataFrame | None = None, objective: Objective | None = None,
@@ -671,9 +705,11 @@ def hypermap_chart(cells: pd.DataFrame, marks: pd.DataFrame, lines: pd.DataFrame
     fill = {"type": "quantitative",
             "scale": {"type": "linear" if share else "log", "domain": [float(v) for v in domain], "clamp": True,
                       "scheme": "orangered" if share else "viridis", "reverse": not share, "nice": False},
-            "legend": {"title": measure_title, "orient": "bottom", "direction": "horizontal", "titleLimit": 600,
-                       "format": ".0%" if share else "~e", "gradientLength": style.font_size * 9,
-                       **({} if share else {"tickCount": 3})}}
+            # the title in lines no wider than the gradient: a legend wider than its map widens its view
+            # (the first map's), which pushes the other maps away
+            "legend": {"title": _lines(measure_title, 20), "orient": "bottom", "direction": "horizontal",
+                       "titleLimit": 600, "format": ".0%" if share else "~e", "gradientLength": style.font_size * 9,
+                       **({} if share else {"values": _decades(domain)})}}
     tooltip = [q("value", format=".0%" if share else ".3g", title=measure_title), q("lr", format=".3g", title="η")]
     side = int(style.map_height * 0.6)
     views = []
@@ -702,4 +738,6 @@ def hypermap_chart(cells: pd.DataFrame, marks: pd.DataFrame, lines: pd.DataFrame
     # chart's height (the maps were drawn at half their size).
     body = {"hconcat": views, "resolve": {"scale": {"fill": "independent", "color": "independent"},
                                           "legend": {"fill": "independent", "color": "independent"}}}
-    return top_level(body, data, params, description=description)
+    # on a phone the maps stack one under another: each keeps a readable size (about 0.6 of a
+    # screen's height each, a page to scroll) rather than all of them shrinking into one screen
+    return top_level(body, data, params, description=description, phone_screens=0.6 * len(views))
