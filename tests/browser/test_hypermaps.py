@@ -59,10 +59,13 @@ def test_a_click_on_a_cell_draws_its_run_and_the_link_keeps_it(server, page):
                                                   pytest.approx(ys[j], rel=1e-5)]]
 
 
-# Each view's plotted width and height (Vega's size signals of a concatenation's views).
+# Each view's plotted width and height (the pixel ranges of its x and y scales).
 VIEW_SIZES = """(view, chart) => { const out = []; for (let i = 0; ; i++) {
-  try { out.push([view.signal('concat_' + i + '_width'), view.signal('concat_' + i + '_height')]); }
-  catch (e) { return out; } } }"""
+  let x, y;
+  try { x = view.scale('concat_' + i + '_x'); y = view.scale('concat_' + i + '_y'); } catch (e) { return out; }
+  if (!x || !y) return out;
+  const span = (s) => Math.abs(s.range()[1] - s.range()[0]);
+  out.push([span(x), span(y)]); } }"""
 
 
 def test_on_a_phone_the_maps_stack_each_readable(server, browser):
