@@ -653,7 +653,9 @@ def test_hyperparameter_maps_say_where_each_optimiser_works_in_this_run(query):
         spans[o] = float(np.log10(m["lrs"][cols[-1]] / m["lrs"][cols[0]]))
         assert float(good.group(3)) == pytest.approx(spans[o], abs=0.051), (name, said)
         rows = sorted({c[1] for c in region})
-        if m["ys"] is not None and len(rows) > 1:  # the band's shape, from each row's centre η
+        whole = len(region) == ranked.size > 1
+        assert ("the whole map" in said) == whole, (name, said)
+        if m["ys"] is not None and len(rows) > 1 and not whole:  # the band's shape, from each row's centre η
             centre = [np.mean([np.log10(m["lrs"][a]) for a, b in region if b == r]) for r in rows]
             slope = np.polyfit(np.log10(1 - m["ys"][rows]), centre, 1)[0]
             words = {"diagonal": "a diagonal band", "leaning": "a band that leans:", "upright": "an upright band",

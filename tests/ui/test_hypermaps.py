@@ -93,6 +93,12 @@ def test_an_upright_band_a_lone_best_ties_and_the_edges():
     assert steps.best("steps") == (0, 0) and steps.ties("steps").sum() == 3
 
 
+def test_a_map_good_everywhere_is_the_whole_map_not_a_band():
+    m = _synthetic(np.full((5, 5), 0.01))
+    text = claims.hypermap_claim({"momentum": m}, "diverged", ROSEN, 0.3).text
+    assert "25 of 25" in text and "the whole map" in text and "band" not in text
+
+
 def test_a_map_with_nothing_finished_has_no_best():
     m = _synthetic(np.full((4, 4), np.inf))
     assert m.best("gap") is None and not m.good("gap").any()

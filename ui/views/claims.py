@@ -745,9 +745,12 @@ def hypermap_claim(maps: Mapping, measure: str, objective, noise: float) -> Clai
         region = ("no seed diverged" if measure == "diverged" else f"within {GOOD[measure]:g}× of the best")
         text += (f" Good cells ({region}, joined to the best one): {int(good.sum())} of {good.size}, "
                  f"spanning {span:.1f} decades of η")
-        tilt = m.tilt(good, axis_value(o, m.ys)) if m.ys is not None else None
+        whole = bool(good.all()) and good.size > 1  # no band to describe: every cell is good
+        tilt = m.tilt(good, axis_value(o, m.ys)) if m.ys is not None and not whole else None
         word = band_word(tilt[0]) if tilt else None
-        if tilt:
+        if whole:
+            text += ": the whole map"
+        elif tilt:
             (y0, c0), (y1, c1) = tilt[1][0], tilt[1][-1]
             ends = (f"its centre η {num(c0)} at {symbol} = {value_text(o, y0)}, "
                     f"{num(c1)} at {symbol} = {value_text(o, y1)}")
