@@ -57,6 +57,11 @@ def cases() -> list[tuple[str, RunSpec]]:
             "sparse", "sgd", 300, seed=tuple(range(runs)), objective_options={"dim": dim, "batch_size": batch})))
     out.append(("adam sweep 1920 loss", RunSpec.of("rosenbrock", "adam", 1000, noise=0.3, record="loss",
                                                    grid={"lr": tuple(10 ** (-4 + 3 * i / 1919) for i in range(1920))})))
+    for opt, spec in OPTIMIZERS.items():  # a hyperparameter map's grid (the Hyperparameter maps page)
+        lrs, ys = spec.map_axes(40)
+        grid = {"lr": tuple(lrs), **({spec.main.name: tuple(ys)} if ys is not None else {}), "seed": (0, 1, 2, 3)}
+        out.append((f"{opt} map {len(lrs) * len(ys if ys is not None else [0]) * 4} loss", RunSpec.of(
+            "rosenbrock", opt, 300, noise=0.3, record="loss", grid=grid)))
     for width, depth, batch, runs in ((16, 1, 32, 1), (32, 2, 128, 1), (16, 1, 32, 20), (32, 2, 256, 10)):
         out.append((f"adam network {depth}x{width} b{batch} x{runs}", RunSpec.of(
             "network", "adam", 500, seed=tuple(range(runs)), every=10,

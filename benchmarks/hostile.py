@@ -119,6 +119,7 @@ def _custom(expr: str, **more) -> dict:
 
 
 LRS_MAX = {"lrs.points": 60, "lrs.seeds": 20, "steps": 5000, "opt": ALL_OPTIMIZERS}
+HM_MAX = {"hm.n": 40, "hm.seeds": 10, "hm.steps": 5000, "opt": ALL_OPTIMIZERS}
 CASES: tuple[Case, ...] = (
     Case("lrs_div", "LR_sensitivity", _custom(DIV, **LRS_MAX),
          "the issue's 128-character function, LR sensitivity at the page's maximum settings"),
@@ -141,6 +142,11 @@ CASES: tuple[Case, ...] = (
          "the issue's function, Second order at 5000 iterations"),
     Case("lrs_sparse", "LR_sensitivity", {"f": "sparse", "f.dim": 200, "f.batch_size": 256, **LRS_MAX},
          "hours of computing on the 200-parameter sparse problem: the work cap should refuse it", quick=True),
+    Case("hm_div", "Hyperparameter_maps", _custom(DIV, **HM_MAX),
+         "the issue's function, Hyperparameter maps (40 x 40 cells x 10 seeds per optimiser) at the maximum "
+         "settings"),
+    Case("hm_sparse", "Hyperparameter_maps", {"f": "sparse", "f.dim": 200, "f.batch_size": 256, **HM_MAX},
+         "the 200-parameter sparse problem on every map at the maximum settings: the work cap should refuse it"),
     Case("so_logx", "Second_order", _custom("log(x)"), "a typed function not finite at the start"),
     Case("so_xpowy", "Second_order", _custom("x^y"), "a typed function not finite at the start"),
     Case("so_sqrt", "Second_order", _custom("sqrt(x)+y^2"), "a typed function not finite at the start",

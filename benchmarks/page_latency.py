@@ -55,7 +55,8 @@ PAGE_FILES = {"": "dashboard.py", "Trajectories": "pages/1_Trajectories.py", "Lo
               "Learning_rates": "pages/3_Learning_rates.py", "Bias_correction": "pages/4_Bias_correction.py",
               "Sparse_gradients": "pages/5_Sparse_gradients.py", "LR_sensitivity": "pages/6_LR_sensitivity.py",
               "Weight_decay": "pages/7_Weight_decay.py", "Schedules": "pages/8_Schedules.py",
-              "Second_order": "pages/9_Second_order.py", "Practical_guide": "pages/10_Practical_guide.py"}
+              "Second_order": "pages/9_Second_order.py", "Practical_guide": "pages/10_Practical_guide.py",
+              "Neural_network": "pages/11_Neural_network.py", "Hyperparameter_maps": "pages/12_Hyperparameter_maps.py"}
 
 
 def cpu_of(pid: int) -> float:

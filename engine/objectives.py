@@ -78,6 +78,9 @@ class Objective:
     # False when the lowest point found lies on the edge of the plot box (no minimum inside it)
     minimum_inside: bool = True
     nbytes: int = 0  # bytes of the data it holds (a sampled problem's data set), for caches
+    # True when f is exactly quadratic (its Hessian is the same everywhere): what theory says of
+    # the momentum methods on a quadratic applies (``engine.theory``)
+    constant_hessian: bool = False
 
     @property
     def stochastic(self) -> bool:
@@ -332,7 +335,7 @@ def _build_quadratic(cond=10.0, angle=0.0):
         2, value, grad, ((-3.0, 3.0), (-2.0, 2.0)), ((0.0, 0.0),), 0.0, (-2.5, 1.5),
         "A long narrow valley: curvature differs by the condition number between the two "
         "axes, so one learning rate cannot suit both.",
-        MappingProxyType({"cond": float(cond), "angle": float(angle)}), hess=hess)
+        MappingProxyType({"cond": float(cond), "angle": float(angle)}), hess=hess, constant_hessian=True)
 
 
 def _build_scaled(cond=100.0):
@@ -343,7 +346,7 @@ def _build_scaled(cond=100.0):
         2, value, grad, ((-0.5, 1.5), (-0.5, 1.5)), ((1.0, 1.0),), 0.0, (-0.3, 1.4),
         "Two weights whose gradients differ in scale by the factor kappa, with the minimum at "
         "(1, 1): weight decay, which pulls towards 0, shows how it treats each of them.",
-        MappingProxyType({"cond": float(cond)}), hess=hess)
+        MappingProxyType({"cond": float(cond)}), hess=hess, constant_hessian=True)
 
 
 def _build_custom(expr="x**2 + 3*y**2", xmin=-3.0, xmax=3.0, ymin=-3.0, ymax=3.0):

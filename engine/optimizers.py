@@ -34,7 +34,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["EFFECTIVE_LR", "OPTIMIZERS", "Hyper", "OptimizerSpec", "effective_lr", "get_optimizer",
+from . import theory
+
+__all__ = ["EFFECTIVE_LR", "OPTIMIZERS", "Hyper", "Main", "OptimizerSpec", "effective_lr", "get_optimizer",
            "validate_hypers"]
 
 
@@ -531,6 +533,32 @@ EFFECTIVE_LR = {
 }
 
 
+SCALES = ("decay", "log", "linear")
+
+
+@dataclass(frozen=True)
+class Main:
+    """The hyperparameter that, beside η, most decides where an optimiser works: what a map of
+    its outcome over (η, this) sweeps (``name`` None: η alone, and ``why`` says why).
+
+    ``scale`` spaces its axis: ``"decay"`` for a decay rate near 1 (the axis is 1 − value on a
+    log scale, so that 0.9, 0.99 and 0.999, memories of 10, 100 and 1000 steps, are evenly
+    spaced), ``"log"`` or ``"linear"``. The range is the hyperparameter's slider range."""
+
+    name: str | None
+    scale: str = "decay"
+    why: str = ""
+
+    def values(self, hyper: Hyper, n: int) -> np.ndarray:
+        """``n`` values over ``hyper``'s range, spaced by the scale, in increasing order."""
+        lo, hi = float(hyper.low), float(hyper.high)
+        if self.scale == "decay":
+            return 1.0 - np.logspace(np.log10(1.0 - lo), np.log10(1.0 - hi), n)
+        if self.scale == "log":
+            return np.logspace(np.log10(lo), np.log10(hi), n)
+        return np.linspace(lo, hi, n)
+
+
 @dataclass(frozen=True)
 class OptimizerSpec:
     """A registry entry: everything the engine, tests and dashboard need."""
@@ -546,17 +574,39 @@ class OptimizerSpec:
     # Seconds per step of one run on Rosenbrock (its update, the noise, the record), measured with
     # ``python benchmarks/bench_cost.py``: the dashboard's budget estimates a job from it.
     step_seconds: float = 0.0
+    # Seconds more per run x parameter per step when one of its decay rates differs from run to
+    # run (a map over it): each run then pays its own powers beta^t (bias corrections); measured
+    # with ``python benchmarks/bench_cost.py``.
+    swept_seconds: float = 0.0
     effective_lr: str = "constant"  # a key of ``EFFECTIVE_LR``
+    main: Main | None = None  # beside η, the hyperparameter that most decides where it works
+    theory: theory.QuadraticTheory | None = None  # its recursion on a quadratic, where it is known
 
     @property
     def defaults(self) -> dict[str, Any]:
         return {k: h.default for k, h in self.hypers.items()}
+
+    def map_axes(self, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """The axes of a map of this optimiser at ``n`` values each: η log-spaced over its slider
+        range, and its ``main`` hyperparameter spaced by its scale (None: η alone)."""
+        h = self.hypers["lr"]
+        lrs = np.logspace(np.log10(h.low), np.log10(h.high), n)
+        if self.main is None or self.main.name is None:
+            return lrs, None
+        return lrs, self.main.values(self.hypers[self.main.name], n)
 
     def make(self, **hyper) -> Transform:
         """The transform for validated hyperparameters (``lr`` is passed per step)."""
         args = {k: v for k, v in hyper.items() if k != "lr"}
         return self.factory(**self.fixed, **args)
 
+
+_MOMENTUM_MAIN = Main("momentum", why="μ sets how much of the past each step carries: with b = μb + g a steady "
+                                  "gradient g moves θ by about η/(1 − μ) times g per step, so η and μ trade "
+                                  "off along a diagonal.")
+_BETA2_MAIN = Main("beta2", why="β₂ sets how long the gradient's scale remembers (about 1/(1 − β₂) steps): the "
+                                "decay practitioners change (0.999 to 0.98 or 0.95 for steadier training). β₁ "
+                                "averages the gradient but, bias-corrected, leaves the step's size alone.")
 
 _ADAM_LATEX = (r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\ "
                r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\ "
@@ -584,19 +634,22 @@ OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({s.name: s for s in [
     _spec("sgd", "SGD", sgd, {"lr": _lr(0.01)},
           r"\theta_t = \theta_{t-1} - \eta\, g_t",
           "The same step size for every parameter, straight down the (noisy) gradient.",
-          torch_name="SGD", step_seconds=16e-6),
+          torch_name="SGD", step_seconds=16e-6, theory=theory.SGD,
+          main=Main(None, why="SGD has η alone: its map is a strip over η.")),
     _spec("momentum", "SGD + Momentum", sgd, {"lr": _lr(0.01), "momentum": _MOMENTUM},
           r"b_t = \mu\, b_{t-1} + g_t \\ \theta_t = \theta_{t-1} - \eta\, b_t",
           "A velocity that accumulates past gradients: fast along consistent directions, damped across oscillations.",
-          torch_name="SGD", step_seconds=17e-6),
+          torch_name="SGD", step_seconds=17e-6, main=_MOMENTUM_MAIN, theory=theory.HEAVY_BALL),
     _spec("nesterov", "Nesterov", sgd, {"lr": _lr(0.01), "momentum": _MOMENTUM},
           r"b_t = \mu\, b_{t-1} + g_t \\ \theta_t = \theta_{t-1} - \eta\,(g_t + \mu\, b_t)",
           "Momentum that looks ahead: the step uses the gradient plus the next velocity.",
-          fixed={"nesterov": True}, torch_name="SGD", step_seconds=18e-6),
+          fixed={"nesterov": True}, torch_name="SGD", step_seconds=18e-6, main=_MOMENTUM_MAIN, theory=theory.NESTEROV),
     _spec("adagrad", "AdaGrad", adagrad, {"lr": _lr(0.01, high=10.0), "eps": _eps(1e-10)},
           r"G_t = G_{t-1} + g_t^2 \\ \theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{G_t}+\varepsilon}\, g_t",
           "Divides each parameter's step by the root of its summed squared gradients: rare features get big steps, and every step shrinks for ever.",
-          torch_name="Adagrad", step_seconds=18e-6, effective_lr="falling"),
+          torch_name="Adagrad", step_seconds=18e-6, effective_lr="falling",
+          main=Main(None, why="AdaGrad has no decay rate (its sum never forgets), and ε only keeps the "
+                              "denominator off zero (far below √G): η alone.")),
     _spec("rmsprop", "RMSProp", rmsprop,
           {"lr": _lr(0.01), "rho": _beta(0.9, r"\rho", "ρ", "rho", 0.0, 0.9999,
                                          help="Decay of the moving average of squared gradients."),
@@ -605,15 +658,17 @@ OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({s.name: s for s in [
                              help="Divide by the gradient's standard deviation instead of its RMS.")},
           r"v_t = \rho\, v_{t-1} + (1-\rho)\, g_t^2 \\ \theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{v_t}+\varepsilon}\, g_t",
           "AdaGrad with a memory that fades: the step adapts to recent gradient size and does not die out.",
-          torch_name="RMSprop", step_seconds=16e-6, effective_lr="adaptive"),
+          torch_name="RMSprop", step_seconds=16e-6, effective_lr="adaptive",
+          main=Main("rho", why="ρ sets how many recent squared gradients the scale averages (about 1/(1 − ρ)).")),
     _spec("adam", "Adam", adam, _adam_hypers(_wd(0.0, coupled=True)),
           _ADAM_LATEX + r"\theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{\hat v_t}+\varepsilon}\,\hat m_t",
           "Momentum (first moment) divided by an RMSProp-style scale (second moment), both bias-corrected.",
-          torch_name="Adam", step_seconds=24e-6, effective_lr="adaptive"),
+          torch_name="Adam", step_seconds=24e-6, swept_seconds=0.05e-6, effective_lr="adaptive", main=_BETA2_MAIN),
     _spec("adamw", "AdamW", adam, _adam_hypers(_wd(0.01, coupled=False)),
           _ADAM_LATEX + r"\theta_t = (1-\eta\lambda)\,\theta_{t-1} - \frac{\eta}{\sqrt{\hat v_t}+\varepsilon}\,\hat m_t",
           "Adam with weight decay applied to the weights directly, not through the adaptive gradient scale.",
-          fixed={"decoupled": True}, torch_name="AdamW", step_seconds=24e-6, effective_lr="adaptive"),
+          fixed={"decoupled": True}, torch_name="AdamW", step_seconds=24e-6, swept_seconds=0.05e-6,
+          effective_lr="adaptive", main=_BETA2_MAIN),
     _spec("nadam", "NAdam", nadam,
           {"lr": _lr(0.002), "beta1": _BETA1, "beta2": _BETA2, "eps": _eps(1e-8),
            "momentum_decay": Hyper(4e-3, "nonneg", r"\psi", "momentum decay", 0.0, 0.05,
@@ -622,18 +677,22 @@ OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({s.name: s for s in [
           r"\theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{\hat v_t}+\varepsilon}"
           r"\left(\frac{(1-\mu_t)\, g_t}{1-\prod_{i\le t}\mu_i} + \frac{\mu_{t+1}\, m_t}{1-\prod_{i\le t+1}\mu_i}\right)",
           "Adam with Nesterov's look-ahead applied to the first moment.",
-          torch_name="NAdam", step_seconds=30e-6, effective_lr="adaptive"),
+          torch_name="NAdam", step_seconds=30e-6, swept_seconds=0.05e-6, effective_lr="adaptive", main=_BETA2_MAIN),
     _spec("radam", "RAdam", radam,
           {"lr": _lr(0.001), "beta1": _BETA1, "beta2": _BETA2, "eps": _eps(1e-8)},
           r"\rho_t = \rho_\infty - \frac{2t\beta_2^t}{1-\beta_2^t} \\ "
           r"\theta_t = \theta_{t-1} - \eta\, \hat m_t \cdot \begin{cases} r_t\frac{\sqrt{1-\beta_2^t}}{\sqrt{v_t}+\varepsilon} & \rho_t > 5 \\ 1 & \text{otherwise}\end{cases}",
           "Adam that switches its adaptive scale on only once the variance estimate is trustworthy.",
-          torch_name="RAdam", step_seconds=46e-6, effective_lr="adaptive"),
+          torch_name="RAdam", step_seconds=46e-6, swept_seconds=0.1e-6, effective_lr="adaptive",
+          main=Main("beta2", why="β₂ sets how long the scale remembers, and how long RAdam steps with momentum "
+                                 "alone (while ρ_t ≤ 5) before it adapts.")),
     _spec("adamax", "Adamax", adamax,
           {"lr": _lr(0.002), "beta1": _BETA1, "beta2": _BETA2, "eps": _eps(1e-8)},
           r"u_t = \max(\beta_2 u_{t-1},\ |g_t| + \varepsilon) \\ \theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{u_t}",
           "Adam with the infinity norm: the scale is a decaying maximum of |g|.",
-          torch_name="Adamax", step_seconds=17e-6, effective_lr="adaptive"),
+          torch_name="Adamax", step_seconds=17e-6, swept_seconds=0.04e-6, effective_lr="adaptive",
+          main=Main("beta2", why="β₂ sets how fast its scale u, a decaying maximum of |g|, forgets a large "
+                                 "gradient.")),
     _spec("adadelta", "Adadelta", adadelta,
           {"lr": _lr(1.0, low=1e-3, high=10.0),
            "rho": _beta(0.9, r"\rho", "ρ", "rho", 0.0, 0.9999, help="Decay of both moving averages."),
@@ -641,7 +700,8 @@ OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({s.name: s for s in [
           r"v_t = \rho v_{t-1} + (1-\rho) g_t^2 \\ \Delta_t = \frac{\sqrt{D_{t-1}+\varepsilon}}{\sqrt{v_t+\varepsilon}}\, g_t \\ "
           r"D_t = \rho D_{t-1} + (1-\rho)\Delta_t^2 \\ \theta_t = \theta_{t-1} - \eta\,\Delta_t",
           "Step sizes in the units of the parameters: a ratio of two moving RMS values, no hand-set scale.",
-          torch_name="Adadelta", step_seconds=20e-6, effective_lr="adaptive"),
+          torch_name="Adadelta", step_seconds=20e-6, effective_lr="adaptive",
+          main=Main("rho", why="ρ is the memory of both of its averages, the only scale it has besides η.")),
     _spec("lion", "Lion", lion,
           {"lr": _lr(1e-4, low=1e-6, high=0.1), "beta1": _BETA1,
            "beta2": _beta(0.99, r"\beta_2", "β₂", "beta2", help="Decay of the momentum kept between steps."),
@@ -649,7 +709,10 @@ OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({s.name: s for s in [
           r"c_t = \beta_1 m_{t-1} + (1-\beta_1) g_t \\ \theta_t = (1-\eta\lambda)\theta_{t-1} - \eta\,\mathrm{sign}(c_t) \\ "
           r"m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t",
           "Only the sign of an interpolated momentum: every parameter moves by exactly the learning rate.",
-          torch_name=None, step_seconds=14e-6),
+          torch_name=None, step_seconds=14e-6,
+          main=Main("beta2", why="β₂ is the momentum Lion keeps between steps (a memory of about 1/(1 − β₂) "
+                                 "steps, the analogue of μ; the paper's tuning advice concerns it); β₁ only "
+                                 "weighs this step's gradient in the sign it takes.")),
 ]})
 
 

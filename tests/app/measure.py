@@ -42,3 +42,66 @@ def quarters(values: np.ndarray) -> float:
     n = len(values)
     q = max(n // 4, 1)
     return float(np.median(values[n - q:]) / np.median(values[n - 2 * q:n - q]))
+
+
+def page_constant(path: str, name: str):
+    """A module-level constant of a page script (read from its source: a page cannot be imported)."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(__file__).resolve().parents[2] / path).read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{path} has no {name}")
+
+
+def hypermap(s, opt: str, n: int, n_seeds: int, steps: int, tol: float, recorded: int) -> dict:
+    """The Hyperparameter maps page's map of ``opt`` with settings ``s``, run here as one batch of
+    explicit per-run arrays: per cell (η x main value) the median over seeds of the final f − f*
+    (a diverged run ∞, floored at 1e-12), of the first recorded step from which f − f* stays
+    within ``tol`` (the loss recorded as the page thins it), the share that diverged."""
+    obj = s.objective_obj()
+    lrs, ys = OPTIMIZERS[opt].map_axes(n)
+    n_y = 1 if ys is None else len(ys)
+    seeds = np.arange(s.seed, s.seed + n_seeds)
+    hyper = {**s.hyper(opt), "lr": np.repeat(lrs, n_y * n_seeds)}
+    if ys is not None:
+        hyper[OPTIMIZERS[opt].main.name] = np.tile(np.repeat(ys, n_seeds), len(lrs))
+    runs = len(lrs) * n_y * n_seeds
+    every = -(-steps // max(1, recorded // runs))
+    tr = simulate(obj, opt, steps, s.start, s.noise, np.tile(seeds, len(lrs) * n_y), record="loss", every=every,
+                  **hyper)
+    shape = (len(lrs), n_y, n_seeds)
+    gap = np.where(tr.diverged, np.inf, np.maximum(tr.final_loss - obj.fmin, 1e-12)).reshape(shape)
+    first = np.full(runs, np.inf)
+    for r in range(runs):
+        if tr.diverged[r]:
+            continue
+        out = np.flatnonzero(tr.loss[:, r] - obj.fmin > tol)
+        if out.size == 0:
+            first[r] = tr.t[0]
+        elif out[-1] < len(tr.t) - 1:
+            first[r] = tr.t[out[-1] + 1]
+    return {"lrs": lrs, "ys": ys, "gap": np.median(gap, axis=2), "steps": np.median(first.reshape(shape), axis=2),
+            "diverged": tr.diverged.reshape(shape).mean(axis=2), "start_gap": float(tr.loss[0, 0] - obj.fmin)}
+
+
+def best_and_region(m: dict, measure: str, good: float | None):
+    """The best cell (lowest value, then lowest final gap) and the cells within ``good`` times its
+    value (where no seed diverged, for the share) connected to it, corner to corner included."""
+    value = m["gap"] if measure == "diverged" else m[measure]
+    if not np.isfinite(value).any():
+        return None, None
+    cells = sorted(np.ndindex(value.shape), key=lambda c: (value[c], m["gap"][c]))
+    best = cells[0]
+    ok = (m["diverged"] == 0) if measure == "diverged" else value <= good * value[best]
+    region, todo = {best}, [best]
+    while todo:
+        i, j = todo.pop()
+        for a in (i - 1, i, i + 1):
+            for b in (j - 1, j, j + 1):
+                if 0 <= a < ok.shape[0] and 0 <= b < ok.shape[1] and ok[a, b] and (a, b) not in region:
+                    region.add((a, b))
+                    todo.append((a, b))
+    return best, region

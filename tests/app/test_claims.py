@@ -20,7 +20,7 @@ from ui.frame.registry import ALL_FIELDS
 from ui.state.settings import settings_from_values
 
 from .conftest import no_exception, open_page
-from .measure import quarters, sweep
+from .measure import best_and_region, hypermap, page_constant, quarters, sweep
 
 LR_PAGE = "pages/3_Learning_rates.py"
 
@@ -685,3 +685,121 @@ def test_trajectories_state_each_final_loss(query):
         said = re.search(rf"\*\*{re.escape(OPTIMIZERS[o].title)}\*\* f = ([0-9.e+-]+)", text)
         assert said, (o, text)
         assert float(said.group(1)) == pytest.approx(simulate(s.spec(o)).final_loss[0], rel=1e-3)
+
+
+# ---------------------------------------------------------------------------
+# Hyperparameter maps: each map's best cell, ties, edges, good region and its shape, the widest,
+# and theory on a quadratic
+# ---------------------------------------------------------------------------
+
+HM_PAGE = "pages/12_Hyperparameter_maps.py"
+HM_LESSON = {"f": "quadratic", "quadratic.cond": "100", "noise": "0", "opt": "sgd,momentum,nesterov",
+             "hm.measure": "steps", "hm.tol": "1e-6", "hm.steps": "1000"}
+
+
+def _look_for(at) -> str:
+    return next(i.value for i in at.info if "What to look for" in i.value)
+
+
+def _map_claim(text: str, name: str) -> str:
+    """The part of the text about one optimiser's map: from its bold name to the next bold name."""
+    start = text.index(f"**{name}**:")
+    rest = text[start + len(name) + 5:]
+    nxt = re.search(r"\*\*[^*]+\*\*:|Widest span|All span|With gradient noise", rest)
+    return rest[:nxt.start()] if nxt else rest
+
+
+@pytest.mark.parametrize("query", [{}, HM_LESSON, {"opt": "adam,lion,adagrad", "hm.measure": "steps",
+                                                    "hm.tol": "0.05", "hm.n": "12", "hm.steps": "300"},
+                                   {"hm.measure": "diverged", "hm.n": "10", "f": "beale", "opt": "nesterov,rmsprop"}],
+                         ids=["defaults", "theory lesson", "steps", "diverged"])
+def test_hyperparameter_maps_say_where_each_optimiser_works_in_this_run(query):
+    from ui.views.analysis import GOOD
+    from ui.views.claims import band_word
+
+    at = open_page(HM_PAGE, query)
+    no_exception(at)
+    text = _look_for(at)
+    s = _settings(query)
+    value = {k: ALL_FIELDS[k].clean(query[k]) if k in query else ALL_FIELDS[k].default
+             for k in ("hm.n", "hm.seeds", "hm.steps", "hm.measure", "hm.tol")}
+    n, steps, measure, tol = int(value["hm.n"]), int(value["hm.steps"]), value["hm.measure"], value["hm.tol"]
+    n_seeds = 1 if s.noise == 0 else int(value["hm.seeds"])  # (no noise: every seed the same run)
+    recorded = page_constant(HM_PAGE, "RECORDED")
+    spans = {}
+    for o in s.optimizers:
+        name = OPTIMIZERS[o].title
+        m = hypermap(s, o, n, n_seeds, steps, tol, recorded)
+        best, region = best_and_region(m, measure, GOOD.get(measure))
+        said = _map_claim(text, name)
+        if best is None:
+            assert said.strip().startswith("no cell"), said
+            continue
+        i, j = best
+        cell = re.match(r" best at η = ([0-9.e+-]+)(?:, \S+ = ([0-9.]+))?", said)
+        assert cell, said
+        assert float(cell.group(1)) == pytest.approx(m["lrs"][i], rel=0.05), (name, said)
+        if m["ys"] is not None:  # the value of a decay rate: 1 − β to two digits
+            assert 1 - float(cell.group(2)) == pytest.approx(1 - m["ys"][j], rel=0.05), (name, said)
+        ranked = m["gap"] if measure == "diverged" else m[measure]
+        ties = int((ranked <= ranked[best] * 1.05).sum()) - 1
+        told = re.search(r"(\d+) other cells? within 5% of it", said)
+        assert (int(told.group(1)) if told else 0) == ties, (name, said)
+        on_edge = i in (0, len(m["lrs"]) - 1) or (m["ys"] is not None and j in (0, len(m["ys"]) - 1))
+        assert ("on the map's edge" in said) == on_edge, (name, said)
+        good = re.search(r"joined to the best one\): (\d+) of (\d+), spanning ([0-9.]+) decades", said)
+        assert int(good.group(1)) == len(region) and int(good.group(2)) == ranked.size, (name, said)
+        cols = sorted({c[0] for c in region})
+        spans[o] = float(np.log10(m["lrs"][cols[-1]] / m["lrs"][cols[0]]))
+        assert float(good.group(3)) == pytest.approx(spans[o], abs=0.051), (name, said)
+        rows = sorted({c[1] for c in region})
+        whole = len(region) == ranked.size > 1
+        assert ("the whole map" in said) == whole, (name, said)
+        if m["ys"] is not None and len(rows) > 1 and not whole:  # the band's shape, from each row's centre η
+            centre = [np.mean([np.log10(m["lrs"][a]) for a, b in region if b == r]) for r in rows]
+            slope = np.polyfit(np.log10(1 - m["ys"][rows]), centre, 1)[0]
+            words = {"diagonal": "a diagonal band", "leaning": "a band that leans:", "upright": "an upright band",
+                     "rising": "leans the other way:", "leaning back": "leans a little the other way"}
+            assert words[band_word(slope)] in said, (name, slope, said)
+        law = OPTIMIZERS[o].theory
+        if law is not None and s.objective in ("quadratic", "scaled"):
+            kappa = float(dict(s.objective_options)["cond"])
+            ys = m["ys"] if m["ys"] is not None else np.zeros(1)
+            agree = 0
+            for r, mu in enumerate(ys):
+                bad = np.flatnonzero(~(m["gap"][:, r] < m["start_gap"]))
+                over = np.flatnonzero(m["lrs"] > law.edge(mu, kappa))
+                agree += (bad.size == over.size == 0) or (bad.size and over.size and abs(bad[0] - over[0]) <= 1)
+            told = re.search(r"within one cell of that edge in (\d+) of (\d+) rows?", said)
+            assert told and (int(told.group(1)), int(told.group(2))) == (agree, len(ys)), (name, said)
+            eta, mu = law.optimum(1.0, kappa)
+            star = (int(np.argmin(np.abs(np.log(m["lrs"] / eta)))),
+                    0 if m["ys"] is None else int(np.argmin(np.abs(np.log((1 - m["ys"]) / (1 - mu))))))
+            far = max(abs(a - b) for a, b in zip(star, best))
+            told = re.search(r"the best cell here is (that cell|(\d+) cells? from it)", said)
+            assert told and (0 if told.group(1) == "that cell" else int(told.group(2))) == far, (name, said)
+            if query is HM_LESSON and o != "sgd":  # the lesson: the fewest steps next to theory's optimum
+                assert far <= 1
+    if len(spans) > 1:
+        top = max(spans.values())
+        leaders = {OPTIMIZERS[o].title for o, v in spans.items() if v >= top - 1e-9}
+        widest = re.search(r"Widest span of good η: (.+?) \(([0-9.]+) decades\)(, a tie)?\.", text)
+        if len(leaders) == len(spans):
+            assert "a tie." in text and re.search(r"All span [0-9.]+ decades of good η", text), text
+        else:
+            assert widest and set(re.split(r", | and ", widest.group(1))) == leaders, (leaders, text)
+            assert bool(widest.group(3)) == (len(leaders) > 1)
+
+
+def test_hyperparameter_maps_default_lesson_is_visible():
+    """At the defaults momentum's good cells make a diagonal band (η/(1 − μ) traded off), as the
+    page's general sentence promises a map can show; the theory lesson's momentum and Nesterov
+    reach the tolerance at most one cell from theory's optimum, and SGD, slower, somewhere."""
+    text = _look_for(open_page(HM_PAGE))
+    assert "a diagonal band" in _map_claim(text, OPTIMIZERS["momentum"].title)
+    text = _look_for(open_page(HM_PAGE, HM_LESSON))
+    for o in ("momentum", "nesterov"):
+        said = _map_claim(text, OPTIMIZERS[o].title)
+        assert re.search(r"the best cell here is (that cell|1 cell from it)", said), said
+        assert "in 20 of 20 rows" in said, said
+    assert "no cell" not in _map_claim(text, "SGD")

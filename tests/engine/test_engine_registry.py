@@ -7,7 +7,7 @@ import pytest
 from engine_testlib import OBJECTIVE_NAMES, OPTIMIZER_NAMES
 
 from engine import OPTIMIZERS, get_objective, simulate
-from engine.optimizers import EFFECTIVE_LR, effective_lr, validate_hypers
+from engine.optimizers import EFFECTIVE_LR, SCALES, effective_lr, validate_hypers
 
 T = 25
 SEEDS = np.array([0, 1, 2])
@@ -55,6 +55,19 @@ def test_registry_entry_is_complete(optimizer):
     assert spec.effective_lr in EFFECTIVE_LR
     assert all(h.text for h in spec.hypers.values())
     validate_hypers(spec, {})  # the defaults are valid
+    # beside η, the hyperparameter a map of the optimiser sweeps (Main(None, why=...): η alone)
+    assert spec.main is not None, "its main hyperparameter: a Main(...) in its row"
+    assert spec.main.why, "why that one (or why η alone)"
+    lrs, ys = spec.map_axes(7)
+    assert np.all(np.diff(np.log(lrs)) > 0) and lrs[0] == pytest.approx(spec.hypers["lr"].low)
+    if spec.main.name is None:
+        assert ys is None
+    else:
+        h = spec.hypers[spec.main.name]
+        assert spec.main.scale in SCALES and h.kind != "bool"
+        assert spec.main.scale != "decay" or h.kind == "unit"
+        assert np.all(np.diff(ys) > 0) and ys[0] == pytest.approx(h.low) and ys[-1] == pytest.approx(h.high)
+        validate_hypers(spec, {"lr": np.repeat(lrs, 7), spec.main.name: np.tile(ys, 7)})
     for name, h in spec.hypers.items():
         if h.kind == "bool":
             assert isinstance(h.default, bool), name

@@ -49,6 +49,7 @@ WORK = {
     "lrs.seeds": 20, "wd.steps": 5000, "so.iter": 5000, "sch.warmup": 5000, "sch.every": 5000,
     "first": 1000, "sparse.dim": 200, "sparse.n_samples": 20000, "sparse.batch_size": 256,
     "sparse2d.n_samples": 20000, "sparse2d.batch_size": 256, "nn.grid": 61,
+    "hm.n": 40, "hm.seeds": 10, "hm.steps": 5000,
 }
 
 
@@ -181,6 +182,9 @@ NN_DIM = get_objective("network", depth=int(PAGES["network"].field("nn.depth").h
                        width=int(PAGES["network"].field("nn.width").high)).dim
 NN_EVERY = -(-int(NN_STEPS.high) // 25)  # ui.views.network: 25 frames of a run
 NN_TUNED_LRS = range(5)  # pages/11_Neural_network.py: TUNED, five learning rates per optimiser
+HM_N, HM_SEEDS, HM_STEPS = (int(PAGES["hypermaps"].field(k).high) for k in ("hm.n", "hm.seeds", "hm.steps"))
+HM_RUNS = HM_N * HM_N * HM_SEEDS  # a map: cells x seeds, one engine call per optimiser
+HM_EVERY = -(-HM_STEPS // max(1, page_constant("pages/12_Hyperparameter_maps.py", "RECORDED") // HM_RUNS))
 
 
 # Each page's largest single engine call within the UI caps: (runs, steps, parameters, record, every).
@@ -204,6 +208,8 @@ WORST_CALLS = {
     "schedules": _shared(1, MAX_DIM),
     "baselines": _shared(1, MAX_DIM),
     "network": (len(NN_TUNED_LRS), int(NN_STEPS.high), NN_DIM, "full", NN_EVERY),  # the tuned experiment
+    "hypermaps": (HM_RUNS, HM_STEPS, MAX_DIM, "loss", HM_EVERY),  # a map (the loss only, thinned)
+    "hypermaps (path)": (1, HM_STEPS, 2, "full", 1),  # the clicked cell's run on the map beside
     "guide": None,  # no computation
 }
 
@@ -249,6 +255,7 @@ VIEW_CALLS = {
     "baselines": [(MAX_OPTS, *_shared(1, MAX_DIM), 0)],
     # the tuned experiment (two optimisers x its learning rates) holds more than four chosen ones
     "network": [(2, len(NN_TUNED_LRS), int(NN_STEPS.high), NN_DIM, "full", NN_EVERY, 0)],
+    "hypermaps": [(MAX_OPTS, HM_RUNS, HM_STEPS, MAX_DIM, "loss", HM_EVERY, 0), (1, 1, HM_STEPS, 2, "full", 1, 0)],
     "guide": [],
 }
 
@@ -291,6 +298,32 @@ def test_the_largest_url_the_fields_accept_is_computed_or_refused_by_the_budget(
     assert errors or n_charts(at) >= 1
 
 
+# Few steps of many runs on the widest sampled problem: cheap enough for the budget's seconds, but one
+# step holds more numbers than the engine takes at once (runs x parameters x samples per gradient).
+WIDE_STEP = {"f": "sparse", "sparse.dim": str(int(SHARED["sparse.dim"].high)),
+             "sparse.batch_size": str(int(SHARED["sparse.batch_size"].high)), "steps": "10", "opt": "sgd"}
+WIDE_STEP_URLS = {"pages/6_LR_sensitivity.py": {**WIDE_STEP, "lrs.points": "25", "lrs.seeds": "20"},
+                  "pages/12_Hyperparameter_maps.py": {**WIDE_STEP, "opt": "momentum", "hm.n": "10", "hm.seeds": "5",
+                                                      "noise": "0.3"}}
+
+
+def test_a_step_wider_than_the_engine_takes_is_refused_by_the_budget():
+    spec = RunSpec.of("sparse", "sgd", 10, seed=tuple(range(500)), objective_options={"dim": 200, "batch_size": 256})
+    assert compute.cost(spec) < compute.VIEW_SECONDS  # not too long: too wide
+    with pytest.raises(compute.OverBudget, match="a shared server gives one view at once"):
+        compute.spec_cost(spec)
+    with pytest.raises(ValueError, match="cap"):  # what the engine itself would say
+        simulate(spec)
+
+
+@pytest.mark.parametrize("path", WIDE_STEP_URLS)
+def test_a_url_whose_step_is_too_wide_is_refused_by_the_budget_not_the_engine(path):
+    at = open_page(path, WIDE_STEP_URLS[path])
+    no_exception(at)
+    errors = [e.value for e in at.error]
+    assert errors and all(e.startswith("Too much for a shared server") for e in errors), errors
+
+
 # --------------------------------------------------------------------------------------------
 # A URL asking for more than the caps: refused with a notice, the default used
 # --------------------------------------------------------------------------------------------
@@ -307,6 +340,8 @@ OVER = {
     "pages/8_Schedules.py": {"sch.warmup": "5001", "sch.every": "99999999999"},
     "pages/9_Second_order.py": {"so.iter": "5001", "so.methods": ",".join(SO_METHODS.options) + ",BFGS,x"},
     "pages/4_Bias_correction.py": {"first": "1001"},
+    "pages/12_Hyperparameter_maps.py": {"hm.n": "41", "hm.seeds": "11", "hm.steps": "5001", "hm.tol": "1e-13",
+                                        "hm.lr": "11", "hm.h2": "1"},
 }
 
 
@@ -341,6 +376,15 @@ def test_cost_grows_with_what_a_run_does():
     typed = base.replace(objective="custom", objective_options={"expr": COSTLY})
     assert get_objective("custom", expr=COSTLY).eval_cost > 100
     assert compute.cost(typed) > 10 * compute.cost(base)  # counted by its operations
+    # a map over a decay rate: each run pays its own powers of it (Adam's bias corrections), momentum none
+    lrs = tuple(np.logspace(-4, -1, 400))
+    only_lr = RunSpec.of("rosenbrock", "adam", 500, record="loss", grid={"lr": lrs, "seed": (0, 1)})
+    mapped = RunSpec.of("rosenbrock", "adam", 500, record="loss", grid={"lr": lrs[:200], "beta2": (0.9, 0.99),
+                                                                         "seed": (0, 1)})
+    assert mapped.runs == only_lr.runs and compute.cost(mapped) > 1.5 * compute.cost(only_lr)
+    assert compute.cost(mapped.replace(optimizer="momentum", grid={"lr": lrs[:200], "momentum": (0.9, 0.99),
+                                                                    "seed": (0, 1)})) == pytest.approx(
+        compute.cost(only_lr.replace(optimizer="momentum")))
     sparse = RunSpec.of("sparse", "sgd", 1000, objective_options={"dim": 200, "batch_size": 256})
     assert compute.cost(sparse) > 2 * compute.cost(sparse.replace(objective_options={"dim": 200, "batch_size": 1}))
 

@@ -49,12 +49,13 @@ RESERVED = {"embed", "embed_options"}
 # Valid values of these fields are drawn from [low, cap] to keep each run affordable.
 COST_CAP = {"steps": 300, "seeds": 4, "sp.steps": 200, "sp.dim": 25, "sp.seeds": 3, "lrs.points": 8,
             "lrs.seeds": 2, "wd.steps": 500, "so.iter": 100, "sparse.n_samples": 2000, "sparse.dim": 30,
-            "sparse2d.n_samples": 2000,
+            "sparse2d.n_samples": 2000, "hm.n": 8, "hm.seeds": 2, "hm.steps": 60,
             "home.seed": 3, "nn.steps": 200, "nn.grid": 15}
 # Every query starts from these valid, cheap values (checked like the rest); a drawn value for the
 # same key replaces them, so an invalid one still falls back to the (expensive) default.
 CHEAP = {"steps": "120", "seeds": "3", "sp.steps": "100", "sp.seeds": "2", "lrs.points": "6", "lrs.seeds": "2",
-         "wd.steps": "400", "home.seed": "1", "nn.steps": "100", "nn.grid": "9"}
+         "wd.steps": "400", "home.seed": "1", "nn.steps": "100", "nn.grid": "9", "hm.n": "6", "hm.seeds": "1",
+         "hm.steps": "40"}
 
 VALID_EXPRESSIONS = ("x**2 + 3*y**2", "(1-x)^2 + 100*(y-x^2)^2", "sin(x) + cos(y) + 0.1*(x^2+y^2)",
                      "abs(x) + abs(y)", "exp(-x^2-y^2) * -1 + 0.05*(x^2+y^2)", "  x^2 + y^2  ",

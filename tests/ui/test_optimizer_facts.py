@@ -26,6 +26,7 @@ from ui.views.theme import ChartStyle, color_scale
 def test_every_optimiser_has_its_facts_in_its_row_and_the_views_table(name):
     spec = OPTIMIZERS[name]
     assert spec.step_seconds > 0 and spec.effective_lr in EFFECTIVE_LR
+    assert spec.main is not None and spec.main.why, "beside η, its main hyperparameter (a map's second axis)"
     for key, hyper in spec.hypers.items():
         assert hyper.text and "\\" not in hyper.text, key  # plain text, for chart titles
     view = optimizers.VIEWS[name]

@@ -1,9 +1,10 @@
 """What one view may ask of the shared server, by what it really costs.
 
 ``cost(spec)`` estimates the seconds of a core a run spec takes, from what the engine will do:
-each optimiser's work per step (its registry row's ``step_seconds``), the objective's (an
-analytic function's few operations, a typed function's counted operations, a sampled
-minibatch's rows, a network's layers), the number of runs and parameters, and what is recorded.
+each optimiser's work per step (its registry row's ``step_seconds``, and ``swept_seconds`` per
+run when its decay rates differ from run to run), the objective's (an analytic function's few
+operations, a typed function's counted operations, a sampled minibatch's rows, a network's
+layers), the number of runs and parameters, and what is recorded.
 The constants were measured on this project's 2-core machine with ``python
 benchmarks/bench_cost.py``, which prints the model against the measured time for every
 optimiser and objective family (the model is meant to be at or above it).
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 
 from engine import OPTIMIZERS, RunSpec, get_objective
 from engine.landscape import evaluations
+from engine.simulate import MAX_RUNS, MAX_STEP_NUMBERS
 
 VIEW_SECONDS = 8.0  # estimated engine seconds one view may compute (the rest of 10 s: the page)
 VIEW_BYTES = 120_000_000  # bytes of traces one view may hold
@@ -65,12 +67,23 @@ def objective_step(obj, runs: int) -> float:
     return 0.0 if obj.name == "rosenbrock" else ANALYTIC_STEP
 
 
+NOT_HYPERS = frozenset({"lr", "seed", "noise"})  # a grid's axes that are not decay rates or flags
+
+
+def swept(spec: RunSpec) -> bool:
+    """Whether a hyperparameter other than η differs from run to run (a map over it)."""
+    return any(name not in NOT_HYPERS and isinstance(value, tuple) and len(value) > 1
+               for name, value in (*spec.hyper, *spec.grid))
+
+
 def cost(spec: RunSpec) -> float:
     """Estimated seconds of a core for ``simulate(spec)``."""
     obj = _objective(spec)
     runs = spec.runs
     per_coordinate = (UPDATE_COORDINATE + RECORD_COORDINATE / spec.every if spec.record == "full"
                       else LOSS_COORDINATE)
+    if swept(spec):  # each run pays its own powers of its decay rates
+        per_coordinate += OPTIMIZERS[spec.optimizer].swept_seconds
     step = OPTIMIZERS[spec.optimizer].step_seconds + objective_step(obj, runs) + runs * obj.dim * per_coordinate
     return MARGIN * spec.steps * step
 
@@ -166,6 +179,18 @@ def check(costs: Iterable[tuple[str, float, int]], spent: float = 0.0, held: int
 
 
 def spec_cost(spec: RunSpec) -> tuple[str, float, int]:
+    """``(what, seconds, bytes)`` of a spec for ``check``; a spec wider than the engine takes at
+    once (one step of its runs x parameters x samples per gradient, or its runs) is refused here,
+    however quick (the engine would refuse it only after the view's other runs)."""
+    obj = _objective(spec)
+    batch = int(obj.options.get("batch_size", 1)) if obj.stochastic else 1
+    numbers = spec.runs * obj.dim * batch
+    if numbers > MAX_STEP_NUMBERS or spec.runs > MAX_RUNS:
+        raise OverBudget(
+            f"one step of this view would hold {numbers:,} numbers ({spec.runs:,} runs x {obj.dim} parameters x "
+            f"{batch} samples per gradient), more than the {MAX_STEP_NUMBERS:,} (in at most {MAX_RUNS:,} runs) a "
+            "shared server gives one view at once. Lower the seeds, the learning rates (or cells) per optimiser, "
+            "the dimension or the batch size.")
     return _describe(spec), cost(spec), recorded_bytes(spec)
 
 

@@ -35,6 +35,7 @@ from ui.state.fields import (
     option_field,
 )
 from ui.state.owndata import starting_data
+from ui.views.analysis import MEASURES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -178,6 +179,32 @@ PAGES: dict[str, Page] = {p.id: p for p in (
          first_marks=frozenset({"rect", "area", "line", "point"}), first_fields=frozenset({"lr", "median", "lo", "hi"}),
          changes=("w:lrs.points", 10), small=(("steps", "120"), ("lrs.points", "6"), ("lrs.seeds", "2")),
          worst=(*MAX.items(), ("lrs.points", "60"), ("lrs.seeds", "20"), ("lrs.best", "1"))),
+    Page("hypermaps", "Hyperparameter maps", ":material/grid_on:", "pages/12_Hyperparameter_maps.py",
+         "Where does each optimiser work? The outcome over η and its main second hyperparameter.",
+         fields=(Number("hm.n", 20, "Cells per axis", "η and the second hyperparameter each take this many values "
+                        "over their slider ranges (η log-spaced, a decay rate β by 1 − β log-spaced).",
+                        low=5, high=40, integer=True),
+                 Number("hm.seeds", 5, "Seeds per cell", "Each cell is the median of this many runs (seeds seed, "
+                        "seed + 1, ...: the same gradient noise for every optimiser; one run without noise).",
+                        low=1, high=10, integer=True),
+                 Number("hm.steps", 500, "Steps per run", "Every run of every map takes this many steps.",
+                        low=10, high=5000, integer=True),
+                 Choice("hm.measure", "gap", "Colour shows", "What each cell's colour measures (light is good).",
+                        options=MEASURES, labels=("Final f − f* (median over seeds)",
+                                                  "Steps to reach the tolerance (median)",
+                                                  "Share of seeds that diverged")),
+                 Number("hm.tol", 1e-3, "Tolerance on f − f*", "A run has reached it at the first step with "
+                        "f − f* at most this.", low=1e-12, high=10.0, log=True, grid=log_grid(1e-12, 10.0)),
+                 # the run on the path map: a cell clicked on a map (not drawn as controls; the link keeps it)
+                 Choice("hm.pick", "best", "Run on the path map", options=("best", *OPTIMIZERS),
+                        labels=("The first optimiser's best cell", *(o.title for o in OPTIMIZERS.values()))),
+                 Number("hm.lr", 1e-3, "Its learning rate η", low=1e-6, high=10.0, log=True,
+                        grid=log_grid(1e-6, 10.0)),
+                 Number("hm.h2", 0.9, "Its second hyperparameter", low=0.0, high=0.9999)),
+         first_marks=frozenset({"rect", "image", "line"}),
+         first_fields=frozenset({"value", "x0", "y0", "status", "x", "y"}),
+         changes=("w:hm.n", 10), small=(("hm.steps", "60"), ("hm.n", "6"), ("hm.seeds", "1")),
+         worst=(("opt", MAX["opt"]), ("hm.n", "40"), ("hm.seeds", "10"), ("hm.steps", "5000"))),
     Page("weight_decay", "Weight decay", ":material/compress:", "pages/7_Weight_decay.py",
          "Adam + L2 or AdamW? Where each settles, and how hard it pulls each weight.",
          fields=(Number("wd.lambda", 0.5, "Weight decay λ (both)", "The same λ for Adam's L2 term and AdamW's decay.",

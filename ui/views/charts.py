@@ -19,7 +19,7 @@ import pandas as pd
 
 from engine import OPTIMIZERS, Objective, Trace
 
-from . import frames, live
+from . import analysis, frames, live
 from .explain import ARROW_DASHES, HEAD, HEAD_ANGLE, LONGEST, VECTOR
 from .explain import only as explain_only
 from .theme import (
@@ -276,10 +276,12 @@ def progress_view(path: pd.DataFrame, metric: str, title: str, style: ChartStyle
 
 
 def top_level(view: dict, data: Datasets, params: Sequence[dict] = (), description: str = "",
-              stretch: Sequence[int] = (), panel: Mapping | None = None, live: Mapping | None = None) -> dict:
+              stretch: Sequence[int] = (), panel: Mapping | None = None, live: Mapping | None = None,
+              phone_screens: float = 0) -> dict:
     """A finished spec: the view (a layer or a concatenation), its params and its datasets, its
-    text alternative (``description``: what a screen reader says), and the concatenated views
-    that take the width left over by maps (``stretch``, for the chart component)."""
+    text alternative (``description``: what a screen reader says), the concatenated views
+    that take the width left over by maps (``stretch``, for the chart component), and how many
+    screens' height a concatenation stacked on a phone may take (``phone_screens``, else one)."""
     spec = {"$schema": SCHEMA_URL, **view, "datasets": dict(data.frames)}
     concat = view.get("hconcat") or view.get("vconcat") or []
     if any(_is_map(v) for v in concat) and "resolve" not in view:
@@ -295,6 +297,8 @@ def top_level(view: dict, data: Datasets, params: Sequence[dict] = (), descripti
         meta["explain"] = dict(panel)
     if live:  # the runs as the browser twin reads them: drag the start, the paths follow
         meta["live"] = dict(live)
+    if phone_screens:
+        meta["phone_screens"] = float(phone_screens)
     if meta:
         spec["usermeta"] = meta
     if params:
@@ -573,3 +577,167 @@ def cross_layer(point, what: str, style: ChartStyle) -> dict:
     """A black cross marking one point of a map (e.g. a regularised minimum)."""
     return point_layer([(point[0], point[1], what)], tooltip_format=".4f", shape="cross",
                        size=style.point_size * 4, color="black")
+
+
+# ---------------------------------------------------------------------------
+# Hyperparameter maps
+# ---------------------------------------------------------------------------
+
+STATUS_COLORS = {"diverged": "#7a7a7a", "not reached": "#dcdcdc"}  # beside viridis: grey, then light grey
+TALL = 1.7  # a map's height over its width
+
+
+def _decay_ticks(lo: float, hi: float) -> list[float]:
+    """1 − β at β = 0, 0.9, 0.99, ... within [lo, hi] (the axis shows β)."""
+    return [10.0 ** -k for k in range(0, 13) if lo * (1 - 1e-9) <= 10.0 ** -k <= hi * (1 + 1e-9)]
+
+
+def hypermap_view(opt: str, cells: pd.DataFrame, marks: pd.DataFrame, lines: pd.DataFrame, points: pd.DataFrame,
+                  fill: dict, tooltip: list[dict], style: ChartStyle, data: Datasets, side: int,
+                  fill_legend: bool, status_legend: bool) -> dict:
+    """One optimiser's map: its cells coloured by ``fill`` (a quantitative scale shared by every
+    map of the chart), the diverged (or not reached) ones grey, its best cell framed, the run on
+    the path map dotted, and theory's edge and optimum where they are known."""
+    main, symbol = analysis.main_of(opt)
+    own = cells[cells["series"] == opt]
+    x_domain = [float(own["x0"].min()), float(own["x1"].max())]
+    x = q("x0", scale={"type": "log", "domain": x_domain, "nice": False}, axis=log_axis("η"))
+    if main is None:
+        y = q("y0", scale={"domain": [0, 1], "nice": False, "zero": False}, axis=None)
+    else:
+        lo, hi = float(own["y0"].min()), float(own["y1"].max())
+        scale = {"domain": [lo, hi], "nice": False, "zero": False}
+        # the symbol above the axis's labels, level (a rotated title beside them takes a map's width)
+        axis = {"title": symbol, "titleAngle": 0, "titleAlign": "right", "titleBaseline": "bottom", "titleX": 0,
+                "titleY": -style.font_size * 0.4}
+        if main.scale == "decay":  # 1 − β on a log axis, β near 1 at the top, labelled by β
+            axis.update(values=_decay_ticks(lo, hi), labelExpr="format(1 - datum.value, '.6~g')")
+            scale.update(type="log", reverse=True)
+        else:
+            scale.update(type="log" if main.scale == "log" else "linear")
+        y = q("y0", scale=scale, axis=axis)
+    mine = {"filter": {"field": "series", "equal": opt}}
+    source = data.frame(cells, "cells", ("series", "lr", "h2", "x0", "x1", "y0", "y1", "value", "gap", "steps",
+                                         "diverged", "status"))
+    edges = {"x": x, "x2": {"field": "x1"}, "y": y, "y2": {"field": "y1"}}
+    # only the outcomes this chart has, one above the other: a legend wider than its map widens its view
+    shown = [k for k in STATUS_COLORS if (cells["status"] == k).any()] or ["diverged"]
+    status = n("status", scale={"domain": shown, "range": [STATUS_COLORS[k] for k in shown]},
+               legend={"title": None, "orient": "bottom", "direction": "vertical"} if status_legend else None)
+    layers = [
+        {"data": source, "transform": [mine, {"filter": "isValid(datum.value) && isFinite(datum.value)"}],
+         "mark": {"type": "rect"},
+         "encoding": {**edges, "fill": {"field": "value", **fill, **({} if fill_legend else {"legend": None})},
+                      "tooltip": tooltip}},
+        {"data": source, "transform": [mine, {"filter": "datum.status !== ''"}],
+         "mark": {"type": "rect"},
+         "encoding": {**edges, "color": status, "tooltip": [n("status", title="outcome"), *tooltip[1:]]}},
+    ]
+    framed = data.frame(marks, "framed", ("series", "kind", "lr", "h2", "x0", "x1", "y0", "y1"))
+    layers.append({"data": framed, "transform": [mine, {"filter": "datum.kind === 'best'"}],
+                   "mark": {"type": "rect", "filled": False, "stroke": "black", "strokeWidth": style.line_width * 1.25},
+                   "encoding": {**edges, "tooltip": {"value": "best cell"}}})
+    centre = [{"calculate": "sqrt(datum.x0 * datum.x1)", "as": "xc"},
+              {"calculate": ("(datum.y0 + datum.y1) / 2" if main is None or main.scale == "linear"
+                             else "sqrt(datum.y0 * datum.y1)"), "as": "yc"}]
+    layers.append({"data": framed, "transform": [mine, {"filter": "datum.kind === 'shown'"}, *centre],
+                   "mark": {"type": "point", "filled": True, "fill": "white", "stroke": "black", "strokeWidth": 1.5,
+                            "size": style.point_size * 1.5, "opacity": 1},
+                   "encoding": {"x": q("xc"), "y": q("yc"), "tooltip": {"value": "the run on the path map"}}})
+    if (lines["series"] == opt).any():
+        layers.append({"data": data.frame(lines, "edge", ("series", "eta", "y", "what")), "transform": [mine],
+                       "mark": {"type": "line", "clip": True, "color": "black", "strokeDash": [8, 4],
+                                "strokeWidth": style.line_width},
+                       "encoding": {"x": q("eta"), "y": q("y"), "order": q("y"),
+                                    "tooltip": [n("what", title="theory")]}})
+    if (points["series"] == opt).any():
+        layers.append({"data": data.frame(points, "optimum", ("series", "eta", "y", "h2", "what")), "transform": [mine],
+                       "mark": {"type": "point", "shape": "cross", "filled": True, "clip": True, "color": "black",
+                                "stroke": "white", "strokeWidth": 1, "size": style.point_size * 3, "opacity": 1},
+                       "encoding": {"x": q("eta"), "y": q("y"),
+                                    "tooltip": [n("what", title="theory"), q("eta", format=".3g", title="η*"),
+                                                *([q("h2", format=".4g", title=f"{symbol}*")] if main else [])]}})
+    # a little taller than wide: the titles, axes and legends take the height the plot needs
+    return {"layer": layers, "width": side, "height": int(side * TALL), "title": frames.title(opt)}
+
+
+def _decades(domain: Sequence[float], most: int = 4) -> list[float]:
+    """Labels for a log colour scale over ``domain``: its powers of ten, every k-th so that at most
+    ``most`` are left (a label per tick would overlap); its two ends when it holds fewer than two."""
+    lo, hi = float(domain[0]), float(domain[-1])
+    powers = [10.0 ** k for k in range(int(np.ceil(np.log10(lo) - 1e-9)), int(np.floor(np.log10(hi) + 1e-9)) + 1)]
+    if len(powers) < 2:
+        return [float(f"{lo:.2g}"), float(f"{hi:.2g}")]
+    k = -(-len(powers) // most)
+    return powers[::k]
+
+
+def _lines(text: str, width: int) -> str | list[str]:
+    """``text`` broken at spaces into lines of at most about ``width`` characters (Vega's multi-line
+    title: a list); one line when it fits. A formula stays whole: an operator keeps its neighbours
+    (f − f*)."""
+    words: list[str] = []
+    for word in text.split(" "):
+        if words and (word in ("−", "≤", "=", "+") or words[-1].endswith(("−", "≤", "=", "+"))):
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines[0] if len(lines) == 1 else lines
+
+
+def hypermap_chart(cells: pd.DataFrame, marks: pd.DataFrame, lines: pd.DataFrame, points: pd.DataFrame,
+                   measure: str, measure_title: str, domain: Sequence[float], style: ChartStyle,
+                   path: pd.DataFrame | None = None, objective: Objective | None = None,
+                   steps: int = 0, path_title=None) -> dict:
+    """Every chosen optimiser's map of the outcome over (η, its main hyperparameter), side by side,
+    on one colour scale (``domain``: the measure's range over all of them, log for the loss and
+    the steps, 0-1 for the share that diverged; light is good) with one legend; and, with a
+    ``path``, the run of one cell over the objective's map beside them, driven by the ``step``
+    param (the player's)."""
+    data = Datasets()
+    share = measure == "diverged"
+    fill = {"type": "quantitative",
+            "scale": {"type": "linear" if share else "log", "domain": [float(v) for v in domain], "clamp": True,
+                      "scheme": "orangered" if share else "viridis", "reverse": not share, "nice": False},
+            # the title in lines no wider than the gradient: a legend wider than its map widens its view
+            # (the first map's), which pushes the other maps away
+            "legend": {"title": _lines(measure_title, 20), "orient": "bottom", "direction": "horizontal",
+                       "titleLimit": 600, "format": ".0%" if share else "~e", "gradientLength": style.font_size * 9,
+                       **({} if share else {"values": _decades(domain)})}}
+    tooltip = [q("value", format=".0%" if share else ".3g", title=measure_title), q("lr", format=".3g", title="η")]
+    side = int(style.map_height * 0.6)
+    views = []
+    series = list(dict.fromkeys(cells["series"]))
+    for k, opt in enumerate(series):
+        _, symbol = analysis.main_of(opt)
+        tips = [*tooltip, *([q("h2", format=".6~g", title=symbol)] if symbol else []),
+                q("gap", format=".3g", title="median final f − f*"),
+                *([q("steps", format=".4~g", title="median steps")] if measure == "steps" else []),
+                q("diverged", format=".0%", title="seeds diverged")]
+        views.append(hypermap_view(opt, cells, marks, lines, points, fill, tips, style, data, side=side,
+                                   fill_legend=k == 0, status_legend=k == len(series) - 1))
+    names = ", ".join(frames.title(o) for o in series)
+    description = (f"Maps of the {measure_title} over a grid of the learning rate η (log scale) and each "
+                   f"optimiser's main hyperparameter, for {names}, on one colour scale; the best cell of each is "
+                   "framed in black.")
+    params = []
+    if path is not None and objective is not None:
+        views.append(trajectory_view(path, objective, style, data, title=path_title, legend=False,
+                                     height=int(side * TALL), width=side))
+        params = [step_param(steps)]
+        description += f" Beside them, the run of one cell over a map of {objective.title}."
+    # Every map has the same colour scale (the same domain and scheme), each its own: its legend is drawn
+    # once, under the first map, as the outcomes' (diverged) under the last; a legend of the whole chart
+    # would take a row of its own, which the chart component cannot foresee when it reserves the
+    # chart's height (the maps were drawn at half their size).
+    body = {"hconcat": views, "resolve": {"scale": {"fill": "independent", "color": "independent"},
+                                          "legend": {"fill": "independent", "color": "independent"}}}
+    # on a phone the maps stack one under another: each keeps a readable size (about 0.6 of a
+    # screen's height each, a page to scroll) rather than all of them shrinking into one screen
+    return top_level(body, data, params, description=description, phone_screens=0.6 * len(views))

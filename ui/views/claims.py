@@ -31,6 +31,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine import OPTIMIZERS, Trace
+from engine.theory import curvatures
+
+from .analysis import GOOD, axis_value, main_of, nearest_cell
+from .analysis import TIE as MAP_TIE
 
 LEVEL = 1.25  # a rate whose last quarter is within this factor of the quarter before has levelled off
 EARLY = 0.9  # the share of a fall "most of" means
@@ -720,3 +724,159 @@ def landscape_claim(land, labels: Mapping[str, str], n_params: int) -> Claim:
             text += (f" On the straight line from {name[first]}'s solution to {name[k]}'s the loss never rises "
                      "above the straight line between the two ends: no barrier.")
     return Claim(text, {"kept": kept, "explained": explained, "finals": finals, "barriers": barriers})
+
+
+# ---------------------------------------------------------------------------
+# Hyperparameter maps
+# ---------------------------------------------------------------------------
+
+UPRIGHT, DIAGONAL = 0.25, 0.5  # |slope| of log η against log(1 − β) along a good region: upright, diagonal
+
+
+def value_text(opt: str, value) -> str:
+    """A value of ``opt``'s main hyperparameter as the text writes it: a decay rate β with 1 − β to
+    two significant digits (0.89, 0.9982, 0.9999: adjacent cells of a map read apart), else as
+    ``num``."""
+    main, _ = main_of(opt)
+    value = float(value)
+    if main is None or main.scale != "decay":
+        return num(value)
+    rest = 1.0 - value
+    if rest >= 1.0:
+        return "0"
+    decimals = max(0, 1 - int(np.floor(np.log10(rest))))
+    return f"{round(value, decimals):.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def band_word(slope: float) -> str:
+    """What a good region's tilt looks like (``HyperMap.tilt``'s slope of log η against log(1 − β)):
+    "upright", "diagonal" (η falls as β grows, about in proportion to 1 − β), "leaning" (falls a
+    little), "rising" (η rises as β grows) or "leaning back" (rises a little)."""
+    if abs(slope) < UPRIGHT:
+        return "upright"
+    if slope > 0:
+        return "diagonal" if slope >= DIAGONAL else "leaning"
+    return "rising" if slope <= -DIAGONAL else "leaning back"
+
+
+def _measured(m, cell, measure: str) -> str:
+    if measure == "steps":
+        return f"median {num(m.steps[cell])} steps to f − f* ≤ {num(m.tol)}"
+    said = f"median final f − f* = {num(m.gap[cell])}"
+    return said + (", the best final loss" if measure == "diverged" else "")
+
+
+def cell_text(m, cell) -> str:
+    """Where a cell of a map is: ``η = 0.0013, μ = 0.89``."""
+    i, j = cell
+    _, symbol = main_of(m.optimizer)
+    return f"η = {num(m.lrs[i])}" + (f", {symbol} = {value_text(m.optimizer, m.ys[j])}" if m.ys is not None else "")
+
+
+def theory_check(m, objective) -> dict | None:
+    """Theory against one map on a quadratic: per row of the main hyperparameter, the first η
+    index where the cells turn unstable (``HyperMap.unstable``), computed and predicted (the first
+    η above the stability edge; None: none in the grid), and the cell nearest the optimum
+    (None when it lies outside the grid) with its distance in cells from the best one."""
+    law = OPTIMIZERS[m.optimizer].theory
+    mL = curvatures(objective)
+    if law is None or mL is None:
+        return None
+    lo, L = mL
+    ys = m.ys if m.ys is not None else np.zeros(1)
+    rows = []
+    for j, y in enumerate(ys):
+        bad = np.flatnonzero(m.unstable[:, j])
+        over = np.flatnonzero(m.lrs > float(law.edge(y, L)))
+        rows.append((int(bad[0]) if bad.size else None, int(over[0]) if over.size else None))
+    eta, h = law.optimum(lo, L)
+    inside = m.lrs[0] <= eta <= m.lrs[-1] and (m.ys is None or m.ys[0] <= h <= m.ys[-1])
+    star = nearest_cell(m, eta, h) if inside else None
+    return {"law": law, "kappa": L / lo, "rows": rows, "optimum": (eta, h), "star": star}
+
+
+def hypermap_claim(maps: Mapping, measure: str, objective, noise: float) -> Claim:
+    """What this run's maps show: each map's best cell (its value, the cells that tie with it,
+    whether it lies on the grid's edge), its good region (how much of the map, how many decades
+    of η, and its shape: a diagonal band where η and the second hyperparameter trade off, an
+    upright one where the second hardly matters), who has the widest span of good η (or a tie),
+    and on a quadratic how the map agrees with theory's stability edge and optimum."""
+    parts, facts = [], {}
+    for o, m in maps.items():
+        _, symbol = main_of(o)
+        name = title(o)
+        best = m.best(measure)
+        if best is None:
+            what = "reached f − f* ≤ " + num(m.tol) if measure == "steps" else "finished without diverging"
+            parts.append(f"**{name}**: no cell {what}.")
+            facts[o] = {"best": None}
+            continue
+        good = m.good(measure)
+        ties = int(m.ties(measure).sum()) - 1
+        edges = [e if "η" in e else f"{e} {symbol}" for e in m.on_edge(best)]
+        span = m.span(good)
+        text = f"**{name}**: best at {cell_text(m, best)} ({_measured(m, best, measure)})."
+        if ties:
+            text += f" {ties} other cell{'s' if ties > 1 else ''} within {round(MAP_TIE * 100)}% of it."
+        if edges:
+            text += (f" It is on the map's edge (the {and_list(edges)} tried): a better cell may lie beyond.")
+        region = ("no seed diverged" if measure == "diverged" else f"within {GOOD[measure]:g}× of the best")
+        text += (f" Good cells ({region}, joined to the best one): {int(good.sum())} of {good.size}, "
+                 f"spanning {span:.1f} decades of η")
+        whole = bool(good.all()) and good.size > 1  # no band to describe: every cell is good
+        tilt = m.tilt(good, axis_value(o, m.ys)) if m.ys is not None and not whole else None
+        word = band_word(tilt[0]) if tilt else None
+        if whole:
+            text += ": the whole map"
+        elif tilt:
+            (y0, c0), (y1, c1) = tilt[1][0], tilt[1][-1]
+            ends = (f"its centre η {num(c0)} at {symbol} = {value_text(o, y0)}, "
+                    f"{num(c1)} at {symbol} = {value_text(o, y1)}")
+            text += {"diagonal": f"; a diagonal band: the good η falls as {symbol} grows ({ends})",
+                     "leaning": f"; a band that leans: the good η falls a little as {symbol} grows ({ends})",
+                     "rising": f"; a band that leans the other way: the good η rises as {symbol} grows ({ends})",
+                     "leaning back": f"; a band that leans a little the other way: the good η rises as {symbol} "
+                                     f"grows ({ends})",
+                     "upright": f"; an upright band: {symbol} hardly moves the good η ({ends})"}[word]
+        elif m.ys is not None:
+            text += f", in one row of {symbol}"
+        text += "."
+        if good.sum() == 1 and good.size > 1:
+            text += f" Its best cell stands alone: no neighbour comes within {GOOD.get(measure, 1):g}× of it."
+        facts[o] = {"best": best, "ties": ties, "edges": edges, "good": int(good.sum()), "span": span,
+                    "slope": tilt[0] if tilt else None, "word": word}
+        check = theory_check(m, objective)
+        if check is not None:
+            agree = sum(1 for a, b in check["rows"] if (a is None and b is None)
+                        or (a is not None and b is not None and abs(a - b) <= 1))
+            law, (eta, h) = check["law"], check["optimum"]
+            text += (f" Theory ({law.name} on this quadratic, κ = {check['kappa']:.4g}): {law.edge_text}; the first "
+                     f"unstable cell (half the seeds diverged, or f − f* no lower than at the start) is within one "
+                     f"cell of that edge in {agree} of {len(check['rows'])} "
+                     f"row{'s' if len(check['rows']) > 1 else ''}.")
+            optimum = f"η* = {num(eta)}" + (f", {symbol}* = {value_text(o, h)}" if h is not None else "")
+            if check["star"] is None:
+                text += f" Its fastest rate is at {optimum}, outside this grid."
+            else:
+                far = max(abs(a - b) for a, b in zip(check["star"], best))
+                text += (f" Its fastest rate is at {optimum}: the best cell here is "
+                         f"{'that cell' if far == 0 else f'{far} cell' + ('s' if far > 1 else '') + ' from it'}.")
+                facts[o]["from_optimum"] = far
+            facts[o]["edge_rows"] = (agree, len(check["rows"]))
+        parts.append(text)
+    spans = {o: f["span"] for o, f in facts.items() if f.get("best") is not None}
+    if len(spans) > 1:
+        top = max(spans.values())
+        leaders = [o for o, v in spans.items() if v >= top - 1e-9]
+        if len(leaders) == len(spans):
+            parts.append(f"All span {top:.1f} decades of good η: a tie.")
+        else:
+            names = and_list([title(o) for o in leaders])
+            parts.append(f"Widest span of good η: {names} ({top:.1f} decades){', a tie' if len(leaders) > 1 else ''}.")
+        facts["widest"] = leaders
+    if noise > 0 and any(OPTIMIZERS[o].theory is not None for o in maps) and any(
+            f.get("edge_rows") for f in facts.values() if isinstance(f, dict)):
+        parts.append("With gradient noise the final loss is set by the noise as much as by the rate: theory's "
+                     "optimum is the fastest without noise (set the noise to 0 and colour by the steps to reach "
+                     "the tolerance).")
+    return Claim(" ".join(parts), facts)

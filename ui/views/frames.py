@@ -16,6 +16,7 @@ import pandas as pd
 
 from engine import OPTIMIZERS, Objective, Trace, contour_grid
 from engine.baselines import BaselinePath
+from engine.theory import curvatures
 
 from . import analysis, claims
 from .theme import CONTOUR_LEVELS
@@ -464,3 +465,156 @@ def divergence_messages(traces: Mapping[str, Trace], labels: Mapping[str, str] |
             out.append(f"**{label}**: {stopped.size} of {tr.runs} runs diverged (first at step "
                        f"{int(stopped.min())}); each is drawn up to its last good step.")
     return out
+
+
+# ---------------------------------------------------------------------------
+# Hyperparameter maps
+# ---------------------------------------------------------------------------
+
+MEASURE_TITLES = {"gap": "median final f − f*", "steps": "median steps to f − f* ≤ {tol}",
+                  "diverged": "seeds that diverged"}
+
+
+def _edges(centres: np.ndarray, log: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's two edges, halfway (geometrically on a log axis) to its neighbours."""
+    c = np.log10(centres) if log else np.asarray(centres, dtype=float)
+    if len(c) > 1:
+        mid = (c[1:] + c[:-1]) / 2
+        lo, hi = np.r_[2 * c[0] - mid[0], mid], np.r_[mid, 2 * c[-1] - mid[-1]]
+    else:
+        lo, hi = c - 0.5, c + 0.5
+    lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+    return (10 ** lo, 10 ** hi) if log else (lo, hi)
+
+
+def hypermap_frames(maps: Mapping[str, analysis.HyperMap], measure: str,
+                    shown: tuple[str, float, float | None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The maps as two tables for a chart: one row per cell (its η and main value, its edges on
+    the map's axes, the measure's ``value`` where finite, the three outcomes and a ``status``:
+    "diverged", "not reached" or ""), and the framed cells (``kind`` "best" per map, "shown" for
+    the run drawn on the path map)."""
+    rows, marks = [], []
+    for opt, m in maps.items():
+        n_lr, n_y = m.shape
+        x0, x1 = _edges(m.lrs, log=True)
+        main, _ = analysis.main_of(opt)
+        if m.ys is None:
+            y0, y1, ys = np.zeros(1), np.ones(1), np.full(1, np.nan)
+        else:
+            a = analysis.axis_value(opt, m.ys)
+            y0, y1 = _edges(a, log=main.scale != "linear")
+            ys = m.ys
+        ii, jj = np.meshgrid(np.arange(n_lr), np.arange(n_y), indexing="ij")
+        ii, jj = ii.ravel(), jj.ravel()
+        value = m.values(measure).ravel()
+        if measure == "steps":
+            value = np.maximum(value, 1.0)  # drawn on a log scale (the tooltip's steps are the real ones)
+        gap, steps, div = m.gap.ravel(), m.steps.ravel(), m.diverged.ravel()
+        status = np.where(~np.isfinite(value) & (div >= 0.5), "diverged",
+                          np.where(~np.isfinite(value), "not reached", ""))
+        rows.append(pd.DataFrame({
+            "series": opt, "label": title(opt), "optimizer": opt, "lr": m.lrs[ii], "h2": ys[jj],
+            "x0": x0[ii], "x1": x1[ii], "y0": y0[jj], "y1": y1[jj],
+            "value": np.where(np.isfinite(value), value, np.nan), "gap": np.where(np.isfinite(gap), gap, np.nan),
+            "steps": np.where(np.isfinite(steps), steps, np.nan), "diverged": div, "status": status}))
+        cells = [("best", m.best(measure))]
+        if shown is not None and shown[0] == opt:
+            cells.append(("shown", analysis.nearest_cell(m, shown[1], shown[2])))
+        for kind, cell in cells:
+            if cell is None:
+                continue
+            i, j = cell
+            marks.append({"series": opt, "kind": kind, "lr": m.lrs[i], "h2": ys[j], "x0": x0[i], "x1": x1[i],
+                          "y0": y0[j], "y1": y1[j]})
+    cols = ["series", "kind", "lr", "h2", "x0", "x1", "y0", "y1"]
+    return pd.concat(rows, ignore_index=True), pd.DataFrame(marks, columns=cols)
+
+
+def hypermap_theory(maps: Mapping[str, analysis.HyperMap], objective: Objective) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What theory says on a quadratic, drawn over the maps of the optimisers it covers: the
+    stability edge (a line of η against the main value; vertical on a strip) and the optimum
+    (η*, μ*) (one point per map). Empty tables on any other objective."""
+    lines, points = [], []
+    mL = curvatures(objective)
+    for opt, m in maps.items():
+        law = OPTIMIZERS[opt].theory
+        if law is None or mL is None:
+            continue
+        m_min, L = mL
+        eta_star, h_star = law.optimum(m_min, L)
+        if m.ys is None:
+            edge = float(law.edge(0.0, L))
+            lines += [{"series": opt, "eta": edge, "y": y, "what": f"stability edge ({law.edge_text})"}
+                      for y in (0.0, 1.0)]
+            points.append({"series": opt, "eta": eta_star, "y": 0.5, "h2": np.nan,
+                           "what": f"theory's optimum ({law.optimum_text})"})
+            continue
+        a = analysis.axis_value(opt, m.ys)
+        grid = np.logspace(np.log10(a.min()), np.log10(a.max()), 80)
+        mu = 1.0 - grid
+        lines += [{"series": opt, "eta": float(e), "y": float(y), "what": f"stability edge ({law.edge_text})"}
+                  for e, y in zip(law.edge(mu, L), grid)]
+        points.append({"series": opt, "eta": eta_star, "y": float(analysis.axis_value(opt, h_star)), "h2": h_star,
+                       "what": f"theory's optimum ({law.optimum_text})"})
+    return (pd.DataFrame(lines, columns=["series", "eta", "y", "what"]),
+            pd.DataFrame(points, columns=["series", "eta", "y", "h2", "what"]))
+
+
+def hypermap_table(maps: Mapping[str, analysis.HyperMap], measure: str) -> pd.DataFrame:
+    """Each map's best cell and good region, as a table a student reads."""
+    rows = []
+    for opt, m in maps.items():
+        best = m.best(measure)
+        _, symbol = analysis.main_of(opt)
+        good = m.good(measure)
+        row = {"optimiser": title(opt), "best η": m.lrs[best[0]] if best else np.nan,
+               "best of its second": (f"{symbol} = {claims.value_text(opt, m.ys[best[1]])}" if best and symbol
+                                      else "(η alone)" if best else ""),
+               "median final f − f*": m.gap[best] if best else np.nan}
+        if measure == "steps":
+            row["median steps to tol"] = m.steps[best] if best else np.nan
+        row.update({"good cells": f"{int(good.sum())} of {good.size}", "η span (decades)": m.span(good)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def hypermap_export(maps: Mapping[str, analysis.HyperMap]) -> pd.DataFrame:
+    """Every cell of every map with its three outcomes (the CSV of the share panel)."""
+    rows = []
+    for opt, m in maps.items():
+        main, _ = analysis.main_of(opt)
+        ii, jj = np.meshgrid(np.arange(m.shape[0]), np.arange(m.shape[1]), indexing="ij")
+        rows.append(pd.DataFrame({
+            "optimizer": opt, "lr": m.lrs[ii.ravel()],
+            "hyperparameter": main.name if main else "",
+            "value": m.ys[jj.ravel()] if m.ys is not None else np.nan,
+            "median_final_gap": m.gap.ravel(), "median_steps_to_tol": m.steps.ravel(),
+            "tolerance": m.tol, "diverged_share": m.diverged.ravel()}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def hypermap_domain(maps: Mapping[str, analysis.HyperMap], measure: str, ceiling_factor: float) -> tuple[float, float]:
+    """The colour scale's range, shared by every map: the measure's finite values over all of
+    them (a final loss capped at ``ceiling_factor`` times the largest starting gap); 0-1 for the
+    share that diverged."""
+    if measure == "diverged":
+        return 0.0, 1.0
+    values = np.concatenate([m.values(measure).ravel() for m in maps.values()])
+    values = values[np.isfinite(values)]
+    if measure == "steps":
+        values = np.maximum(values, 1.0)  # a log scale: a run that starts within the tolerance counts as 1
+    if not values.size:
+        return 1.0, 10.0
+    lo, hi = float(values.min()), float(values.max())
+    if measure == "gap":
+        hi = min(hi, ceiling_factor * max(m.start_gap for m in maps.values()))
+    if hi <= lo * 1.0001:
+        lo, hi = lo / 2, hi * 2
+    return lo, hi
+
+
+def hypermap_csv(traces: Mapping[str, Trace], axes: Mapping[str, tuple], n_seeds: int, fmin: float,
+                 tol: float) -> pd.DataFrame:
+    """The share panel's table of every cell (``hypermap_export``), from the maps' traces."""
+    return hypermap_export({o: analysis.hyper_map(tr, *axes[o], n_seeds, fmin, tol, floor=LOG_FLOOR)
+                            for o, tr in traces.items()})

@@ -110,3 +110,32 @@ def network_snippet(specs: Mapping[str, RunSpec], runs: Mapping[str, int], lands
                   f"land = landscape(net, paths, grid={grid}, line_points={line_points})",
                   "print('barriers (height, alpha):', dict(land.barriers))"]
     return "\n".join(lines) + "\n"
+
+
+def hypermap_snippet(specs: Mapping[str, RunSpec], n_seeds: int, tol: float) -> str:
+    """A map per optimiser (a grid of η x its main hyperparameter x seeds, one call each): each one's
+    best cell by the median final loss, and by the median steps to reach ``tol``."""
+    return "\n".join([
+        "import numpy as np",
+        "",
+        "from engine import RunSpec, get_objective, simulate",
+        "",
+        *_specs(specs),
+        f"n_seeds, tol = {n_seeds}, {tol!r}",
+        "for name, spec in specs.items():",
+        "    trace = simulate(spec)",
+        "    objective = get_objective(spec.objective, **dict(spec.objective_options))",
+        "    grid = dict(spec.grid)",
+        "    second = [k for k in grid if k not in ('lr', 'seed')]",
+        "    lrs, ys = grid['lr'], grid[second[0]] if second else (None,)",
+        "    shape = (len(lrs), len(ys), n_seeds)",
+        "    gap = np.where(trace.diverged, np.inf, trace.final_loss - objective.fmin)",
+        "    median = np.median(gap.reshape(shape), axis=2)",
+        "    i, j = np.unravel_index(np.argmin(median), median.shape)",
+        "    print(name, 'best by final loss: lr', lrs[i], *(second + [ys[j]]), 'median final f - f*', median[i, j])",
+        "    reached = (trace.loss - objective.fmin <= tol) & ~trace.diverged",
+        "    first = np.where(reached.any(0), trace.t[reached.argmax(0)], np.inf)",
+        "    steps = np.median(first.reshape(shape), axis=2)",
+        "    i, j = np.unravel_index(np.argmin(steps), steps.shape)",
+        "    print(name, 'fewest steps to tol: lr', lrs[i], *(second + [ys[j]]), 'median steps', steps[i, j])",
+    ]) + "\n"

@@ -461,6 +461,7 @@ class Chart {
     this.setupBar(newSteps);
     this.buildPanel(explain);
     this.live.arriving(((payload.spec || {}).usermeta || {}).live || null);
+    this.phoneScreens = Number(((payload.spec || {}).usermeta || {}).phone_screens) || 1;
     const same = this.view && payload.structure === this.structure && a.fit === before.fit &&
       a.theme === before.theme && a.pick === before.pick;
     this.root.dataset.fitted = "";
@@ -529,7 +530,9 @@ class Chart {
     // "screen": what is left of the first screen below the chart's top; a chart of the first
     // screen stacked below another (a phone) starts low on it, and gets a screen of its own
     const below = this.args.fit === "screen" && top < screen / 2 ? screen - top : screen;
-    const height = Math.max(below - bar - 16, 220);
+    // a chart of many views stacked on a phone may take more than a screen (``usermeta.phone_screens``)
+    const screens = this.root.clientWidth < NARROW ? Math.max(this.phoneScreens || 1, 1) : 1;
+    const height = Math.max(below - bar - 16, 220) * screens;
     return { width, height, bar };
   }
 
