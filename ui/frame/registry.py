@@ -273,8 +273,8 @@ LESSON_FIELDS: dict[str, Field] = {LESSON.key: LESSON, LESSON_STEP.key: LESSON_S
 
 
 def page_fields(page: Page) -> dict[str, Field]:
-    """Every control a page validates in its URL: the shared ones, presentation mode, its own."""
-    return view_fields(page)
+    """Every control a page validates in its URL: its view's (``view_fields``) and the lesson's."""
+    return {**view_fields(page), **LESSON_FIELDS}
 
 
 ALL_FIELDS: dict[str, Field] = {**SHARED_FIELDS, **{f.key: f for p in PAGES.values() for f in p.fields}}
