@@ -101,12 +101,13 @@ def url_values() -> dict[str, str]:
     return {LESSON.key: LESSON.fmt(lesson), **({LESSON_STEP.key: str(k + 1)} if k else {})}
 
 
-def link(lesson: Lesson, root: str) -> str:
-    """The lesson's one link: its first step's page and values, and the whole lesson, under the app's
-    address ``root`` (``http://localhost:8501/``)."""
-    first = lesson.steps[0]
-    base = root.rstrip("/") + "/" + PAGES[first.page].url_path
-    return panels.current_url(base, {**first.query, LESSON.key: LESSON.fmt(lesson)})
+def link(lesson: Lesson, root: str, step: int = 0) -> str:
+    """The lesson's one link: its first step's page and values (or step ``step``'s, 0-based, and
+    ``ls``), and the whole lesson, under the app's address ``root`` (``http://localhost:8501/``)."""
+    shown = lesson.steps[step]
+    base = root.rstrip("/") + "/" + PAGES[shown.page].url_path
+    at = {LESSON_STEP.key: str(step + 1)} if step else {}
+    return panels.current_url(base, {**shown.query, LESSON.key: LESSON.fmt(lesson), **at})
 
 
 def app_root(page: Page) -> str:
