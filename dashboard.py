@@ -14,22 +14,26 @@ from ui.views import charts, claims, explain, frames, snippets
 CHAPTER = EXPERIMENTS["chapter"]
 
 with page.open("home") as view:
+    start = view.start("home.start")
+    shown = start if start is not None else CHAPTER.start
     st.markdown(
         "Gradient descent takes steps against the gradient; **optimisers** differ in how "
         "big each step is and how it remembers the past. Below is the chapter's experiment, "
         "computed live: three optimisers on the Rosenbrock valley with noisy gradients "
         f"(noise {CHAPTER.noise}, {CHAPTER.steps} steps from "
-        f"({CHAPTER.start[0]:g}, {CHAPTER.start[1]:g})). The minimum is the gold diamond at (1, 1).")
+        f"({shown[0]:g}, {shown[1]:g}){'' if start is None else ', moved from the chapter’s (-1, 0.5)'}). "
+        "The minimum is the gold diamond at (1, 1); drag the black start dot to start the runs elsewhere.")
     objective = get_objective(CHAPTER.objective)
     seed = int(view.widget("home.seed"))
     explaining = view.explaining()
-    specs = CHAPTER.specs(seed=seed)
+    specs = CHAPTER.specs(seed=seed, **({"start": start} if start is not None else {}))
     if explaining:
         specs = {k: spec.replace(record_state=True) for k, spec in specs.items()}
     traces = view.run(specs)
     arrows = explain.step_explainer(traces, objective.bounds) if explaining else None
-    view.player(lambda: charts.chapter_figure(traces, objective, CHAPTER, view.style, explain=arrows), CHAPTER.steps,
-                key="chapter")
+    view.player(lambda: charts.chapter_figure(traces, objective, CHAPTER, view.style, explain=arrows,
+                                              live=view.live(specs, tune=False)),
+                CHAPTER.steps, key="chapter", pick_start=True, start_field="home.start")
     if arrows is not None:
         view.arrows_caption(arrows)
     view.divergence(traces)

@@ -16,7 +16,12 @@ first, so that the server answers from its caches and the browser's share is wha
 * **control**: on Trajectories, the seed typed + Enter, the noise slider moved by a key, a click on
   the map (which moves the start), each between two values;
 * **memory**: the browser (all its processes, resident) and the page's JS heap with Bias
-  correction's five charts drawn, in a browser of its own.
+  correction's five charts drawn, in a browser of its own;
+* **drag**: on Trajectories with six optimisers x 2000 steps, the start dot dragged for two seconds,
+  a pointer move at every animation frame (events made in the page, so that the input's own rate
+  is not what is measured): previews drawn per second, and the twin's and the drawing's time per
+  preview (median); and the screen's frames per second (screencast) during a drag sent through
+  CDP as fast as it goes.
 
 The **floor** is ``floor_app.py`` (two pages, 20 sidebar number inputs, one 2000-point
 Vega-Lite chart drawn by Streamlit itself), measured in the same run, interleaved with the app:
@@ -135,6 +140,7 @@ class Figures:
 
 def open_app(browser, target: Target, path: str = ""):
     context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(120_000)  # a shared machine can be slow; a figure is what settles, not this
     page = context.new_page()
     page.goto(f"{target.url}/{path}")
     page.wait_for_selector(IDLE, timeout=120_000)
@@ -244,6 +250,65 @@ def measure_floor(browser, target: Target, figures: Figures, repeats: int, quiet
     context.close()
 
 
+DRAG_QUERY = "Trajectories?opt=sgd,momentum,nesterov,rmsprop,adam,adamw&steps=2000"
+# In the page: press on the start dot, move at every animation frame for ``ms``, release; the
+# previews drawn and the time each took (the twin, the drawing).
+IN_PAGE_DRAG = """async (ms) => {
+  const el = document.querySelector('[data-optlab-chart][data-live]'); const L = el.__chart.live;
+  const canvas = el.querySelector('.ol-drawn canvas.marks'); const r = canvas.getBoundingClientRect();
+  const p = L.toPixels(L.meta.maps[0], L.meta.start); const x = r.left + p[0], y = r.top + p[1];
+  const ev = (type, dx, dy) => canvas.dispatchEvent(new PointerEvent(type, {clientX: x + dx, clientY: y + dy,
+    button: 0, buttons: type === 'pointerup' ? 0 : 1, pointerId: 7, bubbles: true, cancelable: true}));
+  ev('pointerdown', 0, 0);
+  await new Promise((done) => setTimeout(done, 300));  // the twin loaded and prepared
+  const before = L.frames; L.computeMs = []; const t0 = performance.now(); let k = 0;
+  await new Promise((done) => { const step = () => { k += 1; ev('pointermove', 3 * Math.sin(k / 9) * 20, k % 40);
+    if (performance.now() - t0 < ms) requestAnimationFrame(step); else done(); }; requestAnimationFrame(step); });
+  const seconds = (performance.now() - t0) / 1000, frames = L.frames - before;
+  const med = (a) => a.slice().sort((u, v) => u - v)[Math.floor(a.length / 2)];
+  const twin = med(L.computeMs.map((m) => m[0])), draw = med(L.computeMs.map((m) => m[1]));
+  L.dragged = true; ev('pointerup', 0, 0);
+  return {previews_per_second: frames / seconds, moves_per_second: k / seconds, twin_ms: twin, draw_ms: draw,
+          series: L.meta.series.length, steps: L.meta.steps};
+}"""
+
+
+def measure_drag(browser, target: Target, quiet: float) -> dict:
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.goto(f"{target.url}/{DRAG_QUERY}")
+    page.wait_for_selector("[data-optlab-chart][data-live]", timeout=120_000)
+    page.wait_for_function("() => document.querySelector('[data-optlab-chart][data-live]').dataset.fitted",
+                           timeout=120_000)
+    page.wait_for_timeout(1000)
+    out = page.evaluate(IN_PAGE_DRAG, 2000)
+    page.wait_for_timeout(3000)  # the release's rerun
+    # the screen during a drag sent through CDP as fast as it goes
+    cast = Screencast(page)
+    x, y = page.evaluate("""() => { const el = document.querySelector('[data-optlab-chart][data-live]');
+      const L = el.__chart.live; const r = el.querySelector('.ol-drawn canvas.marks').getBoundingClientRect();
+      const p = L.toPixels(L.meta.maps[0], L.meta.start); return [r.left + p[0], r.top + p[1]]; }""")
+    cdp = page.context.new_cdp_session(page)
+
+    def mouse(kind, px, py, buttons=1):
+        cdp.send("Input.dispatchMouseEvent", {"type": kind, "x": px, "y": py, "button": "left", "buttons": buttons,
+                                               "clickCount": 1})
+    mouse("mouseMoved", x, y, 0)
+    mouse("mousePressed", x, y)
+    page.wait_for_timeout(300)
+    t0 = time.time()
+    k = 0
+    while time.time() - t0 < 2.0:
+        k += 1
+        mouse("mouseMoved", x + (k % 60), y + (k % 25))
+    t1 = time.time()
+    frames = sum(1 for f in cast.frames if t0 <= f <= t1)
+    mouse("mouseReleased", x, y, 0)
+    out.update(screen_frames_per_second=frames / (t1 - t0), cdp_moves_per_second=k / (t1 - t0))
+    context.close()
+    return out
+
+
 def browser_memory(target: Target, path: str) -> dict:
     """A browser of its own on ``path``, settled: resident bytes of all its processes, the page's
     JS heap."""
@@ -259,11 +324,14 @@ def browser_memory(target: Target, path: str) -> dict:
             heap = page.context.new_cdp_session(page).send("Runtime.getHeapUsage")
             procs = [p for p in psutil.process_iter(["cmdline"]) if marker in (p.info["cmdline"] or [])]
             tree = {q.pid: q for p in procs for q in [p, *p.children(recursive=True)]}
-            rss = sum(q.memory_info().rss for q in tree.values() if q.is_running())
+            pss = 0
+            for q in tree.values():
+                with contextlib.suppress(psutil.Error):
+                    pss += q.memory_full_info().pss  # shared pages counted once, split between processes
             context.close()
         finally:
             browser.close()
-    return {"browser_rss_mb": rss / 2**20, "js_heap_used_mb": heap["usedSize"] / 2**20}
+    return {"browser_pss_mb": pss / 2**20, "js_heap_used_mb": heap["usedSize"] / 2**20}
 
 
 def summary(figures: Figures) -> dict:
@@ -278,6 +346,8 @@ def main() -> None:
     ap.add_argument("--quiet", type=float, default=1.2, help="seconds without a frame that count as settled")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--verbose", action="store_true", help="each sample as it is taken")
+    ap.add_argument("--drag", action=argparse.BooleanOptionalAction, default=True,
+                    help="measure a drag of the start dot on this tree (default: on)")
     args = ap.parse_args()
     global VERBOSE
     VERBOSE = args.verbose
@@ -305,6 +375,11 @@ def main() -> None:
             browser.close()
         for t in apps:
             results[t.name] = {"latency": summary(figs[t.name]), "memory": browser_memory(t, FIVE_CHARTS)}
+        if args.drag:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+                results[apps[-1].name]["drag"] = measure_drag(browser, apps[-1], args.quiet)
+                browser.close()
         results["floor"] = {"latency": summary(figs[floor.name]), "memory": browser_memory(floor, "")}
     finally:
         for t in [floor, *apps]:
@@ -312,7 +387,7 @@ def main() -> None:
     fl = results["floor"]["latency"]
     print(f"floor (floor_app.py): switch {fl['switch']['median']:.2f} s, "
           f"control {fl['number input + Enter']['median']:.2f} s; memory "
-          f"{results['floor']['memory']['browser_rss_mb']:.0f} MB")
+          f"{results['floor']['memory']['browser_pss_mb']:.0f} MB")
     for t in apps:
         print(f"\n{t.name}: until the screen settles (median, range, / floor)")
         for what, s in results[t.name]["latency"].items():
@@ -320,8 +395,14 @@ def main() -> None:
             print(f"  {what:28s} {s['median']:5.2f} s  ({s['min']:.2f}-{s['max']:.2f}, n={s['n']})  "
                   f"{s['median'] / base:4.1f}x")
         m = results[t.name]["memory"]
-        print(f"  memory with five charts: browser {m['browser_rss_mb']:.0f} MB resident, "
+        print(f"  memory with five charts: browser {m['browser_pss_mb']:.0f} MB (proportional set), "
               f"JS heap {m['js_heap_used_mb']:.0f} MB")
+        d = results[t.name].get("drag")
+        if d:
+            print(f"  drag, {d['series']} optimisers x {d['steps']} steps: {d['previews_per_second']:.0f} previews/s "
+                  f"(moves {d['moves_per_second']:.0f}/s; per preview: twin {d['twin_ms']:.1f} ms, drawing "
+                  f"{d['draw_ms']:.1f} ms); screen {d['screen_frames_per_second']:.0f} frames/s during a CDP drag "
+                  f"({d['cdp_moves_per_second']:.0f} moves/s)")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 

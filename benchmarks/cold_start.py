@@ -34,9 +34,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-CHART = "[data-testid='stVegaLiteChart']"
-# Since commit 64c6bc9 the home page draws the chapter's figure (three maps in one Vega-Lite chart)
-# inside the step-through component's iframe, not as stVegaLiteChart elements; both are counted.
+CHART = "[data-testid='stVegaLiteChart']"  # the app's chart component marks its element so too
+# From commit 64c6bc9 to the in-document chart runtime the charts were drawn inside component
+# iframes; a --snapshot of such a revision is measured through them.
 COMPONENT = "iframe[data-testid='stCustomComponentV1']"
 SKELETON = "[data-testid='stSkeleton']"
 EXCEPTION = "[data-testid='stException']"

@@ -19,7 +19,7 @@ def _page(name: str):
         st.title(f"Page {name}")
         st.vega_lite_chart(frame, {"mark": "line", "encoding": {"x": {"field": "x", "type": "quantitative"},
                                                                 "y": {"field": "y", "type": "quantitative"}}},
-                           use_container_width=True)
+                           width="stretch")
     run.__name__ = f"page_{name.lower()}"  # st.Page tells callables apart by name
     return run
 

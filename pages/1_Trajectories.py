@@ -30,13 +30,16 @@ with page.open("trajectories") as view:
         path = frames.path_frame(traces, objective, max_points=1000)
         arrows = explain.step_explainer(traces, view.map_box(path, objective)) if explaining else None
         if arrows is None:
-            view.player(lambda: charts.map_and_progress(path, objective, s.steps, view.style), s.steps,
-                        key="trajectories", pick_start=True)
+            view.player(lambda: charts.map_and_progress(path, objective, s.steps, view.style, live=view.live(specs)),
+                        s.steps, key="trajectories", pick_start=True)
         else:  # the update's numbers take the loss curve's place beside the map
             view.player(lambda: charts.trajectory_chart(path, objective, s.steps, view.style, zoom=True,
-                                                        explain=arrows), s.steps, key="trajectories", pick_start=True)
+                                                        explain=arrows, live=view.live(specs)),
+                        s.steps, key="trajectories", pick_start=True)
         st.caption("Play, pause and step with the buttons or the keyboard (space, ← →, Home, End). "
-                   "Click the map to start the runs there. Scroll on the map to zoom, drag to pan; the ⋯ "
+                   "Click the map to start the runs there, or drag the black start dot: every path follows as "
+                   "you drag. The sliders above the map change η and the averaging coefficients live. Scroll on "
+                   "the map to zoom, drag elsewhere to pan; the ⋯ "
                    "menu saves the chart as PNG or SVG.")
         if arrows is not None:
             view.arrows_caption(arrows)

@@ -23,8 +23,8 @@ with page.open("bias_correction") as view:
     off_same = view.replay("adam", off_hyper, on_spec)
     explaining = view.explaining() if objective.dim == 2 else False
     if objective.dim == 2:  # both trajectories, each with its own gradients (the same noise)
-        traces = {"on": on, "off": view.run({"off": s.spec("adam", bias_correction=False,
-                                                            record_state=explaining)})["off"]}
+        off_spec = s.spec("adam", bias_correction=False, record_state=explaining)
+        traces = {"on": on, "off": view.run({"off": off_spec})["off"]}
     view.explain(
         "Adam's moving averages start at zero: after one step m₁ = (1−β₁)g₁ and v₁ = (1−β₂)g₁², "
         "far smaller than the gradient they estimate. Dividing by 1−βᵗ undoes that start "
@@ -54,8 +54,9 @@ with page.open("bias_correction") as view:
         arrows = (explain.step_explainer(traces, view.map_box(path, objective), labels=LABELS)
                   if explaining else None)
         view.player(lambda: charts.trajectory_chart(path, objective, s.steps, view.style, explain=arrows,
-                                                    title="Both trajectories (same noise)"), s.steps, key="bias_paths",
-                    pick_start=True)
+                                                    title="Both trajectories (same noise)",
+                                                    live=view.live({"on": on_spec, "off": off_spec})),
+                    s.steps, key="bias_paths", pick_start=True)
         if arrows is not None:
             view.arrows_caption(arrows)
         st.caption(f"Final f: corrected {on.final_loss[0]:.4g}, uncorrected {traces['off'].final_loss[0]:.4g}.")

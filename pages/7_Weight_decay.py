@@ -18,7 +18,8 @@ with page.open("weight_decay") as view:
     noise = view.widget("wd.noise")
     objective = get_objective("scaled", cond=cond)
     explaining = view.explaining()
-    specs = view.specs(tuple(SERIES), objective="scaled", objective_options={"cond": cond}, steps=steps, start=None,
+    start = view.start("wd.start")
+    specs = view.specs(tuple(SERIES), objective="scaled", objective_options={"cond": cond}, steps=steps, start=start,
                        noise=noise, record_state=explaining, lr=lr, weight_decay=wd)
     traces = view.run(specs)
     view.divergence(traces, SERIES)
@@ -41,8 +42,9 @@ with page.open("weight_decay") as view:
     cross = charts.cross_layer(l2, "L2-regularised minimum", view.style)
     arrows = explain.step_explainer(traces, objective.bounds, labels=SERIES) if explaining else None
     view.player(lambda: charts.trajectory_chart(path, objective, steps, view.style, extra=[cross], explain=arrows,
-                                                title="Paths towards (1, 1), pulled to 0"),
-                steps, key="wd_paths", container=cols[0])
+                                                title="Paths towards (1, 1), pulled to 0",
+                                                live=view.live(specs, tune=False)),
+                steps, key="wd_paths", container=cols[0], pick_start=True, start_field="wd.start")
     pulls = frames.pull_frame(traces, SERIES, l2)
     view.chart(lambda: charts.pull_chart(pulls, view.style), key="wd_pull", container=cols[1])
     if arrows is not None:

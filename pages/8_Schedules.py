@@ -52,12 +52,13 @@ with page.open("schedules") as view:
     path = frames.path_frame(traces, objective, labels=labels, max_points=1200, variant=variant)
     if objective.dim == 2:  # paths and loss gap, played together
         if not explaining:
-            view.player(lambda: charts.map_and_progress(path, objective, s.steps, view.style, dash="variant"),
+            view.player(lambda: charts.map_and_progress(path, objective, s.steps, view.style, dash="variant",
+                                                        live=view.live(specs)),
                         s.steps, key="schedule_paths", pick_start=True)
         else:  # the update's numbers take the loss curve's place beside the map
             arrows = explain.step_explainer(traces, view.map_box(path, objective), labels=labels)
             view.player(lambda: charts.trajectory_chart(path, objective, s.steps, view.style, dash="variant",
-                                                        zoom=True, explain=arrows),
+                                                        zoom=True, explain=arrows, live=view.live(specs)),
                         s.steps, key="schedule_paths", pick_start=True)
             view.arrows_caption(arrows)
     else:

@@ -206,9 +206,11 @@ def test_a_hyperparameter_change_keeps_its_panel_open_and_its_label_current(serv
     """The panel once closed itself at every change, and its label showed the value before it."""
     open_page(page, server.url, "Trajectories", "steps=100", charts=1)
     panel = page.locator(f"{SIDEBAR} [data-testid='stExpander']").filter(has_text="Adam").first
-    panel.locator("summary").click()
+    panel.locator("summary").click()  # a rerun: an open panel draws its sliders
     thumb = panel.get_by_role("slider").first  # Adam's learning rate, the panel's first control
     expect(thumb).to_be_visible()
+    page.wait_for_selector(IDLE, timeout=RERUN_TIMEOUT)
+    page.wait_for_timeout(300)
     before = runs(page)
     thumb.focus()
     thumb.press("ArrowRight")

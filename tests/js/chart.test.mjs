@@ -122,3 +122,21 @@ test("a clicked point is rounded to about a thousandth of its axis", () => {
   assert.equal(roundTo(123.456, [0, 1000]), 123);
   assert.equal(roundTo(0.0012345, [0, 0.01]), 0.00123);
 });
+
+test("the preview draws the steps the chart draws", async () => {
+  const { drawnUpTo } = await import("../../ui/views/components/chart/chart.js");
+  assert.deepEqual(drawnUpTo({ drawn: [0, 2, 4, 6, 7] }, 5), [0, 2, 4]);
+  assert.deepEqual(drawnUpTo({ drawn: [] }, 3), [0, 1, 2, 3]);
+  assert.deepEqual(drawnUpTo({}, 1), [0, 1]);
+});
+
+test("an animation's frames run from step 0 to the last at the player's speed", async () => {
+  const { exportFrames } = await import("../../ui/views/components/chart/chart.js");
+  const plan = exportFrames(2000, 200, 25);  // ten seconds
+  assert.equal(plan.steps.length, 251);
+  assert.equal(plan.steps[0], 0);
+  assert.equal(plan.steps[250], 2000);
+  assert.equal(plan.seconds, 10);
+  assert.ok(plan.steps.every((s, k) => k === 0 || s >= plan.steps[k - 1]));
+  assert.ok(exportFrames(5, 1000, 20).steps.length >= 2);  // at least two frames
+});

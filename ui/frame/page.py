@@ -33,10 +33,11 @@ from engine.baselines import BaselinePath
 from ui.compute import budget, memory, runs, startup
 from ui.compute.cache import ByteCache
 from ui.state import session, widgets
-from ui.state.fields import PRESENT, SHARED_FIELDS, Field
+from ui.state.fields import PRESENT, SHARED_FIELDS, Field, hyper_key
 from ui.state.lesson import LESSON_KEYS
 from ui.state.settings import Settings
 from ui.views import frames, stepper
+from ui.views import live as live_views
 from ui.views.theme import ChartStyle
 
 from . import lesson as lessons
@@ -50,6 +51,8 @@ LAYOUT_CSS = """
   [data-testid="stMain"] h1 { font-size: 2.1rem; padding: 0 0 0.25rem 0; }
   [data-testid="stSidebar"] [data-testid="stSidebarUserContent"] { padding-top: 1rem; }
   [data-testid="stMain"] table td, [data-testid="stMain"] table th { font-variant-numeric: tabular-nums; }
+  /* KaTeX draws a hair past its box: with room for it, a formula that fits does not scroll */
+  [data-testid="stMain"] .katex-display { padding: 0.15em 0.25em; }
 </style>
 """
 
@@ -212,21 +215,64 @@ class View:
         return (container if container is not None else contextlib.nullcontext()), "width"
 
     def _draw(self, build: Callable[[], dict], key: str, container, steps: int | None, pick: bool = False,
-              select: tuple[str, ...] = ()) -> stepper.Clicked:
+              select: tuple[str, ...] = (), tune: bool = False) -> stepper.Clicked:
         if self.holding:  # the question is up: no chart until Reveal
             return stepper.Clicked()
         box, fit = self._place(container)
         made = CHART_SPECS.get(self._key(key), lambda: stepper.build(build(), self.style))
         with box:
-            return stepper.draw(made, self.style, key=key, fit=fit, steps=steps or 0, pick=pick, select=select)
+            return stepper.draw(made, self.style, key=key, fit=fit, steps=steps or 0, pick=pick, select=select,
+                                tune=tune)
 
-    def _start_from(self, clicked) -> None:
-        """A click on the map (``stepper.draw(pick=True)``): the start moves there, in the sidebar and
-        the URL, and the view is computed again from it. The component reports a click only in the
-        run it starts."""
+    def live(self, runs: Mapping[str, RunSpec], tune: bool = True) -> live_views.Live:
+        """What a map's chart needs to recompute ``runs`` (series name -> ``RunSpec``) in the browser
+        while its start is dragged or a slider beside the player moves (``ui.views.live``): the runs,
+        and the stops of each tuned hyperparameter's sidebar control (``tune=False``: no sliders, for
+        a page whose runs do not take the sidebar's hyperparameters)."""
+        grids = {}
+        for spec in runs.values() if tune else ():
+            o = spec.optimizer
+            grids[o] = {name: tuple(SHARED_FIELDS[hyper_key(o, name)].grid) for name in live_views.TUNED
+                        if hyper_key(o, name) in SHARED_FIELDS and SHARED_FIELDS[hyper_key(o, name)].grid}
+        return live_views.Live(dict(runs), grids)
+
+    def _tuned(self, moved) -> None:
+        """A slider beside the player was released (``{"optimizer", "name", "value"}``): the value goes
+        to the sidebar and the URL (checked as a link's would be), and the view is computed again."""
+        if not isinstance(moved, dict):
+            return
+        key = hyper_key(str(moved.get("optimizer")), str(moved.get("name")))
+        field = SHARED_FIELDS.get(key)
+        if field is None or moved.get("name") not in live_views.TUNED:
+            return
+        try:
+            value = field.parse(str(float(moved.get("value"))))
+        except (TypeError, ValueError):
+            return
+        session.set_value(field, value)
+        st.session_state.pop(session.wkey(key), None)
+        st.rerun()
+
+    def start(self, key: str, container=None):
+        """A page's own start point (its ``Point`` field ``key``: None for the default), kept in the
+        URL; set by dragging the map's start dot (``player(start_field=key)``), with a button that
+        puts it back where it was."""
+        self.used.add(key)
+        value = self.value(key)
+        if value is not None:
+            box = container if container is not None else self.controls
+            box.caption(f"Start: ({value[0]:g}, {value[1]:g}), moved on the map.")
+            box.button("Back to the default start", key=f"reset:{key}",
+                       on_click=session.set_value, args=(self.fields[key], None))
+        return value
+
+    def _start_from(self, clicked, key: str = "start") -> None:
+        """A click on the map (``stepper.draw(pick=True)``), or the start dot dragged there: the start
+        (the shared one, or the page's own field ``key``) moves there, in the sidebar and the URL,
+        and the view is computed again from it. The component reports it only in the run it starts."""
         if not isinstance(clicked, dict):
             return
-        field = SHARED_FIELDS["start"]
+        field = SHARED_FIELDS["start"] if key == "start" else self.fields[key]
         try:
             point = field.parse(",".join(str(float(v)) for v in clicked.get("point", ())))
         except (TypeError, ValueError):
@@ -246,13 +292,14 @@ class View:
         return self._draw(build, key, container, None, pick=pick, select=select)
 
     def player(self, build: Callable[[], dict], steps: int, key: str, container=None, pick_start: bool = False,
-               select: tuple[str, ...] = ()) -> stepper.Clicked:
+               select: tuple[str, ...] = (), start_field: str = "start") -> stepper.Clicked:
         """Draw a chart driven by its ``step`` param, with the step-through player's controls.
-        ``pick_start``: a click on the map sets the sidebar's start point (for a map of runs that
-        start there)."""
-        clicked = self._draw(build, key, container, int(steps), pick=pick_start, select=select)
+        ``pick_start``: a click on the map, or its start dot dragged, sets the start point (the
+        sidebar's, or the page's own field ``start_field``) for a map of runs that start there."""
+        clicked = self._draw(build, key, container, int(steps), pick=pick_start, select=select, tune=True)
         if pick_start:
-            self._start_from(clicked.point)
+            self._start_from(clicked.point, start_field)
+        self._tuned(clicked.tuned)
         return clicked
 
     @staticmethod

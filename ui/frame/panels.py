@@ -36,7 +36,8 @@ def formula_panel(optimizers, hypers: Mapping[str, Mapping], container=None, col
                       if spec.hypers[k].kind != "bool"]
             flags = [f"{spec.hypers[k].label}: {latex_number(v)}" for k, v in hyper.items()
                      if spec.hypers[k].kind == "bool"]
-            st.latex(r",\quad ".join(values))
+            # inline: the values wrap in a narrow column (a display formula would scroll there)
+            st.markdown(" · ".join(f"${v}$" for v in values))
             if flags:
                 st.caption(" · ".join(flags))
 

@@ -28,6 +28,7 @@ from ui.state.fields import (
     Flag,
     MultiChoice,
     Number,
+    Point,
     log_grid,
     option_field,
 )
@@ -111,7 +112,8 @@ PAGES: dict[str, Page] = {p.id: p for p in (
          "The chapter's figure, live: SGD+Momentum, RMSProp and Adam on noisy Rosenbrock.",
          fields=(Number("home.seed", EXPERIMENTS["chapter"].seed, "Noise seed for this figure",
                         "The chapter used seed 0. Another seed draws other gradient noise: does the "
-                        "ranking of the three optimisers survive?", low=0, high=1_000_000, integer=True), EXPLAIN),
+                        "ranking of the three optimisers survive?", low=0, high=1_000_000, integer=True), EXPLAIN,
+                 Point("home.start", None, "Start point", "Where the three runs start: drag the black dot on a map.")),
          first_marks=frozenset({"image", "line"}), first_fields=frozenset({"x", "y", "url"}),
          changes=("w:home.seed", 3), rules=False, objective=False),
     Page("trajectories", "Trajectories", ":material/route:", "pages/1_Trajectories.py",
@@ -174,7 +176,8 @@ PAGES: dict[str, Page] = {p.id: p for p in (
                          "How much larger the second weight's gradients are."),
                  Number("wd.steps", 3000, "Steps", low=100, high=5000, integer=True),
                  Number("wd.noise", 0.0, "Gradient noise", "Noise changes AdamW's equilibrium (its decay is "
-                        "weighed against the normalised gradient).", low=0.0, high=2.0, step=0.05), EXPLAIN),
+                        "weighed against the normalised gradient).", low=0.0, high=2.0, step=0.05), EXPLAIN,
+                 Point("wd.start", None, "Start point", "Where both runs start: drag the black dot on the map.")),
          charts=2, first_marks=frozenset({"image", "line", "point"}), first_fields=frozenset({"x", "y", "label"}),
          changes=("w:wd.lambda", 1.0), rules=False, small=(("wd.steps", "150"),), worst=(("wd.steps", "5000"),),
          objective=False),

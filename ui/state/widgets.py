@@ -140,6 +140,13 @@ def _panel_label(opt: str) -> str:
     return f"{OPTIMIZERS[opt].title}  ·  η = {short(current(SHARED_FIELDS[hyper_key(opt, 'lr')]))}"
 
 
+_OPEN = "open_panel:"  # session key: whether an optimiser's panel is open
+
+
+def _remember_open(opt: str) -> None:
+    st.session_state[_OPEN + opt] = bool(st.session_state.get(f"panel_{opt}"))
+
+
 def shared_sidebar(container, objective: bool = True,
                    hidden: frozenset[str] = frozenset()) -> tuple[Settings, set[str]]:
     """The controls every page shares. Returns the settings and the URL keys in use.
@@ -169,10 +176,12 @@ def shared_sidebar(container, objective: bool = True,
         used |= {hyper_key(opt, name) for name in OPTIMIZERS[opt].hypers}
         if "opt" in hidden:
             continue
-        # keyed: the panel stays open while its label (the learning rate) changes. Its sliders are
-        # drawn only while it is open (a rerun opens it): a closed panel costs the browser nothing
-        # (eleven sliders, mostly in closed panels, took a quarter of a page switch to lay out).
-        panel = container.expander(_panel_label(opt), expanded=False, key=f"panel_{opt}", on_change="rerun")
+        # Its sliders are drawn only while it is open (a rerun opens it): a closed panel costs the
+        # browser nothing (eleven sliders, mostly in closed panels, took a quarter of a page switch to
+        # lay out). Streamlit tells a stateful expander by its label, which carries the learning rate:
+        # whether it is open is kept here, so that it stays open while its label changes.
+        panel = container.expander(_panel_label(opt), expanded=bool(st.session_state.get(_OPEN + opt)),
+                                   key=f"panel_{opt}", on_change=_remember_open, args=(opt,))
         if panel.open:
             with panel:
                 for name in OPTIMIZERS[opt].hypers:

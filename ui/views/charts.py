@@ -19,7 +19,7 @@ import pandas as pd
 
 from engine import OPTIMIZERS, Objective, Trace
 
-from . import frames
+from . import frames, live
 from .explain import ARROW_DASHES, HEAD, HEAD_ANGLE, LONGEST, VECTOR
 from .explain import only as explain_only
 from .theme import (
@@ -86,10 +86,16 @@ def contour_layer(objective: Objective, data: Datasets, n_cells: int = 70, bound
     }
 
 
-def point_layer(points: Sequence[tuple[float, float, str]], tooltip_format: str = ".4g", **mark) -> dict:
-    """A few marked points ``(x, y, what)``, their data inline; ``what`` names each in the tooltip."""
+def point_layer(points: Sequence[tuple[float, float, str]], tooltip_format: str = ".4g", data: Datasets | None = None,
+                **mark) -> dict:
+    """A few marked points ``(x, y, what)``, their data inline (or, with ``data``, one of the spec's
+    datasets: a new point is then new data, drawn in place); ``what`` names each in the tooltip."""
+    rows = [{"x": float(x), "y": float(y), "what": what} for x, y, what in points]
+    source = ({"values": rows} if data is None else
+              data.ref(("points", tuple((r["x"], r["y"], r["what"]) for r in rows)), "points",
+                       lambda: pd.DataFrame(rows)))
     return {
-        "data": {"values": [{"x": float(x), "y": float(y), "what": what} for x, y, what in points]},
+        "data": source,
         "mark": {"type": "point", "filled": True, "opacity": 1, **mark},
         "encoding": {"x": q("x"), "y": q("y"),
                      "tooltip": [n("what", title=""), q("x", format=tooltip_format),
@@ -97,12 +103,13 @@ def point_layer(points: Sequence[tuple[float, float, str]], tooltip_format: str 
     }
 
 
-def markers(objective: Objective, start, style: ChartStyle) -> list[dict]:
-    """The minima (gold diamonds) and the start (black dot)."""
+def markers(objective: Objective, start, style: ChartStyle, data: Datasets | None = None) -> list[dict]:
+    """The minima (gold diamonds) and the start (black dot): the start as data of the spec's own, so
+    that a map whose start moves is updated in place, not drawn anew."""
     return [point_layer([(x, y, "minimum") for x, y in objective.minima], shape="diamond",
                         size=style.point_size * 3, color=MINIMUM_COLOR, stroke="black", strokeWidth=1),
             point_layer([(start[0], start[1], "start")], shape="circle", size=style.point_size * 2,
-                        color=START_COLOR)]
+                        color=START_COLOR, data=data)]
 
 
 def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle, data: Datasets, *,
@@ -124,7 +131,9 @@ def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle,
     # the legend under the map, in one row with the dashes' (a map needs its height; "Optimiser" goes
     # without saying)
     color = series_color(labels, opts, legend=legend, title=None, columns=legend_columns(labels, style))
-    quiet = series_color(labels, opts, legend=False)
+    if legend:  # the legend shows lines, whatever marks share the colour
+        color["legend"] = {**color["legend"], "symbolType": "stroke", "symbolOpacity": 1}
+    quiet = color  # the hover points and the heads: the same colour, one legend (a second, empty one conflicted)
     tooltip = [n("label", title="optimiser"), q("step"), q("x", format=".4f"), q("y", format=".4f"),
                q("loss", format=".4g", title="f")]
     detail = n("run")
@@ -158,7 +167,7 @@ def trajectory_view(path: pd.DataFrame, objective: Objective, style: ChartStyle,
                           {"filter": "(datum.step === datum.last)"}]})
     first = path["step"].to_numpy() == 0
     start = tuple(path.loc[first, ["x", "y"]].iloc[0]) if first.any() else objective.start
-    layers += markers(objective, start, style)
+    layers += markers(objective, start, style, data)
     layers += list(extra)
     if explain is not None and len(explain.arrows):
         layers.append(arrow_layer(explain, labels, opts, style, data))
@@ -267,7 +276,7 @@ def progress_view(path: pd.DataFrame, metric: str, title: str, style: ChartStyle
 
 
 def top_level(view: dict, data: Datasets, params: Sequence[dict] = (), description: str = "",
-              stretch: Sequence[int] = (), panel: Mapping | None = None) -> dict:
+              stretch: Sequence[int] = (), panel: Mapping | None = None, live: Mapping | None = None) -> dict:
     """A finished spec: the view (a layer or a concatenation), its params and its datasets, its
     text alternative (``description``: what a screen reader says), and the concatenated views
     that take the width left over by maps (``stretch``, for the chart component)."""
@@ -284,11 +293,27 @@ def top_level(view: dict, data: Datasets, params: Sequence[dict] = (), descripti
         meta["stretch"] = list(stretch)
     if panel:  # the step explainer's numbers: the chart component shows them beside the chart
         meta["explain"] = dict(panel)
+    if live:  # the runs as the browser twin reads them: drag the start, the paths follow
+        meta["live"] = dict(live)
     if meta:
         spec["usermeta"] = meta
     if params:
         spec["params"] = list(params)
     return spec
+
+
+def _live(runs: live.Live | None, path: pd.DataFrame, objective: Objective, style: ChartStyle,
+          data: Datasets, **where) -> dict | None:
+    """``usermeta.live`` for the maps just built in ``data`` (``ui.views.live.describe``): their box
+    and shading come from the contour image among the datasets."""
+    if runs is None or not runs.runs:
+        return None
+    shading = next((f for name, f in data.frames.items() if name.startswith("contour")), None)
+    if shading is None:
+        return None
+    row = shading.iloc[0]
+    box = ((float(row["x"]), float(row["x2"])), (float(row["y"]), float(row["y2"])))
+    return live.describe(runs, path, objective, style, box=box, image=row["url"], **where)
 
 
 def _is_map(view: dict) -> bool:
@@ -302,21 +327,24 @@ def _names(frame: pd.DataFrame) -> str:
 
 
 def trajectory_chart(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
-                     scrub: bool = True, **view) -> dict:
+                     scrub: bool = True, live: live.Live | None = None, **view) -> dict:
     """One map as a finished spec; with ``scrub`` it has a ``step`` slider (the player's, in
     the step-through component). ``view``: ``trajectory_view``'s options (``explain``: a
-    ``explain.Explainer``, its arrows on the map and its panel beside it)."""
+    ``explain.Explainer``, its arrows on the map and its panel beside it). ``live``: the runs
+    of the map's series, for the browser to recompute while the start is dragged."""
     data = Datasets()
     body = trajectory_view(path, objective, style, data, scrub=scrub, **view)
     explain = view.get("explain")
+    preview = _live(live, path, objective, style, data, maps=[0], dash=view.get("dash"), explain=explain)
     return top_level(body, data, [step_param(steps)] if scrub else [], panel=explain.panel if explain else None,
+                     live=preview,
                      description=f"A map of {objective.title}: the paths of {_names(path)} over its contour, "
                                  "from the start (a black dot) towards the minimum (a gold diamond).")
 
 
 def map_and_progress(path: pd.DataFrame, objective: Objective, steps: int, style: ChartStyle,
                      metric: str = "gap", metric_title: str = "f(θ) − f*", dash: str | None = None,
-                     explain=None) -> dict:
+                     explain=None, live: live.Live | None = None) -> dict:
     """The paths over the map beside the loss gap, both moved by one ``step`` param (for the
     step-through player); the map zooms and pans."""
     data = Datasets()
@@ -326,7 +354,10 @@ def map_and_progress(path: pd.DataFrame, objective: Objective, steps: int, style
                         progress_view(path, metric, metric_title, style, data, height=height,
                                       width=int(height * 0.75), dash=dash, columns=MAP_COLUMNS)],
             "resolve": {"scale": {"color": "shared"}}}
+    preview = _live(live, path, objective, style, data, maps=[0], dash=dash, explain=explain,
+                    loss_view=1 if metric == "gap" else None)
     return top_level(body, data, [step_param(steps)], stretch=[1], panel=explain.panel if explain else None,
+                     live=preview,
                      description=f"A map of {objective.title} with the paths of {_names(path)}, and beside it "
                                  f"their {metric_title} against the step on a log scale.")
 
@@ -515,20 +546,24 @@ def pull_chart(frame: pd.DataFrame, style: ChartStyle) -> dict:
 
 
 def chapter_figure(traces: Mapping[str, Trace], objective: Objective, experiment, style: ChartStyle,
-                   explain=None) -> dict:
+                   explain=None, live: live.Live | None = None) -> dict:
     """The chapter's figure: one map per run of the experiment, side by side like the chapter's
     (one colour each, named in its title with its final f and its hyperparameters), played together."""
     height = int(style.map_height * 0.45)
     data = Datasets()
-    views = []
+    views, paths = [], []
     for opt, hyper in experiment.runs:
         path = frames.path_frame({opt: traces[opt]}, objective, max_points=800)
+        paths.append(path)
         settings = ", ".join(f"{OPTIMIZERS[opt].hypers[k].text} = {v:g}" for k, v in hyper.items())
         views.append(trajectory_view(
             path, objective, style, data, contour_n=60, legend=False, height=height, width=int(height * 1.5),
             title={"text": frames.title(opt), "subtitle": [f"final f = {traces[opt].final_loss[0]:.4f}", settings]},
             explain=explain_only(explain, opt) if explain is not None else None))
+    preview = _live(live, pd.concat(paths, ignore_index=True), objective, style, data, explain=explain,
+                    maps=list(range(len(views))), views={opt: [i] for i, (opt, _) in enumerate(experiment.runs)})
     return top_level({"hconcat": views}, data, [step_param(experiment.steps)], panel=explain.panel if explain else None,
+                     live=preview,
                      description=f"The chapter's figure: three maps of {objective.title}, one per optimiser "
                                  f"({', '.join(frames.title(o) for o, _ in experiment.runs)}), each with its path "
                                  "and its final f.")

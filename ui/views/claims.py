@@ -355,7 +355,7 @@ def sparse_claim(traces: Mapping[str, Trace], objective, steps: int) -> Claim:
     if "sgd" in err and best != "sgd":
         times = err["sgd"][0] / max(err[best][0], 1e-300)
         text += f" SGD's rare weights end {times:.2g}× further off than {title(best)}'s."
-    adaptive = [o for o in rate if abs(np.log(rate[o])) > np.log(1.1)]
+    adaptive = [o for o in rate if not 1 / 1.1 <= rate[o] <= 1.1]  # a zero rate (no step at all) is no tie
     if adaptive:
         text += " Rate of the rarest weights against the most frequent ones: " + ", ".join(
             f"{title(o)} {rate[o]:.2g}×" for o in adaptive) + "."

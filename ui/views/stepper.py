@@ -173,15 +173,17 @@ class Clicked:
 
     point: dict | None = None
     datum: dict | None = None
+    tuned: dict | None = None  # a released slider beside the player: {"optimizer", "name", "value"}
 
 
 def draw(built: Built, style: ChartStyle, key: str, fit: str = "width", steps: int = 0, pick: bool = False,
-         select: tuple[str, ...] = ()) -> Clicked:
+         select: tuple[str, ...] = (), tune: bool = False) -> Clicked:
     """Draw ``built``: ``fit`` ``"screen"`` for the page's first chart (it fills the screen below its
     top), ``"width"`` for the others (as wide as their frame, at most a screen high). With
     ``steps`` > 0, the player's controls drive its ``step`` param. With ``pick``, a click inside a
     plotted box (a map's, when the chart has maps) sends the point under the pointer, its scales
-    inverted; with ``select``, a click on a mark whose data has those fields sends their values."""
+    inverted; with ``select``, a click on a mark whose data has those fields sends their values; with
+    ``tune``, a released slider of the live preview sends its value."""
     theme = getattr(st.context.theme, "type", None) or "light"
     args = {"key": key, "theme": theme, "font_size": style.font_size + 2, "fit": fit,
             "description": built.description, "steps": int(steps), "pick": bool(pick), "select": list(select)}
@@ -190,5 +192,8 @@ def draw(built: Built, style: ChartStyle, key: str, fit: str = "width", steps: i
         callbacks["on_pick_change"] = _ignore
     if select:
         callbacks["on_select_change"] = _ignore
+    if tune:
+        callbacks["on_tune_change"] = _ignore
     result = _component()(key=key, data=payload(built, args), **callbacks)
-    return Clicked(getattr(result, "pick", None) if pick else None, getattr(result, "select", None) if select else None)
+    return Clicked(getattr(result, "pick", None) if pick else None, getattr(result, "select", None) if select else None,
+                   getattr(result, "tune", None) if tune else None)

@@ -56,6 +56,16 @@ function vegaRuntime() {
   return runtime;
 }
 
+// The browser twin of the engine (static/optlab/twin.js), loaded when a chart first needs it.
+let twinLoad = null;
+function twinRuntime() {
+  if (!twinLoad) {
+    twinLoad = window.OptLabTwin ? Promise.resolve() : loadScript(new URL("app/static/optlab/twin.js", document.baseURI).href);
+    twinLoad.catch(() => { twinLoad = null; });
+  }
+  return twinLoad.then(() => window.OptLabTwin);
+}
+
 // -- pure helpers (exported for the tests) ------------------------------------------------------
 
 const decoder = new TextDecoder();
@@ -242,6 +252,72 @@ export function lastAtOrBefore(steps, s) {
   return k;
 }
 
+// The frames of an animation: the steps shown, from 0 to the last, at ``fps`` frames a second
+// when ``stepsPerSecond`` steps go by each second (at least two frames).
+export function exportFrames(total, stepsPerSecond, fps) {
+  const seconds = Math.max(total / Math.max(stepsPerSecond, 1), 2 / fps);
+  const n = Math.max(2, Math.round(seconds * fps) + 1);
+  const steps = Array.from({ length: n }, (_, k) => Math.round((k * total) / (n - 1)));
+  return { steps, seconds: (n - 1) / fps };
+}
+
+const VENDOR = "app/static/vendor/";
+
+async function gifWriter(w, h, fps) {
+  const { GIFEncoder, quantize, applyPalette } = await import(new URL(VENDOR + "gifenc.esm.js", document.baseURI).href);
+  const gif = GIFEncoder();
+  let palette = null;
+  const delay = Math.round(1000 / fps);
+  return {
+    palette(g) { palette = quantize(g.getImageData(0, 0, w, h).data, 256); },
+    async add(g, frame, k) {
+      const index = applyPalette(g.getImageData(0, 0, w, h).data, palette);
+      gif.writeFrame(index, w, h, { palette: k === 0 ? palette : undefined, delay });
+    },
+    async finish() {
+      gif.finish();
+      return new Blob([gif.bytes()], { type: "image/gif" });
+    },
+  };
+}
+
+async function mp4Writer(w, h, fps) {
+  if (typeof VideoEncoder === "undefined") {
+    throw new Error("this browser makes MP4 videos only on https or on localhost (a classroom server over " +
+      "plain http cannot); save a GIF, or open the app as https or on this computer");
+  }
+  const codec = w * h > 1280 * 720 ? "avc1.640028" : "avc1.42001f";  // High 4.0 for 1080p, else Baseline 3.1
+  const config = { codec, width: w, height: h, bitrate: 4e6, framerate: fps, avc: { format: "avc" } };
+  if (!(await VideoEncoder.isConfigSupported(config)).supported) {
+    throw new Error("this browser has no H.264 encoder for " + w + " × " + h + "; save a GIF");
+  }
+  if (!window.Mp4Muxer) await loadScript(new URL(VENDOR + "mp4-muxer.js", document.baseURI).href);
+  const muxer = new window.Mp4Muxer.Muxer({
+    target: new window.Mp4Muxer.ArrayBufferTarget(), video: { codec: "avc", width: w, height: h, frameRate: fps },
+    fastStart: "in-memory",
+  });
+  let failed = null;
+  const encoder = new VideoEncoder({ output: (chunk, meta) => muxer.addVideoChunk(chunk, meta),
+    error: (e) => { failed = e; } });
+  encoder.configure(config);
+  return {
+    async add(g, frame, k) {
+      if (failed) throw failed;
+      const video = new VideoFrame(frame, { timestamp: Math.round((k * 1e6) / fps), duration: Math.round(1e6 / fps) });
+      encoder.encode(video, { keyFrame: k % (2 * fps) === 0 });
+      video.close();
+      if (encoder.encodeQueueSize > 8) await new Promise((done) => setTimeout(done, 0));
+    },
+    async finish() {
+      await encoder.flush();
+      if (failed) throw failed;
+      encoder.close();
+      muxer.finalize();
+      return new Blob([muxer.target.buffer], { type: "video/mp4" });
+    },
+  };
+}
+
 // -- the DOM of one chart ------------------------------------------------------------------------
 
 const ICONS = {
@@ -251,6 +327,7 @@ const ICONS = {
   pause: "M6 4.5h4.5v15H6zM13.5 4.5H18v15h-4.5z",
   fwd: "M8 5v14l11-7z",
   last: "M4 5v14l10.5-7zM16 5h2v14h-2z",
+  save: "M12 3v10.2l3.6-3.6 1.4 1.4-6 6-6-6 1.4-1.4 3.6 3.6V3zM5 19h14v2H5z",
 };
 
 function icon(path, cls) {
@@ -268,7 +345,18 @@ const BAR_HTML =
   "<button type='button' data-act='last' title='Last step (End)' aria-label='Last step'>" + icon(ICONS.last) + "</button>" +
   "<input class='ol-scrub' type='range' min='0' max='100' step='1' value='100' aria-label='Step'>" +
   "<span class='ol-label' aria-live='polite'></span>" +
-  "<select class='ol-speed' aria-label='Playback speed' title='Playback speed'></select>";
+  "<select class='ol-speed' aria-label='Playback speed' title='Playback speed'></select>" +
+  "<button type='button' data-act='animation' class='ol-save' title='Save the animation as a GIF or an MP4 video' " +
+  "aria-label='Video: save the animation' aria-expanded='false'>" + icon(ICONS.save) + "<span>Video</span></button>";
+
+const EXPORT_HTML =
+  "<label>Format <select class='ol-x-format'><option value='mp4' title='H.264: PowerPoint, Keynote and Google Slides play it'>MP4 (for slides)" +
+  "</option><option value='gif'>GIF</option></select></label>" +
+  "<label>Size <select class='ol-x-size'><option value='1280x720'>1280 × 720</option><option value='1920x1080'>" +
+  "1920 × 1080</option><option value='drawn'>as drawn</option></select></label>" +
+  "<span class='ol-x-speed'></span>" +
+  "<button type='button' class='ol-x-make'>Make</button><button type='button' class='ol-x-cancel' hidden>Stop</button>" +
+  "<span class='ol-x-status' role='status'></span>";
 
 function escapeHtml(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -294,7 +382,9 @@ class Chart {
     root.dataset.testid = "stVegaLiteChart"; // a chart, to tools that look for Streamlit's own
     root.setAttribute("data-optlab-chart", "");
     root.innerHTML = "<div class='ol-bar' role='toolbar' aria-label='Step-through controls' hidden>" + BAR_HTML +
-      "</div><div class='ol-wrap'><div class='ol-view'></div>" +
+      "</div><div class='ol-export' role='group' aria-label='Save the animation' hidden>" + EXPORT_HTML + "</div>" +
+      "<div class='ol-tune' role='group' aria-label='Tune the runs live' hidden></div>" +
+      "<div class='ol-wrap'><div class='ol-view'><div class='ol-livenote' aria-live='polite' hidden></div></div>" +
       "<aside class='ol-panel' aria-label='The update at this step' aria-live='polite' hidden></aside></div>" +
       "<div class='ol-error' role='alert'></div>";
     host.appendChild(root);
@@ -315,6 +405,7 @@ class Chart {
     this.pending = null; // the newest payload not yet drawn
     this.busy = false;
     this.setTrigger = null;
+    this.live = new Live(this);
     this.bindControls();
     this.resizeObserver = new ResizeObserver(() => this.refitSoon());
     this.resizeObserver.observe(host.parentElement || host);
@@ -362,6 +453,7 @@ class Chart {
     const explain = ((payload.spec || {}).usermeta || {}).explain;
     this.setupBar(newSteps);
     this.buildPanel(explain);
+    this.live.arriving(((payload.spec || {}).usermeta || {}).live || null);
     const same = this.view && payload.structure === this.structure && a.fit === before.fit &&
       a.theme === before.theme && a.pick === before.pick;
     this.root.dataset.fitted = "";
@@ -391,6 +483,7 @@ class Chart {
     }
     if (this.steps > 0) this.showStep(this.step);
     this.settled();
+    guarded(() => this.live.received(((payload.spec || {}).usermeta || {}).live || null));
   }
 
   // Only the data changed: the drawn view takes the new rows (the step, the zoom and the page's
@@ -424,6 +517,7 @@ class Chart {
     const scroller = this.root.closest("[data-testid='stMain']");
     const top = Math.max(this.root.getBoundingClientRect().top + (scroller ? scroller.scrollTop : window.scrollY), 0);
     const bar = (this.steps > 0 ? this.q(".ol-bar").getBoundingClientRect().height : 0) +
+      this.q(".ol-tune").getBoundingClientRect().height + this.q(".ol-export").getBoundingClientRect().height +
       (this.explain && under ? this.q(".ol-panel").getBoundingClientRect().height + 12 : 0);
     // "screen": what is left of the first screen below the chart's top; a chart of the first
     // screen stacked below another (a phone) starts low on it, and gets a screen of its own
@@ -486,7 +580,7 @@ class Chart {
       throw err;
     }
     // the new drawing replaces the old one in one go
-    for (const el of [...this.q(".ol-view").children]) if (el !== holder) el.remove();
+    for (const el of [...this.q(".ol-view").children]) if (el !== holder && !el.classList.contains("ol-livenote")) el.remove();
     holder.classList.replace("ol-pending", "ol-drawn"); // vega-embed's own classes stay
     if (old) old.finalize();
     this.view = view;
@@ -547,7 +641,7 @@ class Chart {
       const change = Math.max(...next.map((s, i) => Math.abs(s.w - sizes[i].w) / Math.max(sizes[i].w, 1)),
         ...next.map((s, i) => Math.abs(s.h - sizes[i].h) / Math.max(sizes[i].h, 1)));
       const over = drawn.width > box.width + 1 || drawn.height > box.height + 1;
-      if (change < 0.02 && !over) break;
+      if (change < 0.05 && !over) break;  // within 5% of the room and inside it: drawn once
       sizes = next;
       if (this.resizeInPlace(view, spec, sizes)) await view.runAsync();
       else view = await this.embedIn(holder, spec, sizes, view);
@@ -617,11 +711,17 @@ class Chart {
       const act = e.target.closest("button") && e.target.closest("button").dataset.act;
       if (!act) return;
       if (act === "play") { this.setPlaying(!this.playing); return; }
+      if (act === "animation") { this.toggleExport(); return; }
       this.setPlaying(false);
       this.showStep({ first: 0, back: this.step - 1, fwd: this.step + 1, last: this.steps }[act]);
     });
     this.q(".ol-scrub").addEventListener("input", (e) => { this.setPlaying(false); this.showStep(Number(e.target.value)); });
-    this.q(".ol-speed").addEventListener("change", (e) => { this.stepsPerSecond = Number(e.target.value); });
+    this.q(".ol-speed").addEventListener("change", (e) => {
+      this.stepsPerSecond = Number(e.target.value);
+      this.showExportSpeed();
+    });
+    this.q(".ol-x-make").addEventListener("click", () => this.makeAnimation());
+    this.q(".ol-x-cancel").addEventListener("click", () => { this.exporting = null; });
     // keys act while focus is in this chart (a click on the chart focuses its Play button)
     this.root.addEventListener("keydown", (e) => {
       if (this.steps <= 0 || e.target.tagName === "SELECT" || e.altKey || e.ctrlKey || e.metaKey) return;
@@ -629,9 +729,11 @@ class Chart {
       if (e.key === " " && e.target.tagName !== "BUTTON") { e.preventDefault(); this.setPlaying(!this.playing); }
       else if (to !== undefined) { e.preventDefault(); this.setPlaying(false); this.showStep(to); }
     });
-    this.q(".ol-view").addEventListener("pointerdown", () => {
+    this.q(".ol-view").addEventListener("pointerdown", (e) => {
+      this.pressedAt = [e.clientX, e.clientY];
       if (this.steps > 0) this.q(".ol-play").focus({ preventScroll: true });
-    });
+      if (this.args.pick && this.live.meta && e.button === 0) this.live.press(e);
+    }, true);
   }
 
   setupBar(steps) {
@@ -663,6 +765,7 @@ class Chart {
     this.root.dataset.step = String(this.step);
     if (this.view) this.view.signal("step", this.step).runAsync();
     if (this.explain) this.fillPanel(this.step);
+    guarded(() => this.live.stepShown());
   }
 
   setPlaying(on) {
@@ -686,6 +789,85 @@ class Chart {
     if (advance >= 1) { this.carry -= advance; this.showStep(this.step + advance); }
     if (this.step >= this.steps) { this.setPlaying(false); return; }
     requestAnimationFrame((t) => this.tick(t));
+  }
+
+  // -- the animation for slides: GIF or MP4, made in the browser ------------------------------
+  //
+  // What the player shows (every view of the chart as drawn: a map and the loss beside it), from
+  // step 0 to the last at the player's speed, framed at the chosen size on the page's background.
+  // Made here, frame by frame from Vega's own drawing (view.toCanvas): it costs the server nothing.
+  // GIF: gifenc (one palette, taken from the last frame, where every path is drawn). MP4: the
+  // browser's H.264 encoder (WebCodecs), put in an MP4 file by mp4-muxer; browsers offer it only
+  // on https or localhost, and the panel says so where it is missing.
+
+  toggleExport() {
+    const box = this.q(".ol-export"), open = box.hidden;
+    box.hidden = !open;
+    this.q(".ol-save").setAttribute("aria-expanded", String(open));
+    if (open) this.showExportSpeed();
+  }
+
+  showExportSpeed() {
+    const frames = exportFrames(this.steps, this.stepsPerSecond, 25);
+    this.q(".ol-x-speed").textContent = "at " + this.stepsPerSecond + " steps/s (the player's speed): " +
+      (frames.seconds).toFixed(1) + " s";
+  }
+
+  async makeAnimation() {
+    if (!this.view || this.exporting) return;
+    const format = this.q(".ol-x-format").value, sizeText = this.q(".ol-x-size").value;
+    const status = this.q(".ol-x-status");
+    const job = {};
+    this.exporting = job;
+    this.setPlaying(false);
+    this.q(".ol-x-make").hidden = true;
+    this.q(".ol-x-cancel").hidden = false;
+    const keep = this.step;
+    try {
+      const fps = format === "gif" ? 20 : 25;
+      const plan = exportFrames(this.steps, this.stepsPerSecond, fps);
+      const drawn = await this.view.toCanvas(1);
+      const [w, h] = sizeText === "drawn" ? [drawn.width, drawn.height].map((v) => v + (v % 2))
+        : sizeText.split("x").map(Number);
+      const frame = document.createElement("canvas");
+      frame.width = w; frame.height = h;
+      const g = frame.getContext("2d", { willReadFrequently: format === "gif" });
+      const paint = async (step) => {
+        this.view.signal("step", step);
+        await this.view.runAsync();
+        const c = await this.view.toCanvas(Math.min(w / drawn.width, h / drawn.height) * (window.devicePixelRatio || 1));
+        g.fillStyle = this.live.background();
+        g.fillRect(0, 0, w, h);
+        const k = Math.min(w / c.width, h / c.height);
+        g.drawImage(c, (w - c.width * k) / 2, (h - c.height * k) / 2, c.width * k, c.height * k);
+      };
+      const encoder = format === "gif" ? await gifWriter(w, h, fps) : await mp4Writer(w, h, fps);
+      if (format === "gif") { await paint(this.steps); encoder.palette(g); }
+      for (let k = 0; k < plan.steps.length; k++) {
+        if (this.exporting !== job) throw new Error("stopped");
+        status.textContent = "frame " + (k + 1) + " of " + plan.steps.length;
+        await paint(plan.steps[k]);
+        await encoder.add(g, frame, k);
+      }
+      const blob = await encoder.finish();
+      const name = (this.args.key || "animation") + "." + format;
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = name;
+      this.root.appendChild(a);
+      a.click();
+      setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 10000);
+      status.textContent = "Saved " + name + ": " + plan.steps.length + " frames, " + plan.seconds.toFixed(1) + " s, " +
+        w + " × " + h + ", " + Math.round(blob.size / 1024) + " KB.";
+      this.root.dataset.exported = JSON.stringify({ format, frames: plan.steps.length, width: w, height: h, fps });
+    } catch (err) {
+      status.textContent = err.message === "stopped" ? "Stopped." : "Could not make it: " + err.message;
+    } finally {
+      this.exporting = null;
+      this.q(".ol-x-make").hidden = false;
+      this.q(".ol-x-cancel").hidden = true;
+      this.showStep(keep);
+    }
   }
 
   // -- the step explainer's panel -------------------------------------------------------------
@@ -718,50 +900,48 @@ class Chart {
 
   fillPanel(s) {
     const ex = this.explain;
-    const k = lastAtOrBefore(ex.steps, s);
-    const t = k >= 0 ? ex.steps[k] : 0;
+    const live = this.live && (this.live.dragging || this.live.pending) ? this.live.panelValues(s) : null;
+    const k = live ? (live.t > 0 ? 0 : -1) : lastAtOrBefore(ex.steps, s);
+    const t = live ? live.t : (k >= 0 ? ex.steps[k] : 0);
+    const values = live ? [live.values] : ex.values;
     const panel = this.q(".ol-panel");
     this.q(".ol-ptitle").textContent = ex.title + (k >= 0 ? ": the update at step " + t : ": the start (step 0)");
     panel.dataset.step = String(t);
+    panel.dataset.live = live ? "1" : "";
     for (const td of panel.querySelectorAll("td")) {
-      const v = k >= 0 ? ex.values[k][Number(td.dataset.row)][Number(td.dataset.coord)] : null;
+      const v = k >= 0 ? values[k][Number(td.dataset.row)][Number(td.dataset.coord)] : null;
       td.textContent = k >= 0 ? fmt(v) : "";
       td.dataset.value = v === null || v === undefined ? "" : String(v);
     }
-    this.q(".ol-note").textContent = k < 0 ? "Step forward (→) to see the first update filled in." : (ex.note || "");
+    this.q(".ol-note").textContent = live
+      ? "Computed in your browser from the start you are dragging; the server's run replaces it when you let go."
+      : (k < 0 ? "Step forward (→) to see the first update filled in." : (ex.note || ""));
   }
 
   // -- click to start: a click on a map's plotted box sends the point under the pointer ---------
 
   // The point of map view ``i`` under a pointer event (its scales inverted), or null outside its
   // plotted box.
-  pointOn(event, i) {
-    const spec = this.spec, view = this.view;
-    const name = viewName(spec, i);
-    const root = view.scenegraph().root.items[0];
-    let group = root, origin = view.origin();
-    if (name !== null) {
-      const mark = root.items.find((m) => m.name === name + "_group");
-      if (!mark || !mark.items.length) return null;
-      group = mark.items[0];
-      origin = [origin[0] + root.x + group.x, origin[1] + root.y + group.y];
-    } else {
-      origin = [origin[0] + root.x, origin[1] + root.y];
-    }
+  pointOn(event, i, round = true, clamp = false) {
+    const b = this.live.box(i);
+    if (!b) return null;
     const canvas = this.q(".ol-drawn canvas.marks, .ol-drawn svg.marks");
     const r = canvas.getBoundingClientRect();
-    const px = event.clientX - r.left - origin[0], py = event.clientY - r.top - origin[1];
-    const w = name === null ? view.width() : view.signal(name + "_width");
-    const h = name === null ? view.height() : view.signal(name + "_height");
-    if (!(px >= 0 && px <= w && py >= 0 && py <= h)) return null;
-    const sx = view.scale(name === null ? "x" : name + "_x"), sy = view.scale(name === null ? "y" : name + "_y");
-    return [roundTo(sx.invert(px), sx.domain()), roundTo(sy.invert(py), sy.domain())];
+    let px = event.clientX - r.left - b.x, py = event.clientY - r.top - b.y;
+    if (clamp) { px = Math.max(0, Math.min(b.w, px)); py = Math.max(0, Math.min(b.h, py)); }
+    if (!(px >= 0 && px <= b.w && py >= 0 && py <= b.h)) return null;
+    const x = b.sx.invert(px), y = b.sy.invert(py);
+    return round ? [roundTo(x, b.sx.domain()), roundTo(y, b.sy.domain())] : [x, y];
   }
 
   // A click: with "select", the chosen fields of the mark clicked; with "pick", the point under
   // the pointer in a plotted box (a map's, when the chart has maps), sent as
   // {"point": [x, y], "view": i}.
   onClick(event, item) {
+    if (this.live.dragged) { this.live.dragged = false; return; }
+    // the end of a drag (a pan of the map) is not a click
+    const from = this.pressedAt;
+    if (from && Math.hypot(event.clientX - from[0], event.clientY - from[1]) > 5) return;
     if (!this.setTrigger || !this.view) return;
     const fields = this.args.select || [];
     const d = item && item.datum;
@@ -801,6 +981,560 @@ function arrowLegend(kinds) {
     escapeHtml(k.label) + "</li>").join("");
   return "<div class='ol-arrows'><b>Arrows on the map</b>, from θ at t − 1, each kind at its own scale:" +
     "<ul>" + items + "</ul></div>";
+}
+
+// -- the step explainer, computed in the browser: the twin of ui/views/optimizers.py's rows -------
+//
+// While a start is dragged the panel and the arrows follow the preview's runs: each optimiser's
+// rows between g_t and Δθ_t, and its running direction, as ui/views/optimizers.py ``VIEWS`` defines
+// them (tests/ui/test_live.py holds the two equal, optimiser by optimiser). ``c`` is one update:
+// c.g, c.delta, c.eff ([x, y]), c.t (its step), c.h(name) (a hyperparameter), c.s(name) (the
+// optimiser's state after it), c.before(name) (the state before it), c.lr_t.
+
+const pair = (b) => (Array.isArray(b) ? b : [b, b]);  // a number stands for both coordinates
+const add = (a, b) => { const q = pair(b); return [a[0] + q[0], a[1] + q[1]]; };
+const div = (a, b) => { const q = pair(b); return [a[0] / q[0], a[1] / q[1]]; };
+const mul = (k, a) => [k * a[0], k * a[1]];
+const sqrtv = (a) => [Math.sqrt(a[0]), Math.sqrt(a[1])];
+const neg = (a) => [-a[0], -a[1]];
+const bias = (c, beta) => 1 - Math.pow(c.h(beta), c.t);
+const adamBias = (c, beta) => (c.h("bias_correction") ? bias(c, beta) : 1);
+const M_ROW = ["m_t = β₁m + (1−β₁)g", (c) => c.s("m")];
+const V_ROW = ["v_t = β₂v + (1−β₂)g²", (c) => c.s("v")];
+const RMS_ROW = ["v_t = ρv + (1−ρ)g²", (c) => c.s("v")];
+const BUFFER_ROW = ["b_t = μb + g", (c) => c.s("buf")];
+const lookAhead = (c) => add(c.g, mul(c.h("momentum"), c.s("buf")));
+const lionC = (c) => add(mul(c.h("beta1"), c.before("m")), mul(1 - c.h("beta1"), c.g));
+const mHat = (c) => neg(div(c.s("m"), bias(c, "beta1")));
+const adamMHat = (c) => neg(div(c.s("m"), adamBias(c, "beta1")));
+
+function adamRows(c) {
+  const corrected = !!c.h("bias_correction");
+  const second = c.h("amsgrad") ? "v_max" : "v";
+  const rows = [M_ROW, V_ROW];
+  if (c.h("amsgrad")) rows.push(["max(v) (AMSGrad)", (x) => x.s("v_max")]);
+  if (corrected) {
+    rows.push(["1 − β₁ᵗ", (x) => adamBias(x, "beta1")], ["1 − β₂ᵗ", (x) => adamBias(x, "beta2")],
+      ["m̂_t = m_t/(1 − β₁ᵗ)", (x) => div(x.s("m"), adamBias(x, "beta1"))],
+      ["v̂_t = v_t/(1 − β₂ᵗ)", (x) => div(x.s(second), adamBias(x, "beta2"))]);
+  }
+  rows.push([corrected ? "√v̂_t + ε" : "√v_t + ε", (x) => add(sqrtv(div(x.s(second), adamBias(x, "beta2"))), x.h("eps"))]);
+  return rows;
+}
+
+function rmspropRows(c) {
+  if (!c.h("centered")) return [RMS_ROW, ["√v_t + ε", (x) => add(sqrtv(x.s("v")), x.h("eps"))]];
+  return [RMS_ROW, ["ḡ_t = ρḡ + (1−ρ)g", (x) => x.s("g_avg")],
+    ["√(v_t − ḡ_t²) + ε", (x) => { const v = x.s("v"), a = x.s("g_avg");
+      return [Math.sqrt(Math.max(v[0] - a[0] * a[0], 0)) + x.h("eps"), Math.sqrt(Math.max(v[1] - a[1] * a[1], 0)) + x.h("eps")]; }]];
+}
+
+const NADAM_ROWS = [M_ROW, V_ROW, ["1 − β₁ᵗ", (c) => bias(c, "beta1")], ["1 − β₂ᵗ", (c) => bias(c, "beta2")],
+  ["v̂_t = v_t/(1 − β₂ᵗ)", (c) => div(c.s("v"), bias(c, "beta2"))]];
+
+export const EXPLAIN = {
+  sgd: { rows: () => [] },
+  momentum: { rows: () => [BUFFER_ROW], direction: (c) => neg(c.s("buf")) },
+  nesterov: { rows: () => [BUFFER_ROW, ["g + μb_t", lookAhead]], direction: (c) => neg(lookAhead(c)) },
+  adagrad: { rows: () => [["G_t = G + g²", (c) => c.s("sum_sq")], ["√G_t + ε", (c) => add(sqrtv(c.s("sum_sq")), c.h("eps"))]] },
+  rmsprop: { rows: rmspropRows },
+  adam: { rows: adamRows, direction: adamMHat },
+  adamw: { rows: adamRows, direction: adamMHat },
+  nadam: { rows: () => NADAM_ROWS, direction: mHat },
+  radam: { rows: () => NADAM_ROWS, direction: mHat },
+  adamax: { rows: () => [M_ROW, ["u_t = max(β₂u, |g| + ε)", (c) => c.s("u")], ["1 − β₁ᵗ", (c) => bias(c, "beta1")]],
+            direction: mHat },
+  adadelta: { rows: () => [RMS_ROW, ["u_t = ρu + (1−ρ)Δx²", (c) => c.s("acc_delta")]] },
+  lion: { rows: () => [["c_t = β₁m + (1−β₁)g", lionC], ["sign(c_t)", (c) => lionC(c).map(Math.sign)],
+    ["m_t = β₂m + (1−β₂)g", (c) => c.s("m")]], direction: (c) => neg(lionC(c)) },
+};
+
+// Update t (1..steps) of a twin's run as the rows' ``c``.
+export function updateOf(out, t, hyper, lrFactors) {
+  const i = t - 1, at = (a, k) => [a[2 * k], a[2 * k + 1]];
+  return {
+    t, g: at(out.grads, i), delta: at(out.delta, i), eff: at(out.eff_lr, i),
+    h: (name) => { const v = hyper[name]; return typeof v === "boolean" ? (v ? 1 : 0) : v; },
+    s: (name) => at(out.state[name], i),
+    before: (name) => (i > 0 ? at(out.state[name], i - 1) : [0, 0]),
+    get lr_t() { return hyper.lr * (lrFactors ? lrFactors[i] : 1); },
+  };
+}
+
+// The panel's rows (labels and [x, y] values) of ``optimizer`` at update ``c``.
+export function explainRows(optimizer, c) {
+  const rows = [["g_t gradient", (x) => x.g], ...EXPLAIN[optimizer].rows(c), ["η_t learning rate", (x) => x.lr_t],
+    ["effective η", (x) => x.eff], ["Δθ_t step", (x) => x.delta]];
+  return rows.map(([label, f]) => {
+    const v = f(c);
+    return [label, Array.isArray(v) ? v : [v, v]];
+  });
+}
+
+// -- live: drag the start, and every path follows in the browser -------------------------------
+//
+// A map whose chart carries ``usermeta.live`` (ui/views/live.py: each series' run described for
+// the browser twin, static/optlab/twin.js, which computes what the engine computes) lets the
+// student press on its start marker and drag: at every frame the twin recomputes every series
+// from the pointer's point and an overlay, drawn over each map and loss view's plotted box with
+// the chart's own scales, shows the new paths and losses. Nothing goes to the server until the
+// pointer is released: then the new start is sent ("pick"), and the overlay stays until the
+// server's run, the same numbers, is drawn in its place.
+
+const GRAB = 16; // px: how near the start marker a press grabs it
+
+export function segmentsOf(params, steps, upTo) {
+  // the path as [x, y] pairs up to step upTo (the twin's params: x0, y0, x1, y1, ...)
+  const n = Math.min(steps, upTo) + 1;
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = [params[2 * i], params[2 * i + 1]];
+  return out;
+}
+
+class Live {
+  constructor(chart) {
+    this.chart = chart;
+    this.meta = null;
+    this.twins = new Map(); // series key -> {twin, digest}
+    this.results = null; // series key -> [run outputs (copies)]
+    this.dragging = false;
+    this.pending = null; // what was sent on release (a start, a slider's value), until the server's run shows it
+    this.hyper = {}; // optimiser -> {name: value}: a slider being moved
+    this.point = null;
+    this.frame = 0;
+    this.overlays = [];
+    this.image = null;
+    this.frames = 0;
+    this.computeMs = [];
+  }
+
+  // A payload arrived: its runs (before the chart is drawn: the sliders take their room first).
+  arriving(meta) {
+    this.meta = meta;
+    this.chart.root.toggleAttribute("data-live", !!meta);
+    this.buildTune(meta);
+  }
+
+  // ...and once it is drawn: a preview that waited for the server's run goes (a payload arrives only
+  // when the chart changed: after a release, that is the run from the released value; if the server
+  // refused the value, the chart is back as it was, and the preview goes too).
+  received(meta) {
+    if (this.pending) {
+      this.pending = null;
+      this.hyper = {};
+      this.clear(); // the server's run is drawn: the preview goes
+      if (this.chart.explain) this.chart.fillPanel(this.chart.step);  // and the panel shows the server's numbers
+    }
+    if (!meta) { this.clear(); return; }
+    if (meta.image && (!this.image || this.image.src !== meta.image)) {
+      this.image = new Image();
+      this.image.src = meta.image;
+    }
+  }
+
+  // The start marker's position in page pixels on map view i, or null.
+  markerAt(event) {
+    if (!this.meta || !this.chart.view) return null;
+    for (const i of this.meta.maps) {
+      const p = this.chart.pointOn(event, i, false);
+      if (!p) continue;
+      const px = this.toPixels(i, this.meta.start);
+      const here = this.toPixels(i, p);
+      if (px && here && Math.hypot(px[0] - here[0], px[1] - here[1]) <= GRAB) return i;
+    }
+    return null;
+  }
+
+  // A view's plotted box in the drawing's pixels and its scales: {x, y, w, h, sx, sy}.
+  box(i) {
+    const c = this.chart, spec = c.spec, view = c.view;
+    const name = viewName(spec, i);
+    const root = view.scenegraph().root.items[0];
+    // the drawing's origin: the view's (room for the axes at the left and top) plus its padding
+    const pad = view.padding();
+    let ox = view.origin()[0] + (pad.left || 0) + root.x, oy = view.origin()[1] + (pad.top || 0) + root.y, w, h;
+    if (name !== null) {
+      const mark = root.items.find((m) => m.name === name + "_group");
+      if (!mark || !mark.items.length) return null;
+      const g = mark.items[0];
+      ox += g.x; oy += g.y; w = g.width; h = g.height;
+    } else {
+      w = view.width(); h = view.height();
+    }
+    const sx = view.scale(name === null ? "x" : name + "_x"), sy = view.scale(name === null ? "y" : name + "_y");
+    return { x: ox, y: oy, w, h, sx, sy };
+  }
+
+  toPixels(i, p) {
+    const b = this.box(i);
+    return b ? [b.x + b.sx(p[0]), b.y + b.sy(p[1])] : null;
+  }
+
+  async press(event) {
+    const i = this.markerAt(event);
+    if (i === null) return false;
+    event.stopPropagation(); // the map's own pan does not see this press
+    event.preventDefault();
+    const twin = await twinRuntime();
+    this.prepare(twin);
+    this.hyper = {};
+    this.dragging = true;
+    this.view = i;
+    this.chart.root.dataset.dragging = "1";
+    this.frames = 0;
+    this.started = performance.now();
+    this.computeMs = [];
+    const target = this.chart.q(".ol-view");
+    const move = (e) => {
+      e.stopPropagation();
+      const p = this.chart.pointOn(e, this.view, true, true);  // rounded as a click's: the server's start
+      if (p) this.point = p;
+      if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.preview(); });
+    };
+    const up = (e) => {
+      e.stopPropagation();
+      target.removeEventListener("pointermove", move, true);
+      target.removeEventListener("pointerup", up, true);
+      this.dragging = false;
+      this.dragged = true; // the click that ends a drag is not a click on the map
+      setTimeout(() => { this.dragged = false; }, 400);
+      this.chart.root.dataset.dragging = "";
+      this.chart.root.dataset.dragFps = String(Math.round(this.frames / ((performance.now() - this.started) / 1000)));
+      if (this.point && !same(this.point, this.meta.start)) {
+        this.pending = true;
+        this.chart.root.dataset.picked = this.point.join(",");
+        this.chart.setTrigger("pick", { point: this.point, view: this.view });
+      } else {
+        this.clear();
+      }
+    };
+    target.addEventListener("pointermove", move, true);
+    target.addEventListener("pointerup", up, true);
+    try { target.setPointerCapture(event.pointerId); } catch (e) { /* a synthetic event */ }
+    this.point = this.meta.start;
+    this.preview();
+    return true;
+  }
+
+  prepare(twin) {
+    const noise = this.meta.noise || {};
+    for (const s of this.meta.series) {
+      const known = this.twins.get(s.key);
+      if (known && known.source === s.twin) continue;
+      const spec = { ...s.twin, runs: s.twin.runs.map((r) => ({ ...r, noise: typeof r.noise === "string" ? noise[r.noise] : r.noise })) };
+      this.twins.set(s.key, { source: s.twin, twin: twin.prepare(spec) });
+    }
+  }
+
+  // Every series from the point under the pointer, drawn.
+  preview() {
+    if (!this.meta) return;
+    const t0 = performance.now();
+    this.results = new Map();
+    for (const s of this.meta.series) {
+      const { twin } = this.twins.get(s.key);
+      const runs = [];
+      for (let r = 0; r < twin.runs; r++) {
+        try {
+          const hyper = { ...s.twin.runs[r].hyper, ...(this.hyper[s.twin.optimizer.name] || {}) };
+          const out = twin.run(r, { start: this.point || this.meta.start, hyper: this.hyper[s.twin.optimizer.name] || {} });
+          // the twin's own arrays (valid until this series' next run, the next frame): no copies
+          runs.push({ out, params: out.params, loss: out.loss, stopped: out.stopped_at, hyper });
+        } catch (e) {
+          runs.push(null); // a start where the function is not defined: nothing to draw
+        }
+      }
+      this.results.set(s.key, runs);
+    }
+    const t1 = performance.now();
+    this.draw();
+    if (this.chart.explain) this.chart.fillPanel(this.chart.step);
+    this.note();
+    this.computeMs.push([t1 - t0, performance.now() - t1]);
+    this.frames += 1;
+    this.chart.root.dataset.previewed = (this.point || this.meta.start).join(",");
+  }
+
+  // -- the sliders beside the player: η and the averaging coefficients of each optimiser shown --
+
+  buildTune(meta) {
+    const box = this.chart.q(".ol-tune");
+    const tune = (meta && meta.tune) || [];
+    box.hidden = !tune.length || this.chart.steps <= 0;
+    const signature = JSON.stringify(tune.map((t) => [t.optimizer, t.hypers.map((h) => [h.name, h.grid.length])]));
+    if (signature !== this.tuneSignature) {
+      this.tuneSignature = signature;
+      box.innerHTML = "";
+      if (!tune.length) return;
+      const pick = document.createElement("select");
+      pick.className = "ol-tune-opt";
+      pick.setAttribute("aria-label", "The optimiser whose settings the sliders change");
+      for (const t of tune) {
+        const o = document.createElement("option");
+        o.value = t.optimizer; o.textContent = t.title;
+        pick.appendChild(o);
+      }
+      pick.addEventListener("change", () => this.showSliders());
+      box.appendChild(pick);
+      box.appendChild(Object.assign(document.createElement("span"), { className: "ol-sliders" }));
+    }
+    if (tune.length) this.showSliders();
+  }
+
+  showSliders() {
+    const box = this.chart.q(".ol-tune");
+    const which = box.querySelector(".ol-tune-opt").value;
+    const t = this.meta.tune.find((x) => x.optimizer === which);
+    const holder = box.querySelector(".ol-sliders");
+    holder.innerHTML = "";
+    for (const h of t.hypers) {
+      const label = document.createElement("label");
+      const input = document.createElement("input");
+      const out = document.createElement("output");
+      input.type = "range"; input.min = "0"; input.max = String(h.grid.length - 1); input.step = "1";
+      input.value = String(h.grid.indexOf(h.value));
+      input.dataset.name = h.name;
+      input.setAttribute("aria-label", t.title + " " + h.symbol);
+      out.textContent = fmt(h.value);
+      label.append(h.symbol + " ", input, out);
+      input.addEventListener("input", () => this.slide(t, h, h.grid[Number(input.value)], out));
+      input.addEventListener("change", () => this.release(t, h, h.grid[Number(input.value)]));
+      holder.appendChild(label);
+    }
+  }
+
+  async slide(t, h, value, out) {
+    out.textContent = fmt(value);
+    const twin = await twinRuntime();
+    this.prepare(twin);
+    this.hyper = { ...this.hyper, [t.optimizer]: { ...(this.hyper[t.optimizer] || {}), [h.name]: value } };
+    if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.preview(); });
+  }
+
+  release(t, h, value) {
+    if (value === h.value) { this.hyper = {}; this.clear(); return; }
+    const o = t.optimizer, name = h.name;
+    this.pending = true;
+    this.chart.root.dataset.tuned = o + "." + name + "=" + value;
+    if (this.chart.setTrigger) this.chart.setTrigger("tune", { optimizer: o, name, value });
+  }
+
+  stepShown() {
+    if (this.results && (this.dragging || this.pending)) this.draw();
+  }
+
+  overlay(k, b) {
+    let c = this.overlays[k];
+    const holder = this.chart.q(".ol-drawn");
+    if (!c || c.parentElement !== holder) {
+      c = document.createElement("canvas");
+      c.className = "ol-live";
+      c.setAttribute("aria-hidden", "true");
+      holder.appendChild(c);
+      this.overlays[k] = c;
+    }
+    const marks = holder.querySelector("canvas.marks, svg.marks");
+    const ratio = window.devicePixelRatio || 1;
+    const left = marks.offsetLeft + b.x, top = marks.offsetTop + b.y;
+    if (c.width !== Math.round(b.w * ratio) || c.height !== Math.round(b.h * ratio)) {
+      c.width = Math.round(b.w * ratio);
+      c.height = Math.round(b.h * ratio);
+    }
+    Object.assign(c.style, { left: left + "px", top: top + "px", width: b.w + "px", height: b.h + "px" });
+    const g = c.getContext("2d");
+    g.setTransform(ratio, 0, 0, ratio, 0, 0);
+    return g;
+  }
+
+  draw() {
+    const m = this.meta, step = this.chart.steps > 0 ? this.chart.step : Infinity;
+    let k = 0;
+    for (const i of m.maps) {
+      const b = this.box(i);
+      if (!b) continue;
+      const g = this.overlay(k++, b);
+      g.fillStyle = this.background();  // opaque: the old paths do not show through the shading
+      g.fillRect(0, 0, b.w, b.h);
+      const [x0, x1] = m.box[0], [y0, y1] = m.box[1];
+      if (this.image && this.image.complete) {
+        g.globalAlpha = 1;
+        g.drawImage(this.image, b.sx(x0), b.sy(y1), b.sx(x1) - b.sx(x0), b.sy(y0) - b.sy(y1));
+      }
+      for (const s of m.series) {
+        if (!s.views.includes(i)) continue;
+        for (const run of this.results.get(s.key)) {
+          if (!run) continue;
+          const last = Math.min(step, run.stopped >= 0 ? run.stopped - 1 : m.steps);
+          g.strokeStyle = s.color;
+          g.lineWidth = m.line;
+          g.setLineDash(s.dash || []);
+          g.beginPath();
+          let first = true;
+          for (const t of drawnUpTo(s, last)) {
+            const px = b.sx(run.params[2 * t]), py = b.sy(run.params[2 * t + 1]);
+            if (first) { g.moveTo(px, py); first = false; } else g.lineTo(px, py);
+          }
+          g.stroke();
+          g.setLineDash([]);
+          const shown = drawnUpTo(s, last), head = shown[shown.length - 1] || 0;
+          const hx = b.sx(run.params[2 * head]), hy = b.sy(run.params[2 * head + 1]);
+          dot(g, hx, hy, Math.sqrt(m.point * 2.5) / 2, s.color, "white");
+        }
+      }
+      if (m.arrows && this.chart.explain) this.drawArrows(g, b, i, step);
+      for (const [mx, my] of m.minima) diamond(g, b.sx(mx), b.sy(my), Math.sqrt(m.point * 3) / 1.6);
+      const start = this.point || m.start;
+      dot(g, b.sx(start[0]), b.sy(start[1]), Math.sqrt(m.point * 2) / 2, "#000000", null);
+    }
+    if (m.loss) {
+      const b = this.box(m.loss.view);
+      if (!b) return;
+      const g = this.overlay(k++, b);
+      g.fillStyle = this.background();
+      g.fillRect(0, 0, b.w, b.h);
+      const floor = m.loss.floor;
+      for (const s of m.series) {
+        for (const run of this.results.get(s.key)) {
+          if (!run) continue;
+          const last = Math.min(step, run.stopped >= 0 ? run.stopped - 1 : m.steps);
+          g.strokeStyle = s.color;
+          g.lineWidth = m.line;
+          g.setLineDash(s.dash || []);
+          g.beginPath();
+          let first = true;
+          for (const t of drawnUpTo(s, last)) {
+            const px = b.sx(t), py = b.sy(Math.max(run.loss[t] - m.fmin, floor));
+            if (first) { g.moveTo(px, py); first = false; } else g.lineTo(px, py);
+          }
+          g.stroke();
+          g.setLineDash([]);
+        }
+      }
+    }
+  }
+
+  // Over the map while previewing: that these are the browser's numbers, each series' final f.
+  note() {
+    const el = this.chart.q(".ol-livenote");
+    const m = this.meta;
+    const finals = m.series.map((s) => {
+      const run = this.results.get(s.key)[0];
+      if (!run) return s.label + ": not defined there";
+      const last = run.stopped >= 0 ? run.stopped - 1 : m.steps;
+      return s.label + " f = " + fmt(run.loss[last]) + (run.stopped >= 0 ? " (stopped)" : "");
+    });
+    el.textContent = "Preview, computed in your browser: " + finals.join(" · ");
+    el.hidden = false;
+  }
+
+  // The step explainer's arrows at the step shown, for every series on map view i: the step taken,
+  // −g and the running direction from θ at t − 1, at the server's scales, cut at its longest.
+  drawArrows(g, b, i, step) {
+    const m = this.meta, a = m.arrows;
+    const [x0, x1] = m.box[0], [y0, y1] = m.box[1], w = x1 - x0, h = y1 - y0;
+    const cos = Math.cos(a.angle * Math.PI / 180), sin = Math.sin(a.angle * Math.PI / 180);
+    for (const s of m.series) {
+      if (!s.views.includes(i)) continue;
+      const run = this.results.get(s.key)[0];
+      if (!run) continue;
+      const t = Math.min(step, run.stopped >= 0 ? run.stopped - 1 : m.steps);
+      if (t < 1) continue;
+      const c = updateOf(run.out, t, run.hyper, s.twin.lr_factors);
+      const from = [run.params[2 * (t - 1)], run.params[2 * (t - 1) + 1]];
+      const towards = EXPLAIN[s.twin.optimizer.name].direction;
+      const kinds = { step: c.delta, gradient: neg(c.g), direction: towards ? towards(c) : null };
+      g.strokeStyle = s.color;
+      g.lineWidth = Math.max(1.5, m.line * 0.9);
+      for (const [kind, v] of Object.entries(kinds)) {
+        if (!v || !(kind in a.scales) || !v.every(Number.isFinite)) continue;
+        let vx = v[0] * a.scales[kind], vy = v[1] * a.scales[kind];
+        const length = Math.hypot(vx, vy);
+        if (length > a.longest) { vx *= a.longest / length; vy *= a.longest / length; }
+        const ux = vx / w, uy = vy / h, u = Math.hypot(ux, uy);
+        const tip = [from[0] + vx, from[1] + vy];
+        g.setLineDash(a.dashes[kind] || []);
+        g.beginPath();
+        g.moveTo(b.sx(from[0]), b.sy(from[1]));
+        g.lineTo(b.sx(tip[0]), b.sy(tip[1]));
+        if (u > 0) {
+          for (const part of [1, -1]) {
+            const bx = (ux * cos - uy * sin * part) / u * a.head * w, by = (ux * sin * part + uy * cos) / u * a.head * h;
+            g.moveTo(b.sx(tip[0]), b.sy(tip[1]));
+            g.lineTo(b.sx(tip[0] + bx), b.sy(tip[1] + by));
+          }
+        }
+        g.stroke();
+      }
+      g.setLineDash([]);
+    }
+  }
+
+  // The panel's numbers at step s from the preview's first series, when it is the one explained
+  // (labels as the server's: otherwise the panel keeps the server's numbers).
+  panelValues(s) {
+    const ex = this.chart.explain;
+    if (!this.results || !ex || !this.meta) return null;
+    const first = this.meta.series.find((x) => x.twin.optimizer.name === ex.optimizer) || this.meta.series[0];
+    const run = this.results.get(first.key) && this.results.get(first.key)[0];
+    if (!run) return null;
+    const t = Math.min(s, run.stopped >= 0 ? run.stopped - 1 : this.meta.steps);
+    if (t < 1) return { t: 0, values: null };
+    const rows = explainRows(first.twin.optimizer.name, updateOf(run.out, t, run.hyper, first.twin.lr_factors));
+    if (rows.length !== ex.labels.length || rows.some(([label], r) => label !== ex.labels[r])) return null;
+    return { t, values: rows.map(([, v]) => v) };
+  }
+
+  // The page's background behind the chart (Streamlit's theme variable, else white or dark).
+  background() {
+    const v = getComputedStyle(this.chart.root).getPropertyValue("--st-background-color").trim();
+    return v || (this.chart.root.classList.contains("ol-dark") ? "#0e1117" : "#ffffff");
+  }
+
+  clear() {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    for (const c of this.overlays) if (c) c.remove();
+    this.overlays = [];
+    const note = this.chart.q(".ol-livenote");
+    if (note) note.hidden = true;
+    if (!this.dragging) this.results = null;
+  }
+}
+
+// The steps a series' chart draws up to ``last``, as the chart draws them (a long run is thinned).
+export function drawnUpTo(series, last) {
+  const drawn = series.drawn && series.drawn.length ? series.drawn : null;
+  const out = [];
+  if (!drawn) { for (let t = 0; t <= last; t++) out.push(t); return out; }
+  for (const t of drawn) { if (t > last) break; out.push(t); }
+  return out;
+}
+
+// The live preview is an extra: a fault in it never stops the chart itself.
+function guarded(f) {
+  try { f(); } catch (e) { console.warn("Optimiser Lab: the live preview failed:", e); }
+}
+
+function same(a, b) {
+  return !!a && !!b && Math.abs(a[0] - b[0]) < 1e-12 && Math.abs(a[1] - b[1]) < 1e-12;
+}
+
+function dot(g, x, y, r, fill, stroke) {
+  g.beginPath();
+  g.arc(x, y, r, 0, 2 * Math.PI);
+  g.fillStyle = fill;
+  g.fill();
+  if (stroke) { g.strokeStyle = stroke; g.lineWidth = 1.5; g.stroke(); }
+}
+
+function diamond(g, x, y, r) {
+  g.beginPath();
+  g.moveTo(x, y - r); g.lineTo(x + r, y); g.lineTo(x, y + r); g.lineTo(x - r, y); g.closePath();
+  g.fillStyle = "#FFD700";
+  g.fill();
+  g.strokeStyle = "#000000";
+  g.lineWidth = 1;
+  g.stroke();
 }
 
 // -- Streamlit's entry point -------------------------------------------------------------------
