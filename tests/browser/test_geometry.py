@@ -4,7 +4,8 @@ At 1280x720 in presentation mode the first chart (the one the page's lesson is a
 wholly on the first screen; at 1920x1080 it grows to use the room; at 1280x720 with the sidebar
 open it starts on the first screen. On every screen, including a 390 px phone, every chart is
 drawn inside its box and inside the page, and no button or checkbox label is cut short. On a
-phone the sidebar starts collapsed.
+phone the sidebar starts collapsed. A projected view on a phone (``?present=1``, a lesson followed
+on a phone) keeps these too, and so does every step of the README's lesson under its presenter bar.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ TRUNCATED = """() => [...new Set([...document.querySelectorAll('button *, label 
   .map(e => e.innerText.trim().slice(0, 40)))]"""
 
 SCREENS = {"projector": (1280, 720, True), "laptop": (1280, 720, False), "big projector": (1920, 1080, True),
-           "phone": (390, 844, False)}
+           "phone": (390, 844, False), "phone presenting": (390, 844, True)}
 
 
 @contextmanager
@@ -134,6 +135,18 @@ def test_on_a_phone_nothing_is_drawn_past_the_screen_and_the_sidebar_starts_clos
         assert page.locator(SIDEBAR).get_attribute("data-collapsed") == "true"
         assert _drawn_problems(page) == []
         # a chart stacked below another is not squeezed into what is left of the first screen
+        heights = page.evaluate(PLOT_HEIGHTS, page.locator(CHART).element_handles())
+        assert all(h >= MIN_PHONE_PLOT for h in heights), heights
+        assert page.evaluate(TRUNCATED) == []
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[p or "home" for p in PATHS])
+def test_presented_on_a_phone_nothing_is_drawn_past_the_screen(server, browser, path):
+    """A projected view (``?present=1``, a lesson's steps) followed on a phone: its charts take the
+    phone's type sizes (the Trajectories map's legend at the projector's was drawn 406 px wide in a
+    358 px box, and its axes left the map 41 px), so nothing is drawn past them and plots keep room."""
+    with _opened(browser, server, path, "phone presenting") as page:
+        assert _drawn_problems(page) == []
         heights = page.evaluate(PLOT_HEIGHTS, page.locator(CHART).element_handles())
         assert all(h >= MIN_PHONE_PLOT for h in heights), heights
         assert page.evaluate(TRUNCATED) == []

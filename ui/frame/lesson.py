@@ -57,6 +57,9 @@ PRESENTING_CSS = """
 <style id="lesson-presenting">
   .st-key-lesson_question [data-testid="stMarkdownContainer"] p { font-size: 2.2rem; }
   .st-key-lesson_bar [data-testid="stMarkdownContainer"] p { font-size: 1.2rem; }
+  @media (max-width: 640px) {  /* a phone following a projected lesson: the question still fits */
+    .st-key-lesson_question [data-testid="stMarkdownContainer"] p { font-size: 1.6rem; }
+  }
 </style>
 """
 

@@ -144,6 +144,54 @@ export function arranged(spec, width) {
   return spec;
 }
 
+// A projected chart (presentation mode's type sizes, for the back of a room) on a phone: its type,
+// its legend's symbols and its legend's columns at the screen style's sizes (ui/views/theme.py),
+// so that axes and legends leave the plot its room and nothing is drawn past the phone's width.
+// A new spec (the datasets shared); the spec itself when nothing changes.
+export const PROJECTED = 18; // theme.PROJECTED: a type size from which a style is for projection
+const SCREEN_TYPE = 13; // theme.ChartStyle().font_size
+export function readable(spec, width) {
+  const type = ((spec.config || {}).axis || {}).labelFontSize;
+  if (width >= NARROW || !(type >= PROJECTED)) return spec;
+  const k = SCREEN_TYPE / type;
+  const { datasets, ...rest } = spec;
+  const out = structuredClone(rest);
+  if (datasets !== undefined) out.datasets = datasets;
+  const shrink = (o) => {
+    if (!o || typeof o !== "object") return;
+    for (const [key, v] of Object.entries(o)) {
+      if (typeof v === "number" && /fontSize$/i.test(key)) o[key] = Math.round(v * k);
+      else if (typeof v === "number" && key === "symbolSize") o[key] = Math.round(v * k * k);
+      else if (typeof v === "number" && key === "symbolStrokeWidth") o[key] = Math.max(1.5, v * k);
+      else if (v && typeof v === "object" && !Array.isArray(v)) shrink(v);
+    }
+  };
+  shrink(out.config);
+  // a legend's columns: as many as fit the width at the screen's type size (theme.legend_columns)
+  const legends = (v) => {
+    for (const l of [v, ...(v.layer || [])]) {
+      for (const enc of Object.values(l.encoding || {})) {
+        const legend = enc && enc.legend;
+        if (!legend || typeof legend.columns !== "number") continue;
+        const labels = ((enc.scale || {}).domain || []).map(String);
+        const longest = Math.max(1, ...labels.map((t) => t.length));
+        const per = longest * 0.55 * SCREEN_TYPE + 1.5 * SCREEN_TYPE + 10;
+        legend.columns = Math.max(1, Math.min(legend.columns, Math.floor((width - 20) / per)));
+      }
+      if (l !== v && (l.layer || l.hconcat || l.vconcat)) views(l).forEach(legends);
+    }
+  };
+  views(out).forEach(legends);
+  return out;
+}
+
+// The type size of the chart's HTML (its player's bar, the explain panel): the projected size
+// shrinks to the screen's on a phone, as its drawing does (``readable``).
+export function barType(fontSize, width) {
+  const size = fontSize || 15;
+  return width < NARROW ? Math.min(size, SCREEN_TYPE + 2) : size;
+}
+
 // The sizes each view asks for: a view with a width of its own (a map: equal scales) keeps its
 // proportions ("locked"); a view as wide as its frame takes a share of the width.
 export function sizesOf(spec, box) {
@@ -447,7 +495,7 @@ class Chart {
     this.args = payload.args || {};
     const a = this.args;
     this.root.classList.toggle("ol-dark", a.theme === "dark");
-    this.root.style.setProperty("--fs", (a.font_size || 15) + "px");
+    this.root.style.setProperty("--fs", barType(a.font_size, this.root.clientWidth) + "px");
     this.root.dataset.key = a.key || "";
     const newSteps = a.steps || 0;
     const explain = ((payload.spec || {}).usermeta || {}).explain;
@@ -534,8 +582,8 @@ class Chart {
   plan(spec) {
     const room = this.room();
     const known = remembered.get(this.memoryKey());
-    const s = arranged({ ...spec }, this.root.clientWidth);
-    const chrome = known ? known.chrome : guessChrome(s, this.args.font_size || 15);
+    const s = readable(arranged({ ...spec }, this.root.clientWidth), this.root.clientWidth);
+    const chrome = known ? known.chrome : guessChrome(s, barType(this.args.font_size, this.root.clientWidth));
     const sizes = scaled(s, sizesOf(s, room), chrome, room, this.args.fit);
     const sumH = s.vconcat ? sizes.reduce((a, v) => a + v.h, 0) : Math.max(...sizes.map((v) => v.h));
     const height = Math.min(room.height, Math.ceil(sumH + chrome.height) + 2);
@@ -557,10 +605,9 @@ class Chart {
   // legend, titles) is taken from the last drawing of this chart, else measured on a first
   // drawing; the views are then resized in place (their size signals), not embedded again.
   async embedFitted(payload, box) {
-    const spec = payload.spec;
     const room = this.room();
     this.fittedFor = room.width + "x" + room.height;
-    arranged(spec, this.root.clientWidth);
+    const spec = readable(arranged(payload.spec, this.root.clientWidth), this.root.clientWidth);
     const key = this.memoryKey();
     const known = remembered.get(key);
     const natural = sizesOf(spec, box);
