@@ -144,7 +144,8 @@ export function arranged(spec, width) {
   return spec;
 }
 
-// A projected chart (presentation mode's type sizes, for the back of a room) on a phone: its type,
+// A projected chart (presentation mode's type sizes, for the back of a room) on a phone (``width``:
+// the screen's, not the chart's box): its type,
 // its legend's symbols and its legend's columns at the screen style's sizes (ui/views/theme.py),
 // so that axes and legends leave the plot its room and nothing is drawn past the phone's width.
 // A new spec (the datasets shared); the spec itself when nothing changes.
@@ -176,7 +177,7 @@ export function readable(spec, width) {
         const labels = ((enc.scale || {}).domain || []).map(String);
         const longest = Math.max(1, ...labels.map((t) => t.length));
         const per = longest * 0.55 * SCREEN_TYPE + 1.5 * SCREEN_TYPE + 10;
-        legend.columns = Math.max(1, Math.min(legend.columns, Math.floor((width - 20) / per)));
+        legend.columns = Math.max(1, Math.min(legend.columns, Math.floor((width - 60) / per))); // the page's margins
       }
       if (l !== v && (l.layer || l.hconcat || l.vconcat)) views(l).forEach(legends);
     }
@@ -190,6 +191,12 @@ export function readable(spec, width) {
 export function barType(fontSize, width) {
   const size = fontSize || 15;
   return width < NARROW ? Math.min(size, SCREEN_TYPE + 2) : size;
+}
+
+// The screen's width, for ``readable`` and ``barType``: a phone's, not a chart's box (a chart in one
+// of two columns on a projector is narrower than NARROW and keeps the projector's type).
+function phoneWidth() {
+  return Math.min(window.innerWidth, document.documentElement.clientWidth || window.innerWidth);
 }
 
 // The sizes each view asks for: a view with a width of its own (a map: equal scales) keeps its
@@ -495,7 +502,7 @@ class Chart {
     this.args = payload.args || {};
     const a = this.args;
     this.root.classList.toggle("ol-dark", a.theme === "dark");
-    this.root.style.setProperty("--fs", barType(a.font_size, this.root.clientWidth) + "px");
+    this.root.style.setProperty("--fs", barType(a.font_size, phoneWidth()) + "px");
     this.root.dataset.key = a.key || "";
     const newSteps = a.steps || 0;
     const explain = ((payload.spec || {}).usermeta || {}).explain;
@@ -510,6 +517,7 @@ class Chart {
         await this.update(payload);
       } else {
         this.root.classList.toggle("ol-narrow", this.root.clientWidth < NARROW);
+        this.onPhone = phoneWidth() < NARROW; // the type drawn (``readable``) is the phone's
         this.structure = payload.structure; // the sizes remembered for this structure apply
         if (this.explain) this.placePanel(payload.spec);
         const box = this.plan(payload.spec);
@@ -531,6 +539,10 @@ class Chart {
     }
     if (this.steps > 0) this.showStep(this.step);
     this.settled();
+    if (this.view && this.fittedFor) {  // moved while it was drawn: fitted again to where it is
+      const room = this.room();
+      if (room.width + "x" + room.height !== this.fittedFor) this.refitSoon();
+    }
     guarded(() => this.live.received(((payload.spec || {}).usermeta || {}).live || null));
   }
 
@@ -582,12 +594,12 @@ class Chart {
   plan(spec) {
     const room = this.room();
     const known = remembered.get(this.memoryKey());
-    const s = readable(arranged({ ...spec }, this.root.clientWidth), this.root.clientWidth);
-    const chrome = known ? known.chrome : guessChrome(s, barType(this.args.font_size, this.root.clientWidth));
+    const s = readable(arranged({ ...spec }, this.root.clientWidth), phoneWidth());
+    const chrome = known ? known.chrome : guessChrome(s, barType(this.args.font_size, phoneWidth()));
     const sizes = scaled(s, sizesOf(s, room), chrome, room, this.args.fit);
     const sumH = s.vconcat ? sizes.reduce((a, v) => a + v.h, 0) : Math.max(...sizes.map((v) => v.h));
     const height = Math.min(room.height, Math.ceil(sumH + chrome.height) + 2);
-    return { width: room.width, height, bar: room.bar };
+    return { width: room.width, height, bar: room.bar, room: room.width + "x" + room.height };
   }
 
   reserve(box) {
@@ -605,9 +617,11 @@ class Chart {
   // legend, titles) is taken from the last drawing of this chart, else measured on a first
   // drawing; the views are then resized in place (their size signals), not embedded again.
   async embedFitted(payload, box) {
-    const room = this.room();
-    this.fittedFor = room.width + "x" + room.height;
-    const spec = readable(arranged(payload.spec, this.root.clientWidth), this.root.clientWidth);
+    // the room the box was planned for: if the page has moved the chart since (its libraries
+    // loaded meanwhile, and text above it, such as a lesson's note shown with it, was laid
+    // out), ``settled`` sees the room changed and fits the drawing to the room it has now
+    this.fittedFor = box.room;
+    const spec = readable(arranged(payload.spec, this.root.clientWidth), phoneWidth());
     const key = this.memoryKey();
     const known = remembered.get(key);
     const natural = sizesOf(spec, box);
@@ -706,7 +720,8 @@ class Chart {
     if (!this.view || this.busy || !this.root.isConnected) return;
     const room = this.room();
     if (room.width + "x" + room.height === this.fittedFor) return;
-    if ((this.root.clientWidth < NARROW) !== this.root.classList.contains("ol-narrow")) {
+    if ((this.root.clientWidth < NARROW) !== this.root.classList.contains("ol-narrow") ||
+        (phoneWidth() < NARROW) !== this.onPhone) {
       this.pending = this.pendingOrLast();
       this.structure = null; // stacking changes the structure: embed again
       this.drain();
