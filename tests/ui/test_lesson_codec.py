@@ -288,3 +288,63 @@ def test_a_truncated_link_is_refused_or_opened_well_formed(cut, items):
     raw = raw_of(items)
     if len(raw) <= MAX_CHARS:
         _open_or_refuse(raw[:cut])
+
+
+# Ten steps as a teacher writes them: each a view with values, a title, a note of two or three
+# sentences and a question, all different (prose, not repeated text that compresses to nothing).
+TEN = Lesson("Adaptive optimisers in one lecture", (
+    Step("home", (("present", "1"),), "The chapter's figure",
+         "Three optimisers on the noisy Rosenbrock valley, from the same start with the same noise. Each title "
+         "holds its final loss. Change the seed and look again.",
+         "Which of the three ends lowest?", ("opt", "steps")),
+    Step("trajectories", (("opt", "sgd,momentum"), ("steps", "300"), ("present", "1")), "Momentum overshoots",
+         "Press Play and watch the orange path swing across the valley floor. Momentum keeps moving in the "
+         "direction it has been going, so it overshoots where the valley bends.",
+         "Whose path crosses the valley first?"),
+    Step("trajectories", (("f", "quadratic"), ("opt", "sgd,adam"), ("present", "1")), "An ill-conditioned bowl",
+         "On a long, narrow bowl plain gradient descent zigzags between the walls. Adam rescales each "
+         "coordinate by its own gradient history and walks down the middle.",
+         "Will Adam zigzag as well?"),
+    Step("learning_rates", (("opt", "adagrad,rmsprop,adam"), ("present", "1")), "Effective learning rates",
+         "AdaGrad sums every squared gradient, so its rate can only fall. RMSProp forgets old gradients and "
+         "levels off; Adam's rate is still rising at the end of the run.",
+         "What will AdaGrad's rate do over time?"),
+    Step("bias_correction", (("present", "1"),), "Why correct the bias?",
+         "Both moments start at zero. Without the correction the first steps are several times too large, and "
+         "the two runs agree only after many steps.",
+         "Is the uncorrected first step bigger or smaller?"),
+    Step("sparse", (("present", "1"),), "Rare features",
+         "Some features fire in one example of a thousand. AdaGrad gives them a large step each time they "
+         "appear, because their squared-gradient sum stays small.",
+         "On the rarest features, who gets closer: SGD or AdaGrad?"),
+    Step("sensitivity", (("present", "1"),), "How forgiving is each optimiser?",
+         "Each curve is the final loss over a range of learning rates. The shaded band is where the loss stays "
+         "within twice its best value; a wider band means less tuning.",
+         "Which optimiser keeps a good loss over the widest range?"),
+    Step("schedules", (("present", "1"),), "Warm-up and decay",
+         "A schedule changes the learning rate during the run. Warm-up avoids the large early steps; cosine "
+         "decay settles the last part of the path near the minimum.",
+         "Where does the cosine schedule gain the most?"),
+    Step("weight_decay", (("present", "1"),), "L2 penalty or decoupled decay",
+         "With Adam an L2 penalty is divided by the same denominator as the gradient, so large weights barely "
+         "shrink. Decoupled weight decay shrinks every weight by the same fraction.",
+         "Which version pulls the weights closer to zero?"),
+    Step("network", (("nn.preset", "tuned"), ("present", "1")), "Does the claim survive a real model?",
+         "Both optimisers are tuned on the same budget for a small network. At the defaults it is a tie; "
+         "try another seed or noisier data and compare the test accuracy again.",
+         "Will SGD with momentum generalise better here?"),
+))
+
+
+def test_ten_steps_with_notes_and_questions_fit_a_link_of_4_kb():
+    """The README's promise: a lesson of ten steps with notes fits a link of at most 4 KB (4,096
+    characters, the app's address and the first step's values included)."""
+    from ui.frame.lesson import link
+
+    assert len(TEN.steps) == 10 and all(s.note.count(".") >= 2 and s.question for s in TEN.steps)
+    url = link(TEN, "https://optimiser-lab.streamlit.app/")
+    assert len(url) <= 4096, len(url)
+    assert len(encode(TEN)) <= MAX_CHARS
+    back = opened(encode(TEN))
+    assert [(s.page, dict(s.values), s.title, s.note, s.question, set(s.hide)) for s in back.steps] == \
+        [(s.page, dict(s.values), s.title, s.note, s.question, set(s.hide)) for s in TEN.steps]
