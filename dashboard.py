@@ -6,8 +6,9 @@ Run with ``streamlit run dashboard.py``.
 import streamlit as st
 
 from engine import EXPERIMENTS, get_objective
-from ui.frame import page
+from ui.frame import lesson, page
 from ui.frame.registry import PAGES
+from ui.state.lesson_plan import FIFTEEN_MINUTES
 from ui.views import charts, claims, explain, frames, snippets
 
 CHAPTER = EXPERIMENTS["chapter"]
@@ -38,6 +39,20 @@ with page.open("home") as view:
     view.divergence(traces)
     st.info("**What to look for.** " + claims.chapter_claim(traces).text + " (See the Learning rates page.)",
             icon=":material/visibility:")
+
+    if lesson.active() is None:
+        st.markdown("### Teach the 15-minute lesson")
+        st.markdown(
+            f"The README's lesson, ready to project: {len(FIFTEEN_MINUTES.steps)} steps from this figure to a small "
+            "network, each a view with a note for the class and, where the class should predict first, a "
+            "question whose charts wait for **Reveal**. **PageDown** and **PageUp** (a presentation clicker) "
+            "move through it.")
+        st.button("Teach the 15-minute lesson", key="teach_fifteen", type="primary", icon=":material/co_present:",
+                  on_click=lesson.begin, args=(FIFTEEN_MINUTES,))
+        st.markdown("Or send the class its link, to follow at their own pace (copy it with the button at the "
+                    "right of the box):")
+        st.code(lesson.link(FIFTEEN_MINUTES, lesson.app_root(PAGES["home"])), language=None)
+        st.caption("Build your own from any view with **Add to lesson** in the sidebar.")
 
     st.markdown("### The views")
     for p in list(PAGES.values())[1:]:

@@ -4,7 +4,8 @@ At 1280x720 in presentation mode the first chart (the one the page's lesson is a
 wholly on the first screen; at 1920x1080 it grows to use the room; at 1280x720 with the sidebar
 open it starts on the first screen. On every screen, including a 390 px phone, every chart is
 drawn inside its box and inside the page, and no button or checkbox label is cut short. On a
-phone the sidebar starts collapsed.
+phone the sidebar starts collapsed. A projected view on a phone (``?present=1``, a lesson followed
+on a phone) keeps these too, and so does every step of the README's lesson under its presenter bar.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from contextlib import contextmanager
 
 import pytest
 
-from .harness import CHART, PAGES, SIDEBAR, open_page
+from ui.frame.lesson import link
+from ui.frame.registry import PAGES as REGISTRY
+from ui.state.lesson_plan import FIFTEEN_MINUTES
+
+from .harness import CHART, IDLE, PAGES, SIDEBAR, open_page, wait_for_charts
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +63,7 @@ TRUNCATED = """() => [...new Set([...document.querySelectorAll('button *, label 
   .map(e => e.innerText.trim().slice(0, 40)))]"""
 
 SCREENS = {"projector": (1280, 720, True), "laptop": (1280, 720, False), "big projector": (1920, 1080, True),
-           "phone": (390, 844, False)}
+           "phone": (390, 844, False), "phone presenting": (390, 844, True)}
 
 
 @contextmanager
@@ -132,4 +137,75 @@ def test_on_a_phone_nothing_is_drawn_past_the_screen_and_the_sidebar_starts_clos
         # a chart stacked below another is not squeezed into what is left of the first screen
         heights = page.evaluate(PLOT_HEIGHTS, page.locator(CHART).element_handles())
         assert all(h >= MIN_PHONE_PLOT for h in heights), heights
+        assert page.evaluate(TRUNCATED) == []
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[p or "home" for p in PATHS])
+def test_presented_on_a_phone_nothing_is_drawn_past_the_screen(server, browser, path):
+    """A projected view (``?present=1``, a lesson's steps) followed on a phone: its charts take the
+    phone's type sizes (the Trajectories map's legend at the projector's was drawn 406 px wide in a
+    358 px box, and its axes left the map 41 px), so nothing is drawn past them and plots keep room."""
+    with _opened(browser, server, path, "phone presenting") as page:
+        assert _drawn_problems(page) == []
+        heights = page.evaluate(PLOT_HEIGHTS, page.locator(CHART).element_handles())
+        assert all(h >= MIN_PHONE_PLOT for h in heights), heights
+        assert page.evaluate(TRUNCATED) == []
+
+
+LESSON_STEPS = list(range(len(FIFTEEN_MINUTES.steps)))
+MIN_SHOWN = 400  # px of the first chart on the first screen, in a lesson, when the view is taller than a screen
+
+
+@contextmanager
+def _lesson_step(browser, server, k: int, screen: str, lesson: bool = True):
+    """Step ``k`` (0-based) of the 15-minute lesson as ``screen`` shows it, its question revealed;
+    ``lesson`` False: the same view on its own (the step's page and values, no lesson)."""
+    width, height, _ = SCREENS[screen]
+    step = FIFTEEN_MINUTES.steps[k]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        url = link(FIFTEEN_MINUTES, server.url + "/", step=k)
+        page.goto(url if lesson else url.split("&lesson=")[0].split("?lesson=")[0])
+        page.wait_for_selector(IDLE, timeout=90_000)
+        if lesson:
+            page.wait_for_selector(".st-key-lesson_bar", timeout=90_000)
+            if step.question:
+                page.locator(".st-key-lesson_reveal button").locator("visible=true").first.click()
+        wait_for_charts(page, count=REGISTRY[step.page].charts, timeout=90_000)
+        page.wait_for_timeout(SETTLE_MS)
+        page.wait_for_function(FITTED, arg=CHART, timeout=30_000)
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("k", LESSON_STEPS, ids=[f"{k + 1}-{s.page}" for k, s in enumerate(FIFTEEN_MINUTES.steps)])
+def test_in_a_lesson_the_first_chart_stays_on_the_projected_first_screen(server, browser, k):
+    """Where the view fits the projected first screen on its own, it still fits under the presenter
+    bar, the step's title and its note; where it does not (Explain step's panel is taller than 720
+    px), the lesson still starts it on the first screen with most of it shown."""
+    with _lesson_step(browser, server, k, "projector", lesson=False) as page:
+        alone = _first_chart_box(page)
+    fits_alone = alone["y"] + alone["height"] <= 720 + 1
+    with _lesson_step(browser, server, k, "projector") as page:
+        bar = page.locator(".st-key-lesson_bar").bounding_box()
+        box = _first_chart_box(page)
+        assert bar and bar["y"] >= 0 and box["y"] >= bar["y"] + bar["height"], (bar, box)
+        if fits_alone:
+            assert box["y"] + box["height"] <= 720 + 1, (alone, box)
+            assert box["height"] >= 300, box  # not squeezed to fit: a chart the back row can read
+        else:
+            assert box["y"] <= 720 - MIN_SHOWN, (alone, box)
+        assert _drawn_problems(page) == []
+        assert page.evaluate(TRUNCATED) == []
+
+
+@pytest.mark.parametrize("k", [1, 7], ids=["2-trajectories", "8-network"])
+def test_in_a_lesson_on_a_phone_the_bar_wraps_and_nothing_is_cut(server, browser, k):
+    with _lesson_step(browser, server, k, "phone") as page:
+        for button in ("lesson_prev", "lesson_next", "lesson_leave"):
+            box = page.locator(f".st-key-{button} button").locator("visible=true").first.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (button, box)
+        assert _drawn_problems(page) == []
         assert page.evaluate(TRUNCATED) == []

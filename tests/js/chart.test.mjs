@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  arranged, fittedFont, fmt, forVega, guessChrome, sizeSignals, lastAtOrBefore, mapViews, peekDigest, roundTo, rowsOf,
-  scaled, sizesOf, speeds, viewName, views,
+  arranged, barType, fittedFont, fmt, forVega, guessChrome, lastAtOrBefore, mapViews, peekDigest, readable, roundTo,
+  rowsOf, scaled, sizeSignals, sizesOf, speeds, viewName, views,
 } from "../../ui/views/components/chart/chart.js";
 
 const encoder = new TextEncoder();
@@ -163,4 +163,46 @@ test("a view's size signals: its own first, then the one Vega-Lite shares betwee
   assert.deepEqual(sizeSignals(down, 1, "height"), ["concat_1_height", "childHeight"]);
   assert.deepEqual(sizeSignals(down, 0, "width"), ["concat_0_width", "width"]);
   assert.deepEqual(sizeSignals({ mark: "line" }, 0, "width"), []);
+});
+
+// A projected chart (?present=1) opened on a phone: the Trajectories map's legend at 22 px, in two
+// columns, was 406 px wide in a 358 px box, and its axes left the map 41 px.
+const projected = () => ({
+  config: { axis: { labelFontSize: 22, titleFontSize: 23 }, title: { fontSize: 26, subtitleFontSize: 22 },
+    legend: { labelFontSize: 22, symbolSize: 360, symbolStrokeWidth: 4 } },
+  datasets: { path: { columns: { x: [1, 2] } } },
+  hconcat: [
+    { layer: [{ encoding: { color: { field: "label", scale: { domain: ["SGD + Momentum", "RMSProp", "Adam"] },
+      legend: { orient: "bottom", columns: 3 } } } }] },
+    { encoding: { x: { field: "step" } } },
+  ],
+});
+
+test("on a phone a projected chart takes the screen's type sizes and a legend's columns fit its width", () => {
+  const spec = projected();
+  const out = readable(spec, 358);
+  assert.equal(out.config.axis.labelFontSize, 13);
+  assert.equal(out.config.title.fontSize, 15);
+  assert.equal(out.config.legend.symbolSize, Math.round(360 * (13 / 22) ** 2));
+  assert.ok(out.config.legend.symbolStrokeWidth < 4 && out.config.legend.symbolStrokeWidth >= 1.5);
+  assert.equal(out.hconcat[0].layer[0].encoding.color.legend.columns, 2); // 14 characters at 13 px: two fit 338 px
+  assert.equal(out.datasets, spec.datasets); // the data is shared, not copied
+  assert.equal(spec.config.axis.labelFontSize, 22); // the spec received is left as it was
+  assert.equal(spec.hconcat[0].layer[0].encoding.color.legend.columns, 3);
+  assert.equal(readable(projected(), 200).hconcat[0].layer[0].encoding.color.legend.columns, 1);
+});
+
+test("a projected chart on a wide screen, and a screen chart anywhere, are drawn as sent", () => {
+  const spec = projected();
+  assert.equal(readable(spec, 1200), spec);
+  const screen = { config: { axis: { labelFontSize: 13 } }, encoding: { color: { legend: { columns: 3 } } } };
+  assert.equal(readable(screen, 358), screen);
+  assert.equal(readable({ mark: "line" }, 358).mark, "line");
+});
+
+test("the player's type shrinks to the screen's on a phone", () => {
+  assert.equal(barType(24, 358), 15);
+  assert.equal(barType(15, 358), 15);
+  assert.equal(barType(24, 1200), 24);
+  assert.equal(barType(undefined, 1200), 15);
 });

@@ -20,6 +20,7 @@ from ui.frame.registry import page_fields as _page_fields
 
 __all__ = [
     "FUZZ",
+    "PAGE_ID",
     "PAGE_SCRIPTS",
     "ROOT",
     "chart_elements",

@@ -10,7 +10,11 @@ keys. For every example, on every page script:
   (``session_state["v:<key>"]``) and a notice names the key in backticks; it is not written
   back into the URL;
 - a value its field accepts is the value the page uses;
-- an unknown key is named in a notice and dropped from the URL.
+- an unknown key is named in a notice and dropped from the URL;
+- a ``lesson`` (valid lessons are drawn too: steps on any page, their values valid or not, with
+  or without a question) opens as ``LESSON.clean`` reads it, or is named in a notice and dropped;
+  its step ``ls`` is kept within the lesson; a step whose question is up shows the question and
+  Reveal instead of its charts.
 
 Examples are derandomized (the same on every run) and few per page: an AppTest run costs
 0.3-2 s. Valid values of the fields that drive the amount of computation are drawn from the
@@ -27,11 +31,14 @@ from hypothesis import strategies as st
 
 from engine.owndata import encode_data
 from ui.frame.registry import ALL_FIELDS as FIELDS
+from ui.frame.registry import LESSON, LESSON_STEP, PAGES, view_fields
 from ui.state.fields import Choice, DataSet, Flag, MultiChoice, Number, Point, Text
+from ui.state.lesson import Lesson, LessonField, Step, encode
 from ui.state.session import as_code
 
 from .conftest import (
     FUZZ,
+    PAGE_ID,
     PAGE_SCRIPTS,
     assert_pages_are_known,
     n_charts,
@@ -120,6 +127,8 @@ def valid_raw(field) -> st.SearchStrategy[str]:
         return st.sampled_from(VALID_EXPRESSIONS)
     if isinstance(field, DataSet):
         return st.one_of(st.just(""), DATA_SETS)
+    if isinstance(field, LessonField):
+        return lessons()
     if isinstance(field, Number):
         high = min(field.high, COST_CAP.get(field.key, field.high))
         if field.integer:
@@ -129,6 +138,23 @@ def valid_raw(field) -> st.SearchStrategy[str]:
             values = st.one_of(st.sampled_from(field.grid), values)
         return values.map(_fmt)
     raise AssertionError(f"no valid values for {type(field).__name__}")
+
+
+@st.composite
+def lessons(draw, here: str | None = None) -> str:
+    """A lesson link: steps on any page (the first often on the page ``here``), each with a few of its
+    values (valid or hostile), a title, maybe a note and a question, maybe controls it hides."""
+    steps = []
+    for i in range(draw(st.integers(1, 4))):
+        on_here = here is not None and i == 0 and draw(st.booleans())
+        page = PAGES[here] if on_here else PAGES[draw(st.sampled_from(sorted(PAGES)))]
+        fields = view_fields(page)
+        keys = draw(st.lists(st.sampled_from(sorted(fields)), max_size=3, unique=True))
+        values = tuple(sorted((k, draw(raw_value(fields[k]))) for k in keys))
+        steps.append(Step(page.id, values, draw(st.text(max_size=40)), draw(st.text(max_size=80)),
+                          draw(st.one_of(st.just(""), st.text(min_size=1, max_size=40))),
+                          tuple(draw(st.lists(st.sampled_from(["opt", "steps", "f", "nope"]), max_size=2)))))
+    return encode(Lesson(draw(st.text(max_size=30)), tuple(steps)))
 
 
 def raw_value(field) -> st.SearchStrategy[str]:
@@ -178,6 +204,7 @@ def check_page(path: str, query: dict) -> None:
     errors = [e.value for e in at.error]
     assert not [e for e in errors if "cannot be computed" in e], (query, errors)
 
+    lesson = at.session_state["v:lesson"] if "v:lesson" in at.session_state else None
     for key, raw in query.items():
         field = fields.get(key)
         if field is None:  # unknown here: named, ignored, dropped from the URL
@@ -187,7 +214,8 @@ def check_page(path: str, query: dict) -> None:
         try:
             expected = field.clean(_last(raw))
         except ValueError:
-            assert any(f"(`{key}`)" in n and "replaced by the default" in n for n in said), (key, raw, said)
+            refused = "could not be opened" if isinstance(field, LessonField) else "replaced by the default"
+            assert any(f"(`{key}`)" in n and refused in n for n in said), (key, raw, said)
             assert _same(at.session_state[f"v:{key}"], field.default), (key, raw)
             assert key not in at.query_params, (key, raw)
             continue
@@ -195,12 +223,17 @@ def check_page(path: str, query: dict) -> None:
         value = at.session_state[f"v:{key}"]
         if key == "start":  # may be refused for this objective (its own notice) or equal its default start
             assert value is None or value == expected, (raw, value)
+        elif key == "ls" and isinstance(lesson, Lesson):  # within the lesson
+            assert value == min(expected, len(lesson.steps)), (raw, value)
         else:
             assert _same(value, expected), (key, raw, value, expected)
 
     # The page still shows its charts, or says why it has none.
     objective = at.session_state["v:f"] if "v:f" in at.session_state else "rosenbrock"
     if path.endswith("Practical_guide.py"):
+        return
+    if any(b.key == "lesson_reveal" for b in at.button):  # a lesson step's question: charts after Reveal
+        assert n_charts(at) == 0
         return
     if path.endswith("1_Trajectories.py") and objective == "sparse":
         assert any("no map" in n for n in said)
@@ -219,6 +252,18 @@ def test_every_page_script_is_fuzzed():
 @given(data=st.data())
 def test_any_url_renders_the_page_and_names_bad_values(path, data):
     check_page(path, data.draw(query_strategy(path), label="query"))
+
+
+@pytest.mark.parametrize("path", PAGE_SCRIPTS)
+@settings(FUZZ, max_examples=6)
+@given(data=st.data())
+def test_any_lesson_link_renders_the_page_and_names_what_it_cannot_open(path, data):
+    """The lesson keys are two among a hundred on a page: here they are in every query."""
+    query = {k: v for k, v in CHEAP.items() if k in page_fields(path)}
+    query[LESSON.key] = data.draw(st.one_of(lessons(here=PAGE_ID[path]), hostile), label="lesson")
+    if data.draw(st.booleans()):
+        query[LESSON_STEP.key] = data.draw(raw_value(LESSON_STEP), label="ls")
+    check_page(path, query)
 
 
 @pytest.mark.parametrize("path", PAGE_SCRIPTS)

@@ -34,11 +34,13 @@ from ui.compute import budget, memory, runs, startup
 from ui.compute.cache import ByteCache
 from ui.state import session, widgets
 from ui.state.fields import PRESENT, SHARED_FIELDS, DataSet, Field, hyper_key
+from ui.state.lesson import LESSON_KEYS
 from ui.state.settings import Settings
 from ui.views import frames, stepper
 from ui.views import live as live_views
 from ui.views.theme import ChartStyle
 
+from . import lesson as lessons
 from . import panels
 from .registry import ALL_FIELDS, PAGES, ROOT, Page, page_fields
 
@@ -107,6 +109,8 @@ class View:
     alerts: Any = None  # notices and errors, under the title
     stage: Any = None  # the page's first screen, under its title: its first chart goes there
     notes: Any = None  # the explanation and what to look for, under the first chart
+    hidden: frozenset = frozenset()  # controls a lesson step hides: not drawn, in force all the same
+    holding: bool = False  # a lesson step's question is up: its charts wait for Reveal
     _staged: bool = False
     _stage_boxes: set = field(default_factory=set)
 
@@ -116,6 +120,8 @@ class View:
         """A page-local control (by its URL key): drawn, remembered, and kept in the URL."""
         f = self.page.field(key)
         self.used.add(f.key)
+        if f.key in self.hidden:
+            return session.get(f)
         return widgets.widget(f, container if container is not None else self.controls, **kw)
 
     def value(self, key: str):
@@ -126,7 +132,7 @@ class View:
         self.used.add(self.page.field(key).key)
 
     def query(self) -> dict[str, str]:
-        """The URL values of the view so far."""
+        """The URL values of the view so far (a lesson being followed is not part of the view)."""
         return session.url_values(self.fields, self.used)
 
     def shared_query(self) -> dict[str, str]:
@@ -139,6 +145,8 @@ class View:
         page's id, what a chart of the page depends on. Built chart specs are keyed on it."""
         values = []
         for k, f in sorted(self.fields.items()):
+            if k in LESSON_KEYS:  # where a lesson is changes no chart
+                continue
             v = session.get(f)
             values.append((k, tuple(v) if isinstance(v, list) else v))
         return (self.page.id, tuple(values))
@@ -247,6 +255,8 @@ class View:
 
     def _draw(self, build: Callable[[], dict], key: str, container, steps: int | None, pick: bool = False,
               select: tuple[str, ...] = (), tune: bool = False) -> stepper.Clicked:
+        if self.holding:  # the question is up: no chart until Reveal
+            return stepper.Clicked()
         box, fit = self._place(container)
         charts = self.own if self._holds_own_data() else CHART_SPECS  # its key holds the student's points
         made = charts.get(self._key(key), lambda: stepper.build(build(), self.style))
@@ -352,6 +362,8 @@ class View:
         page's first chart: rotate it by dragging, zoom by scrolling; its slider moves the paths."""
         from ui.views.surface import surface_figure  # Plotly is imported only for this view
 
+        if self.holding:
+            return
         st.markdown("#### The same runs in 3-D")
         fig = surface_figure(path, objective, self.map_box(path, objective), steps, self.style)
         st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False},
@@ -450,21 +462,28 @@ def open(page_id: str) -> Iterator[View]:
     st.set_page_config(page_title=f"{info.title} · Optimiser Lab", page_icon=str(ROOT / "assets" / "icon.png"),
                        layout="wide", initial_sidebar_state="collapsed" if session.presenting_in_url() else "auto")
     fields = page_fields(info)
+    lessons.sync_draft()  # the lesson editor's inputs, before a page switch forgets them
     session.enter_page(page_id)
     session.apply_url(page_id, fields)
+    lessons.follow(info)  # a step a button or a key asked for: its values, maybe another page
+    hidden = lessons.hidden(info)
     nav = st.sidebar.container()
     own = st.sidebar.container()  # this page's own controls, above the shared ones
-    if info.fields:
+    if info.fields and not {f.key for f in info.fields} <= hidden:
         own.markdown("### This view")
-    settings, used = widgets.shared_sidebar(st.sidebar, objective=info.objective)
-    view = View(info, settings, fields, used | {PRESENT.key}, controls=own)
+    lessons.sidebar_note(st.sidebar, info)
+    settings, used = widgets.shared_sidebar(st.sidebar, objective=info.objective, hidden=hidden)
+    view = View(info, settings, fields, used | {PRESENT.key}, controls=own, hidden=hidden)
     widgets.widget(PRESENT, st.sidebar)
+    lessons.editor(st.sidebar, info)
     st.html(LAYOUT_CSS)
     if session.get(PRESENT):
         view.style = ChartStyle.presentation()
         view.presenting = True
         st.html(PRESENTATION_CSS)
-    st.title(info.title)
+    shown = lessons.presenter_bar(info, view.presenting) if lessons.active() else None
+    if shown is None:
+        st.title(info.title)
     alerts = st.container()
     with alerts:
         for msg in session.notices():
@@ -474,16 +493,29 @@ def open(page_id: str) -> Iterator[View]:
                       on_click=lambda: st.session_state.update({session.NOTICES: []}))
         if info.objective:
             panels.objective_notices(settings.objective_obj())
-    view.alerts, view.stage, view.notes = alerts, st.container(), st.container()
+    view.alerts, view.stage = alerts, st.container()
+    body = contextlib.nullcontext()
+    if shown is not None and shown.holding:
+        # The question instead of the first screen; the rest of the page (its notes, numbers,
+        # notices about the runs: the answer) computed but not shown until Reveal.
+        view.holding = True
+        with view.stage:
+            lessons.ask(info)
+        body = st.container(key="lesson_held")
+        view.alerts = body.container()
+    view.notes = body.container() if view.holding else st.container()
     try:
-        yield view
+        with body:
+            yield view
     except budget.OverBudget as err:  # too much for a shared server: say what to lower, keep the view
         alerts.error(f"Too much for a shared server: {session.escape(str(err))}", icon=":material/block:")
     except ValueError as err:  # settings that cannot be computed: say so, keep the view
         alerts.error(f"This view cannot be computed with these settings: {session.escape(str(err))}",
                      icon=":material/block:")
     finally:
-        session.write_url(session.url_values(fields, view.used))
+        query = session.url_values(fields, view.used)
+        session.write_url({**query, **lessons.url_values()})
+        lessons.finish(info, query, shown)
         _nav(nav, view.shared_query())
         memory.freeze_imported_heap()  # modules this run imported: out of every later collection
         memory.release_free_memory()  # the run's temporaries: pages back to the system

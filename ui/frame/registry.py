@@ -12,6 +12,7 @@ Adding a page: write ``pages/N_Title.py`` (``with frame.page("id") as view: ...`
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ from ui.state.fields import (
     log_grid,
     option_field,
 )
+from ui.state.lesson import MAX_STEPS as MAX_LESSON_STEPS
+from ui.state.lesson import LessonField, PageRules
 from ui.state.owndata import starting_data
 from ui.views.analysis import MEASURES
 
@@ -292,9 +295,42 @@ HOME = PAGES["home"]
 BY_SCRIPT = {p.script: p for p in PAGES.values()}
 
 
-def page_fields(page: Page) -> dict[str, Field]:
-    """Every control a page validates in its URL: the shared ones, presentation mode, its own."""
+def view_fields(page: Page) -> dict[str, Field]:
+    """The controls of a page's view: the shared ones, presentation mode, its own."""
     return {**SHARED_FIELDS, PRESENT.key: PRESENT, **page.field_by_key}
+
+
+# The shared controls a lesson step may hide, as the sidebar groups them (the objective with its
+# options; an optimiser choice with every optimiser's panel).
+SHARED_HIDEABLE = {"f": "Objective and its options", "start": "Start point", "opt": "Optimisers and their settings",
+                   "steps": "Steps", "noise": "Gradient noise", "seed": "Seed"}
+
+
+def hideable(page: Page) -> dict[str, str]:
+    """The controls a lesson step on ``page`` may hide (key -> label): the shared groups the page
+    shows, and each of its own controls."""
+    shared = {k: v for k, v in SHARED_HIDEABLE.items() if page.objective or k not in ("f", "start")}
+    return {**shared, **{f.key: f.label for f in page.fields}}
+
+
+@functools.cache
+def lesson_rules(page_id: str) -> PageRules | None:
+    """What a lesson step on the page ``page_id`` may hold (``None``: no such page)."""
+    page = PAGES.get(page_id)
+    return None if page is None else PageRules(page.title, view_fields(page), hideable(page))
+
+
+# The lesson a link carries (ui.state.lesson), and which of its steps is shown (1 = the first).
+LESSON = LessonField("lesson", None, "Lesson", "A whole lesson: its steps, their views and notes.",
+                     rules_of=lesson_rules)
+LESSON_STEP = Number("ls", 1, "Lesson step", "Which step of the link's lesson is shown.", low=1,
+                     high=MAX_LESSON_STEPS, integer=True)
+LESSON_FIELDS: dict[str, Field] = {LESSON.key: LESSON, LESSON_STEP.key: LESSON_STEP}
+
+
+def page_fields(page: Page) -> dict[str, Field]:
+    """Every control a page validates in its URL: its view's (``view_fields``) and the lesson's."""
+    return {**view_fields(page), **LESSON_FIELDS}
 
 
 ALL_FIELDS: dict[str, Field] = {**SHARED_FIELDS, **{f.key: f for p in PAGES.values() for f in p.fields}}

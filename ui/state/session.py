@@ -18,6 +18,7 @@ import streamlit as st
 from engine import OBJECTIVES, OPTIMIZERS, get_objective
 
 from .fields import PRESENT, SHARED_FIELDS, DataSet, Field, Point, Text, legacy_option_key, objective_key
+from .lesson import LESSON_KEYS, LessonField
 from .settings import start_problem
 
 NOTICES = "_notices"
@@ -127,12 +128,15 @@ def apply_url(page: str, fields: dict[str, Field]) -> None:
                              "it was ignored.")
             continue
         try:
-            put(field, field.clean(raw))
+            value = field.clean(raw)
         except ValueError as err:
             default = "the objective's own start" if field.default is None else field.fmt(field.default)
             if isinstance(field, DataSet):  # points, not text to quote
                 notices().append(f"The link's data set ({as_code(key)}) cannot be used ({escape(str(err))}); it was "
                                  "replaced by the default: your data starts again as a copy of the two moons.")
+            elif isinstance(field, LessonField):
+                notices().append(f"The link's lesson ({as_code(key)}) could not be opened: {escape(str(err))}. "
+                                 "The page opens without it, as a normal link.")
             elif isinstance(field, Text):  # a function: quoted as code, as typed
                 notices().append(f"The link's function {as_code(raw)} ({as_code(key)}) cannot be used: "
                                  f"{escape(str(err))}; it was replaced by the default, {as_code(default)}.")
@@ -140,6 +144,10 @@ def apply_url(page: str, fields: dict[str, Field]) -> None:
                 notices().append(f"The link's value for **{escape(describe(field))}** ({as_code(key)}) "
                                  f"{escape(str(err))}; it was replaced by the default, {escape(default)}.")
             put(field, field.default)
+            continue
+        if value != get(field):  # what a lesson could not open as given, said once (plain text)
+            notices().extend(escape(n) for n in getattr(value, "notices", ()))
+        put(field, value)
     start = fields.get("start")
     if isinstance(start, Point) and get(start) is not None:
         problem = start_problem(current_objective(), get(start))
@@ -203,8 +211,10 @@ def enter_page(page: str) -> None:
 
 
 def reset_all() -> None:
+    """Every control back to its default (a lesson being followed stays: it is not a control)."""
+    keep = {vkey(k) for k in LESSON_KEYS}
     for k in list(st.session_state):
-        if isinstance(k, str) and (k.startswith("v:") or k.startswith("w:")):
+        if isinstance(k, str) and (k.startswith("v:") or k.startswith("w:")) and k not in keep:
             del st.session_state[k]
     st.session_state[NOTICES] = []
 

@@ -147,42 +147,53 @@ def _remember_open(opt: str) -> None:
     st.session_state[_OPEN + opt] = bool(st.session_state.get(f"panel_{opt}"))
 
 
-def shared_sidebar(container, objective: bool = True) -> tuple[Settings, set[str]]:
+def shared_sidebar(container, objective: bool = True,
+                   hidden: frozenset[str] = frozenset()) -> tuple[Settings, set[str]]:
     """The controls every page shares. Returns the settings and the URL keys in use.
     ``objective``: the page runs the sidebar's objective; a page with a problem of its own
     (``Page.objective`` False) does not show the objective, its options and the start point,
-    which would do nothing there, and keeps their values (and URL) for the other pages."""
+    which would do nothing there, and keeps their values (and URL) for the other pages.
+    ``hidden``: controls a lesson step hides (``f``: the objective with its options; ``opt``: the
+    optimisers with their panels; ``steps``, ``noise``, ``seed``, ``start``): not drawn, their values
+    in force and in the URL all the same."""
     f = SHARED_FIELDS
     used = set(SHARED_KEYS)
-    container.markdown("### Problem")
-    if objective:
+    show_objective = objective and "f" not in hidden
+    if show_objective or not objective:
+        container.markdown("### Problem")
+    if show_objective:
         _objective_widgets(container)
-    else:
+    elif not objective:
         container.caption("Not used on this page, which has a problem of its own (or runs none): the "
                           "objective and the start point chosen on the other pages are kept for them.")
     chosen = get(f["f"])  # as just chosen
     used |= {objective_key(chosen, opt) for opt in OBJECTIVES[chosen].options}
 
-    container.markdown("### Optimisers")
-    widget(f["opt"], container)
+    if "opt" not in hidden:
+        container.markdown("### Optimisers")
+        widget(f["opt"], container)
     for opt in get(f["opt"]):
+        used |= {hyper_key(opt, name) for name in OPTIMIZERS[opt].hypers}
+        if "opt" in hidden:
+            continue
         # Its sliders are drawn only while it is open (a rerun opens it): a closed panel costs the
         # browser nothing (eleven sliders, mostly in closed panels, took a quarter of a page switch to
         # lay out). Streamlit tells a stateful expander by its label, which carries the learning rate:
         # whether it is open is kept here, so that it stays open while its label changes.
         panel = container.expander(_panel_label(opt), expanded=bool(st.session_state.get(_OPEN + opt)),
                                    key=f"panel_{opt}", on_change=_remember_open, args=(opt,))
-        for name in OPTIMIZERS[opt].hypers:
-            used.add(hyper_key(opt, name))
-            if panel.open:
-                with panel:
+        if panel.open:
+            with panel:
+                for name in OPTIMIZERS[opt].hypers:
                     widget(f[hyper_key(opt, name)])
 
-    container.markdown("### Run")
-    widget(f["steps"], container)
-    widget(f["noise"], container)
-    widget(f["seed"], container)
-    if objective:
+    run = [k for k in ("steps", "noise", "seed") if k not in hidden]
+    show_start = objective and "start" not in hidden
+    if run or show_start:
+        container.markdown("### Run")
+    for key in run:
+        widget(f[key], container)
+    if show_start:
         start_widgets(f["start"], current_objective(), container)
     container.button("Reset all controls", on_click=reset_all, key="reset_all",
                      help="Back to the defaults (the chapter's experiment).")

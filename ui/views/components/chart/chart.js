@@ -150,6 +150,61 @@ export function arranged(spec, width) {
   return spec;
 }
 
+// A projected chart (presentation mode's type sizes, for the back of a room) on a phone (``width``:
+// the screen's, not the chart's box): its type,
+// its legend's symbols and its legend's columns at the screen style's sizes (ui/views/theme.py),
+// so that axes and legends leave the plot its room and nothing is drawn past the phone's width.
+// A new spec (the datasets shared); the spec itself when nothing changes.
+export const PROJECTED = 18; // theme.PROJECTED: a type size from which a style is for projection
+const SCREEN_TYPE = 13; // theme.ChartStyle().font_size
+export function readable(spec, width) {
+  const type = ((spec.config || {}).axis || {}).labelFontSize;
+  if (width >= NARROW || !(type >= PROJECTED)) return spec;
+  const k = SCREEN_TYPE / type;
+  const { datasets, ...rest } = spec;
+  const out = structuredClone(rest);
+  if (datasets !== undefined) out.datasets = datasets;
+  const shrink = (o) => {
+    if (!o || typeof o !== "object") return;
+    for (const [key, v] of Object.entries(o)) {
+      if (typeof v === "number" && /fontSize$/i.test(key)) o[key] = Math.round(v * k);
+      else if (typeof v === "number" && key === "symbolSize") o[key] = Math.round(v * k * k);
+      else if (typeof v === "number" && key === "symbolStrokeWidth") o[key] = Math.max(1.5, v * k);
+      else if (v && typeof v === "object" && !Array.isArray(v)) shrink(v);
+    }
+  };
+  shrink(out.config);
+  // a legend's columns: as many as fit the width at the screen's type size (theme.legend_columns)
+  const legends = (v) => {
+    for (const l of [v, ...(v.layer || [])]) {
+      for (const enc of Object.values(l.encoding || {})) {
+        const legend = enc && enc.legend;
+        if (!legend || typeof legend.columns !== "number") continue;
+        const labels = ((enc.scale || {}).domain || []).map(String);
+        const longest = Math.max(1, ...labels.map((t) => t.length));
+        const per = longest * 0.55 * SCREEN_TYPE + 1.5 * SCREEN_TYPE + 10;
+        legend.columns = Math.max(1, Math.min(legend.columns, Math.floor((width - 60) / per))); // the page's margins
+      }
+      if (l !== v && (l.layer || l.hconcat || l.vconcat)) views(l).forEach(legends);
+    }
+  };
+  views(out).forEach(legends);
+  return out;
+}
+
+// The type size of the chart's HTML (its player's bar, the explain panel): the projected size
+// shrinks to the screen's on a phone, as its drawing does (``readable``).
+export function barType(fontSize, width) {
+  const size = fontSize || 15;
+  return width < NARROW ? Math.min(size, SCREEN_TYPE + 2) : size;
+}
+
+// The screen's width, for ``readable`` and ``barType``: a phone's, not a chart's box (a chart in one
+// of two columns on a projector is narrower than NARROW and keeps the projector's type).
+function phoneWidth() {
+  return Math.min(window.innerWidth, document.documentElement.clientWidth || window.innerWidth);
+}
+
 // The sizes each view asks for: a view with a width of its own (a map: equal scales) keeps its
 // proportions ("locked"); a view as wide as its frame takes a share of the width.
 export function sizesOf(spec, box) {
@@ -454,7 +509,7 @@ class Chart {
     this.args = payload.args || {};
     const a = this.args;
     this.root.classList.toggle("ol-dark", a.theme === "dark");
-    this.root.style.setProperty("--fs", (a.font_size || 15) + "px");
+    this.root.style.setProperty("--fs", barType(a.font_size, phoneWidth()) + "px");
     this.root.dataset.key = a.key || "";
     const newSteps = a.steps || 0;
     const explain = ((payload.spec || {}).usermeta || {}).explain;
@@ -470,6 +525,7 @@ class Chart {
         await this.update(payload);
       } else {
         this.root.classList.toggle("ol-narrow", this.root.clientWidth < NARROW);
+        this.onPhone = phoneWidth() < NARROW; // the type drawn (``readable``) is the phone's
         this.structure = payload.structure; // the sizes remembered for this structure apply
         if (this.explain) this.placePanel(payload.spec);
         const box = this.plan(payload.spec);
@@ -491,6 +547,10 @@ class Chart {
     }
     if (this.steps > 0) this.showStep(this.step);
     this.settled();
+    if (this.view && this.fittedFor) {  // moved while it was drawn: fitted again to where it is
+      const room = this.room();
+      if (room.width + "x" + room.height !== this.fittedFor) this.refitSoon();
+    }
     guarded(() => this.live.received(((payload.spec || {}).usermeta || {}).live || null));
   }
 
@@ -544,12 +604,12 @@ class Chart {
   plan(spec) {
     const room = this.room();
     const known = remembered.get(this.memoryKey());
-    const s = arranged({ ...spec }, this.root.clientWidth);
-    const chrome = known ? known.chrome : guessChrome(s, this.args.font_size || 15);
+    const s = readable(arranged({ ...spec }, this.root.clientWidth), phoneWidth());
+    const chrome = known ? known.chrome : guessChrome(s, barType(this.args.font_size, phoneWidth()));
     const sizes = scaled(s, sizesOf(s, room), chrome, room, this.args.fit);
     const sumH = s.vconcat ? sizes.reduce((a, v) => a + v.h, 0) : Math.max(...sizes.map((v) => v.h));
     const height = Math.min(room.height, Math.ceil(sumH + chrome.height) + 2);
-    return { width: room.width, height, bar: room.bar };
+    return { width: room.width, height, bar: room.bar, room: room.width + "x" + room.height };
   }
 
   reserve(box) {
@@ -568,15 +628,16 @@ class Chart {
   // the drawing is then measured and, if need be, the views are resized in place (their size
   // signals) or, where Vega-Lite made a size a constant, embedded again.
   async embedFitted(payload, box) {
-    const spec = payload.spec;
-    const room = this.room();
-    this.fittedFor = room.width + "x" + room.height;
-    arranged(spec, this.root.clientWidth);
+    // the room the box was planned for: if the page has moved the chart since (its libraries
+    // loaded meanwhile, and text above it, such as a lesson's note shown with it, was laid
+    // out), ``settled`` sees the room changed and fits the drawing to the room it has now
+    this.fittedFor = box.room;
+    const spec = readable(arranged(payload.spec, this.root.clientWidth), phoneWidth());
     const key = this.memoryKey();
     const known = remembered.get(key);
     // the chrome as this chart's last drawing measured it, else as guessed from the spec: the
     // first drawing is then close to its box, and is resized in place at most (not embedded again)
-    const chrome = known ? known.chrome : guessChrome(spec, this.args.font_size || 15);
+    const chrome = known ? known.chrome : guessChrome(spec, barType(this.args.font_size, phoneWidth()));
     let sizes = scaled(spec, sizesOf(spec, box), chrome, box, this.args.fit);
     const holder = document.createElement("div");
     holder.className = "ol-pending";
@@ -675,7 +736,8 @@ class Chart {
     if (!this.view || this.busy || !this.root.isConnected) return;
     const room = this.room();
     if (room.width + "x" + room.height === this.fittedFor) return;
-    if ((this.root.clientWidth < NARROW) !== this.root.classList.contains("ol-narrow")) {
+    if ((this.root.clientWidth < NARROW) !== this.root.classList.contains("ol-narrow") ||
+        (phoneWidth() < NARROW) !== this.onPhone) {
       this.pending = this.pendingOrLast();
       this.structure = null; // stacking changes the structure: embed again
       this.drain();
