@@ -51,7 +51,7 @@ with page.open("home") as view:
                   on_click=lesson.begin, args=(FIFTEEN_MINUTES,))
         st.markdown("Or send the class its link, to follow at their own pace (copy it with the button at the "
                     "right of the box):")
-        st.code(lesson.link(FIFTEEN_MINUTES, lesson.app_root(PAGES["home"])), language=None)
+        st.code(lesson.link(FIFTEEN_MINUTES, lesson.app_root(PAGES["home"])), language=None, wrap_lines=True)
         st.caption("Build your own from any view with **Add to lesson** in the sidebar.")
 
     st.markdown("### The views")

@@ -96,20 +96,6 @@ test("the guessed chrome grows with the type, the titles and a legend below", ()
   assert.ok(two.width > plain.width);
 });
 
-test("a map's chrome is guessed close enough to be drawn once (no second embed on a first visit)", () => {
-  // Trajectories' map and loss at 15 px: three optimisers in an untitled legend of two columns
-  // below the map, none beside the loss. Chromium drew 97 px of axes and legend around the views.
-  const color = (legend) => ({ field: "label", scale: { domain: ["a", "b", "c"] }, legend });
-  const spec = { hconcat: [
-    { layer: [{ mark: "line", encoding: { color: color({ title: null, orient: "bottom", columns: 2 }) } }] },
-    { layer: [{ mark: "line", encoding: { color: color(null) } }] }] };
-  const guess = guessChrome(spec, 15);
-  assert.ok(Math.abs(guess.height - 97) <= 12, `guessed ${guess.height} px`);
-  const titled = guessChrome({ mark: "line", encoding: { color: color({ orient: "bottom", columns: 2 }) } }, 15);
-  const untitled = guessChrome({ mark: "line", encoding: { color: color({ title: null, orient: "bottom", columns: 2 }) } }, 15);
-  assert.ok(titled.height > untitled.height);
-});
-
 test("titles too long for their view are set smaller, never below 11 px", () => {
   assert.equal(fittedFont("short", 500, 15), 15);
   assert.ok(fittedFont("a very long title ".repeat(5), 300, 15) < 15);

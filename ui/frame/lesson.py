@@ -513,7 +513,7 @@ def _link_section(draft: dict, page: Page) -> None:
     lesson = LESSON.clean(raw)  # what the link will open: checked and written as a link writes it
     url = link(lesson, app_root(page))
     st.markdown("**The lesson's link**: copy it with the button at the right of the box.")
-    st.code(url, language=None)
+    st.code(url, language=None, wrap_lines=True)  # a long link wraps: no box to scroll
     st.caption(f"{len(url):,} characters; the lesson uses {len(raw):,} of the {MAX_CHARS:,} a link may hold. It is "
                "all in the link: nothing is kept on the server, and this draft lives only in this tab (the link "
                "brings it back: open it, then **Edit a copy**).")

@@ -97,7 +97,7 @@ def share_panel(page_id: str, url: str, data: Mapping[str, pd.DataFrame | Callab
     with st.expander("Share, download, reproduce", icon=":material/share:"):
         st.markdown("**Link to this exact view** (page, controls, presentation mode): copy it with the "
                     "button at the right of the box.")
-        st.code(url, language=None)
+        st.code(url, language=None, wrap_lines=True)  # a long link wraps: no box to scroll
         if note:
             st.warning(note, icon=":material/link_off:")
         st.markdown("**Data** of the charts, as CSV:")
@@ -108,4 +108,4 @@ def share_panel(page_id: str, url: str, data: Mapping[str, pd.DataFrame | Callab
                                 icon=":material/download:")
         st.markdown("**Charts as PNG or SVG**: the ⋯ menu at the top right of each chart.")
         st.markdown("**Reproduce in Python** (run it from the repository root):")
-        st.code(code, language="python")
+        st.code(code, language="python", wrap_lines=True)

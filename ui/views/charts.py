@@ -738,6 +738,6 @@ def hypermap_chart(cells: pd.DataFrame, marks: pd.DataFrame, lines: pd.DataFrame
     # chart's height (the maps were drawn at half their size).
     body = {"hconcat": views, "resolve": {"scale": {"fill": "independent", "color": "independent"},
                                           "legend": {"fill": "independent", "color": "independent"}}}
-    # on a phone the maps stack one under another: each keeps a readable size (about 0.6 of a
+    # on a phone the maps stack one under another: each keeps a readable size (about two thirds of a
     # screen's height each, a page to scroll) rather than all of them shrinking into one screen
-    return top_level(body, data, params, description=description, phone_screens=0.6 * len(views))
+    return top_level(body, data, params, description=description, phone_screens=0.65 * len(views))

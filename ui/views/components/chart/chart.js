@@ -259,8 +259,7 @@ export function guessChrome(spec, fontSize) {
       const legend = color.legend || {};
       if (legend.orient === "bottom") {
         const labels = color.scale && color.scale.domain ? color.scale.domain.length : 4;
-        const title = legend.title === null ? 0.6 : 2;  // a legend's title takes a row of its own
-        out.height += title * fontSize + Math.ceil(labels / (legend.columns || 1)) * 1.4 * fontSize;
+        out.height += 2 * fontSize + Math.ceil(labels / (legend.columns || 1)) * 1.4 * fontSize;
       } else {
         out.width += 9 * fontSize;  // a legend at the right
       }
