@@ -144,7 +144,7 @@ def test_the_chart_is_valid_vega_lite_on_one_colour_scale(measure):
     assert spec["params"][0]["name"] == "step" and charts._is_map(spec["hconcat"][3])
     # the fields a click sends are in the cells' data
     assert {"series", "lr", "h2"} <= set(cells.columns)
-    assert spec["usermeta"]["phone_screens"] == pytest.approx(0.6 * 4)  # stacked on a phone: a page to scroll
+    assert spec["usermeta"]["phone_screens"] == pytest.approx(0.65 * 4)  # stacked on a phone: a page to scroll
     legend = fills[0]["legend"]
     if measure != "diverged":  # labels at powers of ten inside the scale, never one per tick
         assert all(domain[0] <= v <= domain[1] for v in legend["values"]) and 2 <= len(legend["values"]) <= 4

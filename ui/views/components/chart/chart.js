@@ -623,9 +623,9 @@ class Chart {
   }
 
   // A new structure: embed the spec at sizes fitted to the room. What does not scale (axes,
-  // legend, titles) is taken from the last drawing of this chart, else guessed from the spec;
-  // the drawing is then measured and, if need be, the views are resized in place (their size
-  // signals) or, where Vega-Lite made a size a constant, embedded again.
+  // legend, titles) is taken from the last drawing of this chart, else measured on a first
+  // drawing; the views are then resized in place (their size signals), or embedded again only
+  // where Vega-Lite made a size a constant.
   async embedFitted(payload, box) {
     // the room the box was planned for: if the page has moved the chart since (its libraries
     // loaded meanwhile, and text above it, such as a lesson's note shown with it, was laid
@@ -634,10 +634,10 @@ class Chart {
     const spec = readable(arranged(payload.spec, this.root.clientWidth), phoneWidth());
     const key = this.memoryKey();
     const known = remembered.get(key);
-    // the chrome as this chart's last drawing measured it, else as guessed from the spec: the
-    // first drawing is then close to its box, and is resized in place at most (not embedded again)
-    const chrome = known ? known.chrome : guessChrome(spec, barType(this.args.font_size, phoneWidth()));
-    let sizes = scaled(spec, sizesOf(spec, box), chrome, box, this.args.fit);
+    // with the chrome this chart's last drawing measured, the first drawing fits its box; else it
+    // is drawn at its natural sizes, measured, and resized in place (``fit``)
+    const natural = sizesOf(spec, box);
+    let sizes = known ? scaled(spec, natural, known.chrome, box, this.args.fit) : natural;
     const holder = document.createElement("div");
     holder.className = "ol-pending";
     this.q(".ol-view").appendChild(holder);
