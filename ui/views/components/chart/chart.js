@@ -635,9 +635,12 @@ class Chart {
     const key = this.memoryKey();
     const known = remembered.get(key);
     // with the chrome this chart's last drawing measured, the first drawing fits its box; else it
-    // is drawn at its natural sizes, measured, and resized in place (``fit``)
+    // is drawn at its natural sizes (on a phone, at sizes fitted with the guessed chrome: natural
+    // sizes are far wider than a phone), measured, and resized in place (``fit``)
     const natural = sizesOf(spec, box);
-    let sizes = known ? scaled(spec, natural, known.chrome, box, this.args.fit) : natural;
+    const chrome = known ? known.chrome :
+      this.root.clientWidth < NARROW ? guessChrome(spec, barType(this.args.font_size, phoneWidth())) : null;
+    let sizes = chrome ? scaled(spec, natural, chrome, box, this.args.fit) : natural;
     const holder = document.createElement("div");
     holder.className = "ol-pending";
     this.q(".ol-view").appendChild(holder);
