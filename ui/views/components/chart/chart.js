@@ -1445,18 +1445,8 @@ class Live {
         for (const run of this.results.get(s.key)) {
           if (!run) continue;
           const last = Math.min(step, run.stopped >= 0 ? run.stopped - 1 : m.steps);
-          g.strokeStyle = s.color;
-          g.lineWidth = m.line;
-          g.setLineDash(s.dash || []);
-          g.beginPath();
-          let first = true;
-          for (const t of drawnUpTo(s, last)) {
-            const px = b.sx(run.params[2 * t]), py = b.sy(run.params[2 * t + 1]);
-            if (first) { g.moveTo(px, py); first = false; } else g.lineTo(px, py);
-          }
-          g.stroke();
-          g.setLineDash([]);
           const shown = drawnUpTo(s, last), head = shown[shown.length - 1] || 0;
+          polyline(g, s, m.line, shown, (t) => [b.sx(run.params[2 * t]), b.sy(run.params[2 * t + 1])]);
           const hx = b.sx(run.params[2 * head]), hy = b.sy(run.params[2 * head + 1]);
           dot(g, hx, hy, Math.sqrt(m.point * 2.5) / 2, s.color, "white");
         }
@@ -1477,17 +1467,7 @@ class Live {
         for (const run of this.results.get(s.key)) {
           if (!run) continue;
           const last = Math.min(step, run.stopped >= 0 ? run.stopped - 1 : m.steps);
-          g.strokeStyle = s.color;
-          g.lineWidth = m.line;
-          g.setLineDash(s.dash || []);
-          g.beginPath();
-          let first = true;
-          for (const t of drawnUpTo(s, last)) {
-            const px = b.sx(t), py = b.sy(Math.max(run.loss[t] - m.fmin, floor));
-            if (first) { g.moveTo(px, py); first = false; } else g.lineTo(px, py);
-          }
-          g.stroke();
-          g.setLineDash([]);
+          polyline(g, s, m.line, drawnUpTo(s, last), (t) => [b.sx(t), b.sy(Math.max(run.loss[t] - m.fmin, floor))]);
         }
       }
     }
@@ -1597,6 +1577,17 @@ function guarded(f) {
 
 function same(a, b) {
   return !!a && !!b && Math.abs(a[0] - b[0]) < 1e-12 && Math.abs(a[1] - b[1]) < 1e-12;
+}
+
+// A series' line through the steps ``ts`` (``at(t)``: the pixel of step t), in its colour and dash.
+function polyline(g, series, width, ts, at) {
+  g.strokeStyle = series.color;
+  g.lineWidth = width;
+  g.setLineDash(series.dash || []);
+  g.beginPath();
+  ts.forEach((t, i) => { const [x, y] = at(t); if (i === 0) g.moveTo(x, y); else g.lineTo(x, y); });
+  g.stroke();
+  g.setLineDash([]);
 }
 
 function dot(g, x, y, r, fill, stroke) {
