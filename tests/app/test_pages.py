@@ -295,6 +295,16 @@ def test_links_to_other_pages_carry_only_shared_values():
         assert query.get("steps") == "90" and query.get("present") == "1"
 
 
+def test_the_sidebar_navigation_has_no_tooltips():
+    """A page link with ``help`` mounts a tooltip for each link on every rerun: the sidebar's 13
+    tooltips cost 0.2-0.3 s of a page switch in Chromium (0.61-0.74 s -> 0.41-0.45 s;
+    ``python benchmarks/browser_latency.py``). The pages' summaries are on the home page."""
+    at = open_page("pages/2_Loss_curves.py", {})
+    links = list(at.sidebar.get("page_link"))
+    assert len(links) >= 12
+    assert all(not link.proto.help for link in links), [link.proto.help for link in links if link.proto.help]
+
+
 def _color_legends(s: dict) -> list:
     out = []
     enc = s.get("encoding", {})

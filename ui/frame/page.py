@@ -435,11 +435,14 @@ class View:
 
 
 def _nav(container, query: dict[str, str]) -> None:
+    """The sidebar's links to every page, carrying the shared values. No ``help``: a page link's
+    tooltip is mounted on every rerun, and thirteen of them cost a page switch 0.2-0.3 s in the
+    browser (each page's summary is on the home page)."""
     container.markdown("## Optimiser Lab")
     for p in PAGES.values():
         if not (ROOT / p.script).exists():  # e.g. AppTest started on a single page
             continue
-        container.page_link(p.script, label=p.title, icon=p.icon, query_params=query, help=p.summary)
+        container.page_link(p.script, label=p.title, icon=p.icon, query_params=query)
 
 
 def link_to(p: Page, view: View, label: str | None = None, container=None) -> None:
