@@ -12,11 +12,15 @@ Measured at 1280x720, one student, a warm server (every page and every value use
 first, so that the server answers from its caches and the browser's share is what is left):
 
 * **page switch**: a click on a sidebar link, cycling Trajectories -> Loss curves -> Bias correction
-  (one, two and five charts);
+  (one, two and five charts), each page shown before in the tab (its charts are kept drawn, and
+  put back);
+* **first visit**: a click from Trajectories to Bias correction in a new tab (its five charts
+  drawn anew);
 * **control**: on Trajectories, the seed typed + Enter, the noise slider moved by a key, a click on
   the map (which moves the start), each between two values;
 * **memory**: the browser (all its processes, resident) and the page's JS heap with Bias
-  correction's five charts drawn, in a browser of its own;
+  correction's five charts drawn, in a browser of its own; and the same after a visit to every
+  page (the charts kept for a return at their most);
 * **drag**: on Trajectories with six optimisers x 2000 steps, the start dot dragged for two seconds,
   a pointer move at every animation frame (events made in the page, so that the input's own rate
   is not what is measured): previews drawn per second, and the twin's and the drawing's time per
@@ -57,12 +61,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import snapshot  # noqa: E402
 
 from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from ui.frame.registry import PAGES  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 720}
 VERBOSE = False
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 SWITCH_PAGES = ("Trajectories", "Loss curves", "Bias correction")
+# every page but the home page, in the sidebar's order (the memory after a tour of them)
+TOUR = tuple(p.title for p in PAGES.values() if p.script != "dashboard.py")
 FIVE_CHARTS = "Bias_correction"
+FIRST_VISIT = "Bias correction"
 # A caret blinks for ever in a focused input: not something a student waits for.
 NO_CARET = "*{caret-color: transparent !important}"
 
@@ -237,6 +245,17 @@ def measure_app(browser, target: Target, figures: Figures, repeats: int, quiet: 
     context.close()
 
 
+def measure_first_visit(browser, target: Target, figures: Figures, repeats: int, quiet: float) -> None:
+    """A switch to a page this tab has not shown yet (its charts drawn anew; the server's caches
+    warm): a new tab each time, opened on Trajectories."""
+    for _ in range(repeats):
+        context, page = open_app(browser, target, "Trajectories")
+        cast = Screencast(page)
+        figures.add(f"first visit to {FIRST_VISIT}", timed(page, cast, click_link(page, FIRST_VISIT), quiet,
+                                                        f"{target.name}: first {FIRST_VISIT}"))
+        context.close()
+
+
 def measure_floor(browser, target: Target, figures: Figures, repeats: int, quiet: float) -> None:
     context, page = open_app(browser, target, "")
     cast = Screencast(page)
@@ -311,9 +330,9 @@ def measure_drag(browser, target: Target, quiet: float) -> dict:
     return out
 
 
-def browser_memory(target: Target, path: str) -> dict:
-    """A browser of its own on ``path``, settled: resident bytes of all its processes, the page's
-    JS heap."""
+def browser_memory(target: Target, path: str, tour: tuple[str, ...] = ()) -> dict:
+    """A browser of its own on ``path``, settled (after a visit to each page of ``tour``, by its
+    sidebar link, and back to the first): resident bytes of all its processes, the page's JS heap."""
     from playwright.sync_api import sync_playwright
 
     marker = f"--optlab-bench-{free_port()}"
@@ -323,6 +342,10 @@ def browser_memory(target: Target, path: str) -> dict:
             context, page = open_app(browser, target, path)
             cast = Screencast(page)
             cast.settle(time.time(), 2.0)
+            for title in tour:
+                timed(page, cast, click_link(page, title), 1.0)
+            if tour:
+                page.wait_for_timeout(1500)  # the charts left behind are shelved after a second
             heap = page.context.new_cdp_session(page).send("Runtime.getHeapUsage")
             procs = [p for p in psutil.process_iter(["cmdline"]) if marker in (p.info["cmdline"] or [])]
             tree = {q.pid: q for p in procs for q in [p, *p.children(recursive=True)]}
@@ -374,9 +397,11 @@ def main() -> None:
                 measure_floor(browser, floor, figs[floor.name], (args.repeats + 1) // 2, args.quiet)
                 for t in apps:
                     measure_app(browser, t, figs[t.name], (args.repeats + 1) // 2, args.quiet)
+                    measure_first_visit(browser, t, figs[t.name], (args.repeats + 1) // 2, args.quiet)
             browser.close()
         for t in apps:
-            results[t.name] = {"latency": summary(figs[t.name]), "memory": browser_memory(t, FIVE_CHARTS)}
+            results[t.name] = {"latency": summary(figs[t.name]), "memory": browser_memory(t, FIVE_CHARTS),
+                               "memory_after_every_page": browser_memory(t, FIVE_CHARTS, (*TOUR, FIRST_VISIT))}
         if args.drag:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -398,6 +423,9 @@ def main() -> None:
                   f"{s['median'] / base:4.1f}x")
         m = results[t.name]["memory"]
         print(f"  memory with five charts: browser {m['browser_pss_mb']:.0f} MB (proportional set), "
+              f"JS heap {m['js_heap_used_mb']:.0f} MB")
+        m = results[t.name]["memory_after_every_page"]
+        print(f"  the same after a visit to every page: browser {m['browser_pss_mb']:.0f} MB, "
               f"JS heap {m['js_heap_used_mb']:.0f} MB")
         d = results[t.name].get("drag")
         if d:

@@ -7,6 +7,8 @@ place, nothing sent again for a chart that did not change, no text jumping while
 * A rerun that changes nothing about a chart sends nothing for it (Streamlit sends a reference to
   the message the browser already holds), and the chart does not redraw.
 * Text below a chart does not move while the chart is drawn, on a page's first visit and after.
+* Coming back to a page puts its charts back as they were left (kept drawn off the page), not
+  drawn anew; with new data, updated in place.
 """
 
 from __future__ import annotations
@@ -90,6 +92,55 @@ def test_a_control_updates_the_drawn_chart_in_place(server, page):
     assert vega(player, "(view) => view.signal('step')") == 150
     assert vega(player, MAP_DOMAIN) == zoomed
     assert page.locator("[data-testid='stMain']").evaluate("el => el.scrollTop") == scrolled
+
+
+def _go(page, title: str, charts: int) -> None:
+    sidebar_link(page, title).click()
+    expect(page.locator("h1").first).to_have_text(title, timeout=90_000)
+    wait_for_charts(page, charts)
+
+
+def test_coming_back_to_a_page_shows_its_charts_as_they_were_left(server, page):
+    """A page switch unmounts every element of the page left. Its charts are kept drawn, off the
+    page, and put back when the student comes back: the same drawing (not embedded again: drawing
+    a page's charts anew was most of a page switch's time in the browser), the player's step and
+    the map's zoom as left. When a shared control changed meanwhile, the kept chart takes its new
+    data in place."""
+    open_page(page, server.url, "Trajectories", "steps=400", charts=1)
+    player = page.locator(PLAYER).first
+    player.locator(".ol-scrub").fill("150")
+    player.locator(".ol-scrub").dispatch_event("input")
+    box = player.locator("canvas.marks").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.5)
+    page.mouse.wheel(0, -300)
+    page.wait_for_timeout(500)
+    zoomed = vega(player, MAP_DOMAIN)
+    assert zoomed[0] != [-1.5, 1.5], "the wheel did not zoom the map"
+    player.evaluate("el => { el.__kept = true; }")
+    digests = vega(player, "(view, c) => JSON.stringify(c.datasetDigests)")
+
+    _go(page, "Loss curves", 2)
+    _go(page, "Trajectories", 1)
+    player = page.locator(PLAYER).first
+    assert player.evaluate("el => el.__kept === true"), "the chart was drawn anew"
+    assert player.get_attribute("data-embeds") == "1"
+    assert player.get_attribute("data-step") == "150"
+    assert vega(player, "(view) => view.signal('step')") == 150
+    assert vega(player, MAP_DOMAIN) == zoomed
+
+    _go(page, "Loss curves", 2)  # a shared control changed on another page: new runs for the map
+    before = runs(page)
+    seed = number_input(page, "Seed", SIDEBAR)
+    seed.fill("5")
+    seed.press("Enter")
+    wait_rerun(page, before, charts=2)
+    _go(page, "Trajectories", 1)
+    player = page.locator(PLAYER).first
+    page.wait_for_function("(el) => el.dataset.updated === '1'", arg=player.element_handle(), timeout=15_000)
+    assert player.evaluate("el => el.__kept === true")
+    assert player.get_attribute("data-embeds") == "1"  # updated in place
+    assert vega(player, "(view, c) => JSON.stringify(c.datasetDigests)") != digests
+    assert vega(player, "(view) => view.signal('step')") == 150
 
 
 def test_a_rerun_that_changes_nothing_about_a_chart_sends_nothing_for_it(server, page):

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  arranged, barType, fittedFont, fmt, forVega, guessChrome, lastAtOrBefore, mapViews, peekDigest, readable, roundTo,
+  arranged, barType, evictions, fittedFont, fmt, forVega, guessChrome, lastAtOrBefore, mapViews, peekDigest, peekKey,
+  readable, roundTo,
   rowsOf, scaled, sizeSignals, sizesOf, speeds, viewName, views,
 } from "../../ui/views/components/chart/chart.js";
 
@@ -14,6 +15,23 @@ test("the digest is read from the payload's first bytes, without parsing the res
   const bytes = encoder.encode('{"digest":"0a1b2c","args":{},"spec":' + "x".repeat(100000) + "}");
   assert.equal(peekDigest(bytes), "0a1b2c");
   assert.equal(peekDigest(encoder.encode('{"args":{}}')), null);
+});
+
+test("the chart's key is read from the payload's first bytes too", () => {
+  const bytes = encoder.encode('{"digest":"0a1b2c","args":{"key":"loss_gap","theme":"light"},"spec":' + "x".repeat(1000) + "}");
+  assert.equal(peekKey(bytes), "loss_gap");
+  assert.equal(peekKey(encoder.encode('{"digest":"0a1b2c","args":{"theme":"light","key":"k"}}')), null); // not first: unknown
+  assert.equal(peekKey(encoder.encode('{"args":{"key":"k"}}')), null);
+});
+
+test("the shelf lets the least recently shown charts go, beyond its count or its bytes", () => {
+  const e = (...sizes) => sizes.map((b, i) => ["c" + i, b]);
+  assert.deepEqual(evictions(e(1, 1, 1), 3, 100), []);
+  assert.deepEqual(evictions(e(1, 1, 1, 1), 3, 100), ["c0"]); // one too many: the oldest
+  assert.deepEqual(evictions(e(60, 30, 30), 12, 100), ["c0"]); // 120 bytes: the oldest until 60
+  assert.deepEqual(evictions(e(10, 95, 10), 12, 100), ["c0", "c1"]);
+  assert.deepEqual(evictions(e(500), 12, 100), []); // the newest stays, whatever its size
+  assert.deepEqual(evictions([], 12, 100), []);
 });
 
 test("columns become rows, and rows stay rows", () => {

@@ -78,6 +78,13 @@ export function peekDigest(bytes) {
   return m ? m[1] : null;
 }
 
+// The chart's key (its ``args.key``, the second member): which chart a payload is for.
+export function peekKey(bytes) {
+  const head = decoder.decode(bytes.subarray(0, 400));
+  const m = /^\{"digest":"[0-9a-f]+","args":\{"key":"([^"\\]*)"/.exec(head);
+  return m ? m[1] : null;
+}
+
 // Datasets come by columns ({"columns": {name: [values]}}: smaller, and quicker for the server to
 // make); Vega wants rows.
 export function rowsOf(d) {
@@ -1043,7 +1050,26 @@ class Chart {
     }
   }
 
+  // The chart's element has left the page (a page switch): stop what runs, keep the drawing.
+  detach() {
+    this.setPlaying(false);
+    clearTimeout(this.refitTimer);
+    this.resizeObserver.disconnect();
+    guarded(() => this.live.clear());
+    this.root.remove();
+  }
+
+  // Back on a page: the drawing goes into the element Streamlit gives it now, as it was left.
+  attach(host) {
+    if (this.playing) this.setPlaying(false); // left playing (and back within a second): paused where it was
+    this.host = host;
+    host.appendChild(this.root);
+    this.resizeObserver.disconnect(); // (its first report fits the chart again if the room changed)
+    this.resizeObserver.observe(host.parentElement || host);
+  }
+
   destroy() {
+    this.destroyed = true;
     this.playing = false;
     clearTimeout(this.refitTimer);
     this.resizeObserver.disconnect();
@@ -1612,12 +1638,55 @@ function diamond(g, x, y, r) {
 
 const charts = new WeakMap(); // the element Streamlit gives a chart -> its Chart
 
+// Charts whose page is not shown, kept drawn (their Vega views alive, off the page): a page switch
+// unmounts every element of the page it leaves, and coming back re-attaches each chart as it was
+// left (its step, zoom and player), with no Vega work at all when its data are the same, and an
+// update in place when only they changed. Drawing a page's charts anew is most of what a page
+// switch costs in the browser. At most SHELF charts and SHELF_BYTES of their payloads are kept;
+// the least recently shown goes first.
+export const SHELF = 12;
+export const SHELF_BYTES = 24e6;
+const byKey = new Map(); // the chart's key (``args.key``) -> its Chart, shown or shelved, least recent first
+
+export function evictions(entries, limit, maxBytes) {
+  // ``entries``: [key, bytes] least recent first; the keys to let go so that at most ``limit``
+  // remain and their bytes are at most ``maxBytes`` (the newest is always kept)
+  const out = [];
+  let n = entries.length, total = entries.reduce((a, [, b]) => a + b, 0);
+  for (const [key, bytes] of entries) {
+    if (n <= 1 || (n <= limit && total <= maxBytes)) break;
+    out.push(key); n -= 1; total -= bytes;
+  }
+  return out;
+}
+
+function remember(key, chart) {
+  byKey.delete(key);
+  byKey.set(key, chart);
+  const shelved = [...byKey].filter(([, c]) => !c.root.isConnected);
+  const gone = new Set(evictions(shelved.map(([k, c]) => [k, (c.lastBytes && c.lastBytes.byteLength) || 0]),
+    SHELF, SHELF_BYTES));
+  for (const k of gone) { byKey.get(k).destroy(); byKey.delete(k); }
+}
+
+// The chart for a new element: the one shelved (or just unmounted) under the same key, else a new one.
+function chartFor(key, host) {
+  const kept = key ? byKey.get(key) : null;
+  if (kept && !kept.destroyed && !kept.root.isConnected) {
+    kept.attach(host);
+    return kept;
+  }
+  return new Chart(host);
+}
+
 export default function mount(component) {
   const { data, parentElement, setTriggerValue } = component;
+  const key = data ? peekKey(data) : null; // (Streamlit's ``component.key`` is new for every mount)
   let chart = charts.get(parentElement);
   if (!chart || !chart.root.isConnected) {
-    chart = new Chart(parentElement);
+    chart = chartFor(key, parentElement);
     charts.set(parentElement, chart);
+    if (key) remember(key, chart);
   }
   chart.setTrigger = setTriggerValue;
   if (data) {
@@ -1625,6 +1694,9 @@ export default function mount(component) {
     chart.receive(data);
   }
   // Streamlit calls this before it mounts the same element with new data, and when the element
-  // goes: only a chart whose element has left the page is taken down.
-  return () => setTimeout(() => { if (!chart.root.isConnected) chart.destroy(); }, 1000);
+  // goes: a chart whose element has left the page is shelved (or taken down, without an id).
+  return () => setTimeout(() => {
+    if (chart.root.isConnected || chart.destroyed) return;
+    if (key && byKey.get(key) === chart) { chart.detach(); remember(key, chart); } else chart.destroy();
+  }, 1000);
 }
