@@ -105,7 +105,7 @@ def test_coming_back_to_a_page_shows_its_charts_as_they_were_left(server, page):
     page, and put back when the student comes back: the same drawing (not embedded again: drawing
     a page's charts anew was most of a page switch's time in the browser), the player's step and
     the map's zoom as left. When a shared control changed meanwhile, the kept chart takes its new
-    data in place."""
+    data in place; when its structure changed, it is drawn anew and opens at its last step."""
     open_page(page, server.url, "Trajectories", "steps=400", charts=1)
     player = page.locator(PLAYER).first
     player.locator(".ol-scrub").fill("150")
@@ -141,6 +141,18 @@ def test_coming_back_to_a_page_shows_its_charts_as_they_were_left(server, page):
     assert player.get_attribute("data-embeds") == "1"  # updated in place
     assert vega(player, "(view, c) => JSON.stringify(c.datasetDigests)") != digests
     assert vega(player, "(view) => view.signal('step')") == 150
+
+    _go(page, "Loss curves", 2)  # fewer steps: a new structure, drawn anew in the kept chart
+    before = runs(page)
+    steps = number_input(page, "Steps", SIDEBAR)
+    steps.fill("300")
+    steps.press("Enter")
+    wait_rerun(page, before, charts=2)
+    _go(page, "Trajectories", 1)
+    player = page.locator(PLAYER).first
+    page.wait_for_function("(el) => el.dataset.embeds === '2'", arg=player.element_handle(), timeout=15_000)
+    assert player.evaluate("el => el.__kept === true")
+    assert player.get_attribute("data-step") == "300"  # at its last step, as a new chart opens
 
 
 def test_a_rerun_that_changes_nothing_about_a_chart_sends_nothing_for_it(server, page):

@@ -5,7 +5,7 @@ import { test } from "node:test";
 
 import {
   arranged, barType, evictions, fittedFont, fmt, forVega, guessChrome, lastAtOrBefore, mapViews, peekDigest, peekKey,
-  readable, roundTo,
+  readable, roundTo, shrunk,
   rowsOf, scaled, sizeSignals, sizesOf, speeds, viewName, views,
 } from "../../ui/views/components/chart/chart.js";
 
@@ -32,6 +32,15 @@ test("the shelf lets the least recently shown charts go, beyond its count or its
   assert.deepEqual(evictions(e(10, 95, 10), 12, 100), ["c0", "c1"]);
   assert.deepEqual(evictions(e(500), 12, 100), []); // the newest stays, whatever its size
   assert.deepEqual(evictions([], 12, 100), []);
+});
+
+test("a drawing past its room is shrunk by its overflow: shared across, kept in shape when locked", () => {
+  assert.deepEqual(shrunk({}, [{ w: 450, h: 199, locked: false }], 6, 0), [{ w: 444, h: 199, locked: false }]);
+  assert.deepEqual(shrunk({ hconcat: [{}, {}] }, [{ w: 300, h: 300, locked: true }, { w: 200, h: 300, locked: false }], 20, 0),
+    [{ w: 290, h: 290, locked: true }, { w: 190, h: 300, locked: false }]);
+  assert.deepEqual(shrunk({ vconcat: [{}, {}] }, [{ w: 300, h: 100, locked: false }, { w: 300, h: 100, locked: false }], 0, 10),
+    [{ w: 300, h: 95, locked: false }, { w: 300, h: 95, locked: false }]);
+  assert.deepEqual(shrunk({}, [{ w: 41, h: 41, locked: false }], 30, 30), [{ w: 40, h: 40, locked: false }]); // never below 40 px
 });
 
 test("columns become rows, and rows stay rows", () => {

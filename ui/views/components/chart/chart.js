@@ -251,6 +251,22 @@ export function scaled(spec, sizes, chrome, box, fit) {
   return out;
 }
 
+// Sizes less ``dw`` and ``dh`` px of drawing: side by side views share the width taken off (one
+// below another, the height), a locked view keeps its shape. For a drawing still past its room
+// once fitted: its axes' labels changed width as the views shrank (fewer or other ticks), so the
+// room left for the views was measured on a drawing that is no longer there.
+export function shrunk(spec, sizes, dw, dh) {
+  const across = !!spec.hconcat, down = !!spec.vconcat;
+  const n = sizes.length;
+  return sizes.map((s) => {
+    const w = Math.max(40, s.w - Math.ceil(across ? dw / n : dw));
+    const h = Math.max(40, s.h - Math.ceil(down ? dh / n : dh));
+    if (!s.locked) return { w, h, locked: false };
+    const f = Math.min(w / Math.max(s.w, 1), h / Math.max(s.h, 1));
+    return { w: Math.floor(s.w * f), h: Math.floor(s.h * f), locked: true };
+  });
+}
+
 // What does not scale, guessed before a chart's first drawing (its axes, titles and legends, from
 // the type size); later drawings use what the last one measured.
 export function guessChrome(spec, fontSize) {
@@ -520,6 +536,10 @@ class Chart {
     const newSteps = a.steps || 0;
     const explain = ((payload.spec || {}).usermeta || {}).explain;
     this.setupBar(newSteps);
+    // a kept chart put back with another structure (its page changed it meanwhile, or another
+    // page's chart has its key) opens at its last step, as a new chart does
+    if (this.adoptedFrom !== undefined && payload.structure !== this.adoptedFrom) this.step = this.steps;
+    this.adoptedFrom = undefined;
     this.buildPanel(explain);
     this.live.arriving(((payload.spec || {}).usermeta || {}).live || null);
     this.phoneScreens = Number(((payload.spec || {}).usermeta || {}).phone_screens) || 1;
@@ -720,15 +740,18 @@ class Chart {
 
   // Measure what was drawn, then resize the views until it fills the room (at most 3 passes).
   async fit(view, spec, sizes, holder, box) {
-    for (let pass = 0; pass < 3; pass++) {
+    for (let pass = 0; pass < 4; pass++) {
       const drawn = this.drawnBox(holder);
       if (!drawn) break;
       const next = scaled(spec, sizes, this.chromeOf(spec, sizes, drawn), box, this.args.fit);
       const change = Math.max(...next.map((s, i) => Math.abs(s.w - sizes[i].w) / Math.max(sizes[i].w, 1)),
         ...next.map((s, i) => Math.abs(s.h - sizes[i].h) / Math.max(sizes[i].h, 1)));
-      const over = drawn.width > box.width + 1 || drawn.height > box.height + 1;
+      const overW = drawn.width - box.width, overH = drawn.height - box.height;
+      const over = overW > 1 || overH > 1;
       if (change < 0.05 && !over) break;  // within 5% of the room and inside it: drawn once
-      sizes = next;
+      if (pass === 3 && !over) break;
+      // past the room once fitted (the last pass, or no more change to make): the overflow off
+      sizes = over && (change < 0.05 || pass >= 2) ? shrunk(spec, sizes, Math.max(overW, 0) + 1, Math.max(overH, 0) + 1) : next;
       if (this.resizeInPlace(view, spec, sizes)) await view.runAsync();
       else view = await this.embedIn(holder, spec, sizes, view);
     }
@@ -744,7 +767,7 @@ class Chart {
   async refit() {
     if (!this.view || this.busy || !this.root.isConnected) return;
     const room = this.room();
-    if (room.width + "x" + room.height === this.fittedFor) return;
+    if (room.width + "x" + room.height === this.fittedFor) { this.settled(); return; }
     if ((this.root.clientWidth < NARROW) !== this.root.classList.contains("ol-narrow") ||
         (phoneWidth() < NARROW) !== this.onPhone) {
       this.pending = this.pendingOrLast();
@@ -1064,7 +1087,9 @@ class Chart {
     if (this.playing) this.setPlaying(false); // left playing (and back within a second): paused where it was
     this.host = host;
     host.appendChild(this.root);
-    this.resizeObserver.disconnect(); // (its first report fits the chart again if the room changed)
+    // not "fitted" until its first report has fitted it again to the room it has here
+    this.root.dataset.fitted = "";
+    this.resizeObserver.disconnect();
     this.resizeObserver.observe(host.parentElement || host);
   }
 
@@ -1674,6 +1699,7 @@ function chartFor(key, host) {
   const kept = key ? byKey.get(key) : null;
   if (kept && !kept.destroyed && !kept.root.isConnected) {
     kept.attach(host);
+    kept.adoptedFrom = kept.structure;
     return kept;
   }
   return new Chart(host);
