@@ -100,6 +100,19 @@ def _go(page, title: str, charts: int) -> None:
     wait_for_charts(page, charts)
 
 
+def _back_after_changing(page, label: str, value: str):
+    """On Loss curves, the shared number input ``label`` set to ``value``; then back on
+    Trajectories: its player."""
+    _go(page, "Loss curves", 2)
+    before = runs(page)
+    box = number_input(page, label, SIDEBAR)
+    box.fill(value)
+    box.press("Enter")
+    wait_rerun(page, before, charts=2)
+    _go(page, "Trajectories", 1)
+    return page.locator(PLAYER).first
+
+
 def test_coming_back_to_a_page_shows_its_charts_as_they_were_left(server, page):
     """A page switch unmounts every element of the page left. Its charts are kept drawn, off the
     page, and put back when the student comes back: the same drawing (not embedded again: drawing
@@ -128,28 +141,14 @@ def test_coming_back_to_a_page_shows_its_charts_as_they_were_left(server, page):
     assert vega(player, "(view) => view.signal('step')") == 150
     assert vega(player, MAP_DOMAIN) == zoomed
 
-    _go(page, "Loss curves", 2)  # a shared control changed on another page: new runs for the map
-    before = runs(page)
-    seed = number_input(page, "Seed", SIDEBAR)
-    seed.fill("5")
-    seed.press("Enter")
-    wait_rerun(page, before, charts=2)
-    _go(page, "Trajectories", 1)
-    player = page.locator(PLAYER).first
+    player = _back_after_changing(page, "Seed", "5")  # a shared control changed: new runs for the map
     page.wait_for_function("(el) => el.dataset.updated === '1'", arg=player.element_handle(), timeout=15_000)
     assert player.evaluate("el => el.__kept === true")
     assert player.get_attribute("data-embeds") == "1"  # updated in place
     assert vega(player, "(view, c) => JSON.stringify(c.datasetDigests)") != digests
     assert vega(player, "(view) => view.signal('step')") == 150
 
-    _go(page, "Loss curves", 2)  # fewer steps: a new structure, drawn anew in the kept chart
-    before = runs(page)
-    steps = number_input(page, "Steps", SIDEBAR)
-    steps.fill("300")
-    steps.press("Enter")
-    wait_rerun(page, before, charts=2)
-    _go(page, "Trajectories", 1)
-    player = page.locator(PLAYER).first
+    player = _back_after_changing(page, "Steps", "300")  # a new structure, drawn anew in the kept chart
     page.wait_for_function("(el) => el.dataset.embeds === '2'", arg=player.element_handle(), timeout=15_000)
     assert player.evaluate("el => el.__kept === true")
     assert player.get_attribute("data-step") == "300"  # at its last step, as a new chart opens
