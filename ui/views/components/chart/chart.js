@@ -1086,6 +1086,7 @@ class Chart {
   attach(host) {
     if (this.playing) this.setPlaying(false); // left playing (and back within a second): paused where it was
     this.host = host;
+    this.adoptedFrom = this.structure; // (its next payload may bring another: ``show``)
     host.appendChild(this.root);
     // not "fitted" until its first report has fitted it again to the room it has here
     this.root.dataset.fitted = "";
@@ -1699,7 +1700,6 @@ function chartFor(key, host) {
   const kept = key ? byKey.get(key) : null;
   if (kept && !kept.destroyed && !kept.root.isConnected) {
     kept.attach(host);
-    kept.adoptedFrom = kept.structure;
     return kept;
   }
   return new Chart(host);
