@@ -68,3 +68,23 @@ def page(browser, watch):
     watch.attach(pg)
     yield pg
     context.close()
+
+
+@pytest.fixture(scope="session")
+def tab(browser):
+    """``tab(width, height)``: a new tab in a browser context shared, per screen size, by the tests
+    that only open views and measure them (geometry, plot areas). The context's HTTP cache is kept,
+    so Streamlit's and Vega's scripts are fetched and compiled once per screen size rather than once
+    per test (about 0.8 s of each page load on this machine); each tab is still a Streamlit session
+    of its own, with its own chart runtime and sessionStorage. The caller closes the tab."""
+    contexts = {}
+
+    def new_tab(width: int, height: int):
+        if (width, height) not in contexts:
+            contexts[width, height] = browser.new_context(viewport={"width": width, "height": height})
+            contexts[width, height].set_default_timeout(30_000)
+        return contexts[width, height].new_page()
+
+    yield new_tab
+    for context in contexts.values():
+        context.close()

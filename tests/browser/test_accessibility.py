@@ -47,11 +47,10 @@ def _ours(violation: dict) -> list[dict]:
 
 
 @pytest.mark.parametrize("path", list(PAGES), ids=[p or "home" for p in PAGES])
-def test_no_serious_accessibility_violation(server, browser, path):
+def test_no_serious_accessibility_violation(server, tab, path):
     script = _axe_script()
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = tab(1280, 720)
     try:
-        page = context.new_page()
         open_page(page, server.url, path, charts=PAGES[path][1] or None, at_least=0)
         page.wait_for_timeout(500)
         page.add_script_tag(path=str(script))
@@ -60,4 +59,4 @@ def test_no_serious_accessibility_violation(server, browser, path):
         assert problems == [], "\n".join(f"{rule}: {help_} at {[n['target'] for n in nodes][:6]}"
                                          f" e.g. {nodes[0]['html']}" for rule, help_, nodes in problems)
     finally:
-        context.close()
+        page.close()

@@ -6,6 +6,8 @@ open it starts on the first screen. On every screen, including a 390 px phone, e
 drawn inside its box and inside the page, and no button or checkbox label is cut short. On a
 phone the sidebar starts collapsed. A projected view on a phone (``?present=1``, a lesson followed
 on a phone) keeps these too, and so does every step of the README's lesson under its presenter bar.
+On the projector's and the laptop's loads, no chart is squeezed either (``plots``: each plot area
+takes at least half its drawing; ``test_plot_area`` checks every other view and screen).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ui.frame.registry import PAGES as REGISTRY
 from ui.state.lesson_plan import FIFTEEN_MINUTES
 
 from .harness import CHART, IDLE, PAGES, SIDEBAR, open_page, wait_for_charts
+from .plots import squeezed_charts
 
 pytestmark = pytest.mark.browser
 
@@ -67,19 +70,18 @@ SCREENS = {"projector": (1280, 720, True), "laptop": (1280, 720, False), "big pr
 
 
 @contextmanager
-def _opened(browser, server, path, screen):
-    """The page as ``screen`` shows it, drawn and fitted; its browser context closed afterwards."""
+def _opened(tab, server, path, screen):
+    """The page as ``screen`` shows it, drawn and fitted, in a tab closed afterwards."""
     width, height, present = SCREENS[screen]
-    context = browser.new_context(viewport={"width": width, "height": height})
+    page = tab(width, height)
     try:
-        page = context.new_page()
         _title, n_charts = PAGES[path]
         open_page(page, server.url, path, "present=1" if present else "", charts=n_charts)
         page.wait_for_timeout(SETTLE_MS)
         page.wait_for_function(FITTED, arg=CHART, timeout=30_000)
         yield page
     finally:
-        context.close()
+        page.close()
 
 
 def _first_chart_box(page):
@@ -105,33 +107,36 @@ PATHS = [p for p in PAGES if PAGES[p][1]]  # pages with charts
 
 @pytest.mark.parametrize("path", PATHS, ids=[p or "home" for p in PATHS])
 def test_on_a_projector_the_first_chart_is_wholly_on_the_first_screen_and_grows_on_a_bigger_one(
-        server, browser, path):
-    with _opened(browser, server, path, "projector") as page:
+        server, tab, path):
+    with _opened(tab, server, path, "projector") as page:
         box = _first_chart_box(page)
         assert box and box["y"] >= 0 and box["y"] + box["height"] <= 720 + 1, box
         small = box["width"] * box["height"]
         assert _drawn_problems(page) == []
         assert page.evaluate(TRUNCATED) == []
-    with _opened(browser, server, path, "big projector") as page:
+        assert squeezed_charts(page) == []
+    with _opened(tab, server, path, "big projector") as page:
         box = _first_chart_box(page)
         assert box and box["y"] >= 0 and box["y"] + box["height"] <= 1080 + 1, box
         assert box["width"] * box["height"] >= 1.5 * small, (box, small)  # it uses the room
         assert _drawn_problems(page) == []
+        assert squeezed_charts(page) == []
 
 
 @pytest.mark.parametrize("path", list(PAGES), ids=[p or "home" for p in PAGES])
-def test_on_a_laptop_the_first_chart_starts_on_the_first_screen_and_nothing_is_cut(server, browser, path):
-    with _opened(browser, server, path, "laptop") as page:
+def test_on_a_laptop_the_first_chart_starts_on_the_first_screen_and_nothing_is_cut(server, tab, path):
+    with _opened(tab, server, path, "laptop") as page:
         box = _first_chart_box(page)
         if PAGES[path][1]:
             assert box and 0 <= box["y"] < 720 - 100, box  # it starts on the first screen, visibly
+            assert squeezed_charts(page) == []
         assert _drawn_problems(page) == []
         assert page.evaluate(TRUNCATED) == []
 
 
 @pytest.mark.parametrize("path", list(PAGES), ids=[p or "home" for p in PAGES])
-def test_on_a_phone_nothing_is_drawn_past_the_screen_and_the_sidebar_starts_closed(server, browser, path):
-    with _opened(browser, server, path, "phone") as page:
+def test_on_a_phone_nothing_is_drawn_past_the_screen_and_the_sidebar_starts_closed(server, tab, path):
+    with _opened(tab, server, path, "phone") as page:
         assert page.locator(SIDEBAR).get_attribute("data-collapsed") == "true"
         assert _drawn_problems(page) == []
         # a chart stacked below another is not squeezed into what is left of the first screen
@@ -141,11 +146,11 @@ def test_on_a_phone_nothing_is_drawn_past_the_screen_and_the_sidebar_starts_clos
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p or "home" for p in PATHS])
-def test_presented_on_a_phone_nothing_is_drawn_past_the_screen(server, browser, path):
+def test_presented_on_a_phone_nothing_is_drawn_past_the_screen(server, tab, path):
     """A projected view (``?present=1``, a lesson's steps) followed on a phone: its charts take the
     phone's type sizes (the Trajectories map's legend at the projector's was drawn 406 px wide in a
     358 px box, and its axes left the map 41 px), so nothing is drawn past them and plots keep room."""
-    with _opened(browser, server, path, "phone presenting") as page:
+    with _opened(tab, server, path, "phone presenting") as page:
         assert _drawn_problems(page) == []
         heights = page.evaluate(PLOT_HEIGHTS, page.locator(CHART).element_handles())
         assert all(h >= MIN_PHONE_PLOT for h in heights), heights
@@ -157,14 +162,13 @@ MIN_SHOWN = 400  # px of the first chart on the first screen, in a lesson, when 
 
 
 @contextmanager
-def _lesson_step(browser, server, k: int, screen: str, lesson: bool = True):
+def _lesson_step(tab, server, k: int, screen: str, lesson: bool = True):
     """Step ``k`` (0-based) of the 15-minute lesson as ``screen`` shows it, its question revealed;
     ``lesson`` False: the same view on its own (the step's page and values, no lesson)."""
     width, height, _ = SCREENS[screen]
     step = FIFTEEN_MINUTES.steps[k]
-    context = browser.new_context(viewport={"width": width, "height": height})
+    page = tab(width, height)
     try:
-        page = context.new_page()
         url = link(FIFTEEN_MINUTES, server.url + "/", step=k)
         page.goto(url if lesson else url.split("&lesson=")[0].split("?lesson=")[0])
         page.wait_for_selector(IDLE, timeout=90_000)
@@ -177,18 +181,18 @@ def _lesson_step(browser, server, k: int, screen: str, lesson: bool = True):
         page.wait_for_function(FITTED, arg=CHART, timeout=30_000)
         yield page
     finally:
-        context.close()
+        page.close()
 
 
 @pytest.mark.parametrize("k", LESSON_STEPS, ids=[f"{k + 1}-{s.page}" for k, s in enumerate(FIFTEEN_MINUTES.steps)])
-def test_in_a_lesson_the_first_chart_stays_on_the_projected_first_screen(server, browser, k):
+def test_in_a_lesson_the_first_chart_stays_on_the_projected_first_screen(server, tab, k):
     """Where the view fits the projected first screen on its own, it still fits under the presenter
     bar, the step's title and its note; where it does not (Explain step's panel is taller than 720
     px), the lesson still starts it on the first screen with most of it shown."""
-    with _lesson_step(browser, server, k, "projector", lesson=False) as page:
+    with _lesson_step(tab, server, k, "projector", lesson=False) as page:
         alone = _first_chart_box(page)
     fits_alone = alone["y"] + alone["height"] <= 720 + 1
-    with _lesson_step(browser, server, k, "projector") as page:
+    with _lesson_step(tab, server, k, "projector") as page:
         bar = page.locator(".st-key-lesson_bar").bounding_box()
         box = _first_chart_box(page)
         assert bar and bar["y"] >= 0 and box["y"] >= bar["y"] + bar["height"], (bar, box)
@@ -202,8 +206,8 @@ def test_in_a_lesson_the_first_chart_stays_on_the_projected_first_screen(server,
 
 
 @pytest.mark.parametrize("k", [1, 7], ids=["2-trajectories", "8-network"])
-def test_in_a_lesson_on_a_phone_the_bar_wraps_and_nothing_is_cut(server, browser, k):
-    with _lesson_step(browser, server, k, "phone") as page:
+def test_in_a_lesson_on_a_phone_the_bar_wraps_and_nothing_is_cut(server, tab, k):
+    with _lesson_step(tab, server, k, "phone") as page:
         for button in ("lesson_prev", "lesson_next", "lesson_leave"):
             box = page.locator(f".st-key-{button} button").locator("visible=true").first.bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (button, box)
