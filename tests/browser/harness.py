@@ -329,6 +329,23 @@ def wait_rerun(page, before: int, charts: int | None = None, at_least: int = 1,
         raise AssertionError(f"no finished rerun within {timeout / 1000:.0f} s: {describe(page, base)}") from err
 
 
+def number_input(page, label: str, where: str = ""):
+    """The visible number input with this label (``where``: a container selector)."""
+    return page.locator(f"{where} input[type=number][aria-label='{label}']".strip()).locator(
+        "visible=true").first
+
+
+def enter_number(page, label: str, value: str, charts: int | None = None):
+    """Type ``value`` into the sidebar's number input ``label``, press Enter, and wait for the
+    rerun it starts to finish and draw (``charts``: as ``wait_rerun``); returns the input."""
+    box = number_input(page, label, SIDEBAR)
+    before = runs(page)
+    box.fill(value)
+    box.press("Enter")
+    wait_rerun(page, before, charts=charts)
+    return box
+
+
 def open_page(page, base_url: str, path: str = "", query: str = "", charts: int | None = None,
               at_least: int = 1, timeout: float = RERUN_TIMEOUT) -> None:
     """Load a page URL and wait for its first script run and its charts."""

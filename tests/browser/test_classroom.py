@@ -15,14 +15,14 @@ from .harness import (
     PLAYER,
     SIDEBAR,
     VIEWPORT,
+    enter_number,
+    number_input,
     open_page,
     query_of,
     runs,
     unexpected_console_errors,
     wait_for_charts,
-    wait_rerun,
 )
-from .test_state import number_input
 
 try:
     from playwright.sync_api import expect
@@ -115,11 +115,7 @@ def _share_panel(page):
 
 def test_copy_link_reopens_the_same_view(server, browser, page):
     open_page(page, server.url, "Trajectories", "", charts=1)
-    steps = number_input(page, "Steps", SIDEBAR)
-    before = runs(page)
-    steps.fill("321")
-    steps.press("Enter")
-    wait_rerun(page, before, charts=1)
+    enter_number(page, "Steps", "321", charts=1)
     panel = _share_panel(page)
     link = panel.locator("[data-testid='stCode'] code").first.inner_text().strip()
     assert "steps=321" in link

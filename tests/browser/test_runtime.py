@@ -20,14 +20,12 @@ from .harness import (
     IDLE,
     PLAYER,
     SIDEBAR,
+    enter_number,
     open_page,
-    runs,
     sidebar_link,
     vega,
     wait_for_charts,
-    wait_rerun,
 )
-from .test_state import number_input
 
 try:
     from playwright.sync_api import expect
@@ -81,11 +79,7 @@ def test_a_control_updates_the_drawn_chart_in_place(server, page):
     assert zoomed[0] != [-1.5, 1.5], "the wheel did not zoom the map"
     page.locator("[data-testid='stMain']").evaluate("el => el.scrollBy(0, 120)")
     scrolled = page.locator("[data-testid='stMain']").evaluate("el => el.scrollTop")
-    before = runs(page)
-    seed = number_input(page, "Seed", SIDEBAR)
-    seed.fill("5")
-    seed.press("Enter")
-    wait_rerun(page, before, charts=1)
+    enter_number(page, "Seed", "5", charts=1)
     page.wait_for_function("(el) => el.dataset.updated === '1'", arg=player.element_handle(), timeout=15_000)
     assert player.get_attribute("data-embeds") == embeds  # drawn in place, not embedded again
     assert player.get_attribute("data-step") == "150"
@@ -104,11 +98,7 @@ def _back_after_changing(page, label: str, value: str):
     """On Loss curves, the shared number input ``label`` set to ``value``; then back on
     Trajectories: its player."""
     _go(page, "Loss curves", 2)
-    before = runs(page)
-    box = number_input(page, label, SIDEBAR)
-    box.fill(value)
-    box.press("Enter")
-    wait_rerun(page, before, charts=2)
+    enter_number(page, label, value, charts=2)
     _go(page, "Trajectories", 1)
     return page.locator(PLAYER).first
 

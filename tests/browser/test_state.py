@@ -16,6 +16,8 @@ from .harness import (
     RUN_COUNTER,
     SIDEBAR,
     VIEWPORT,
+    enter_number,
+    number_input,
     open_page,
     path_of,
     query_of,
@@ -32,12 +34,6 @@ except ImportError:  # the fixtures skip (or fail in CI) before any test body ru
     expect = None
 
 pytestmark = pytest.mark.browser
-
-
-def number_input(page, label: str, where: str = ""):
-    """The visible number input with this label (``where``: a container selector)."""
-    return page.locator(f"{where} input[type=number][aria-label='{label}']".strip()).locator(
-        "visible=true").first
 
 
 def selected_optimisers(page) -> list[str]:
@@ -101,10 +97,7 @@ def test_values_survive_page_switches(server, page, watch):
     steps = number_input(page, "Steps", SIDEBAR)
     expect(steps).to_have_value("2000")
 
-    before = runs(page)
-    steps.fill("250")
-    steps.press("Enter")
-    wait_rerun(page, before)
+    enter_number(page, "Steps", "250")
     expect(steps).to_have_value("250")
     assert query_of(page).get("steps") == "250"
     # The step-through scrubber follows the new number of steps: the rerun really used it.
@@ -128,11 +121,7 @@ def test_values_survive_page_switches(server, page, watch):
 def test_two_visitors_do_not_share_values(server, browser, page):
     """Values are per browser session: one visitor's change is not another's."""
     open_page(page, server.url, "Learning_rates", charts=1)
-    steps = number_input(page, "Steps", SIDEBAR)
-    before = runs(page)
-    steps.fill("120")
-    steps.press("Enter")
-    wait_rerun(page, before)
+    steps = enter_number(page, "Steps", "120")
     expect(steps).to_have_value("120")
 
     other = browser.new_context(viewport=VIEWPORT)
