@@ -738,7 +738,8 @@ class Chart {
     return true;
   }
 
-  // Measure what was drawn, then resize the views until it fills the room (at most 3 passes).
+  // Measure what was drawn, then resize the views until it fills the room (at most 3 passes, and a
+  // fourth only to take off an overflow that is left).
   async fit(view, spec, sizes, holder, box) {
     for (let pass = 0; pass < 4; pass++) {
       const drawn = this.drawnBox(holder);
