@@ -211,10 +211,20 @@ def test_a_hyperparameter_change_keeps_its_panel_open_and_its_label_current(serv
 
 def test_a_heavy_view_says_what_it_computes_while_it_does(server, page):
     """A view estimated at a second or more of engine work shows a progress message naming it
-    (a seed no other test uses: nothing is cached)."""
+    (a seed no other test uses: nothing is cached). Every message shown is recorded as it appears
+    (a mutation observer installed before the page loads): on an idle machine the work can take
+    well under its estimate and the message be up for less than a polling assertion's interval."""
+    page.add_init_script("""
+      window.__spinners = [];
+      new MutationObserver(() => {
+        for (const el of document.querySelectorAll("[data-testid='stSpinner']")) {
+          const text = el.innerText || el.textContent || "";
+          if (text && !window.__spinners.includes(text)) window.__spinners.push(text);
+        }
+      }).observe(document, {childList: true, subtree: true, characterData: true});
+    """)
     page.goto(f"{server.url}/LR_sensitivity?lrs.points=60&lrs.seeds=20&steps=5000&seed=4871")
-    spinner = page.locator("[data-testid='stSpinner']")
-    expect(spinner).to_contain_text("Computing", timeout=RERUN_TIMEOUT)
-    expect(spinner).to_contain_text("engine run")
     wait_for_charts(page, None, 1)
-    expect(spinner).to_have_count(0)
+    shown = page.evaluate("() => window.__spinners")
+    assert any("Computing" in t and "engine run" in t for t in shown), shown
+    expect(page.locator("[data-testid='stSpinner']")).to_have_count(0)
